@@ -1,0 +1,95 @@
+import zoneinfo
+from datetime import date, time
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a known time zone (use an IANA name such as Europe/Paris).")
+
+
+def validate_working_days(value: str) -> None:
+    try:
+        days = {int(part) for part in value.split(",") if part.strip()}
+    except ValueError:
+        days = {0}
+    if not days or not days <= set(range(1, 8)):
+        raise ValidationError("List ISO weekdays separated by commas, 1 = Monday … 7 = Sunday.")
+
+
+class User(AbstractUser):
+    """A member of staff: an agent who makes promises or a lead who answers for a team."""
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    workday_starts = models.TimeField(default=time(9, 0), help_text="Staff warnings are sent from this time…")
+    workday_ends = models.TimeField(default=time(17, 0), help_text="…until this time, in the team's time zone.")
+    working_days = models.CharField(
+        max_length=20,
+        default="1,2,3,4,5",
+        validators=[validate_working_days],
+        help_text="ISO weekdays separated by commas, 1 = Monday … 7 = Sunday.",
+    )
+    members: "models.ManyToManyField[User, Membership]" = models.ManyToManyField(
+        User, through="Membership", related_name="teams"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.workday_starts >= self.workday_ends:
+            raise ValidationError({"workday_ends": "The working day must end after it starts."})
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def working_weekdays(self) -> set[int]:
+        return {int(part) for part in self.working_days.split(",") if part.strip()}
+
+    def is_working_day(self, day: date) -> bool:
+        return day.isoweekday() in self.working_weekdays and not self.holidays.filter(date=day).exists()
+
+
+class Holiday(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["team", "date"], name="one_holiday_per_team_day")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}".strip()
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        AGENT = "agent", "Agent"
+        LEAD = "lead", "Lead"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.AGENT)
+
+    class Meta:
+        ordering = ["team__name", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["user", "team"], name="one_membership_per_team")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.team})"

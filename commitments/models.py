@@ -1,0 +1,205 @@
+import zoneinfo
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone as tz
+
+from accounts.models import Team, validate_timezone
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message"
+    PHONE = "phone", "Phone call"
+
+
+class Customer(models.Model):
+    """A person we made a promise to. Found again by normalized email or phone, never duplicated."""
+
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True, help_text="Stored lower-cased.")
+    phone = models.CharField(max_length=20, blank=True, help_text="Stored in E.164, e.g. +15555550100.")
+    preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    sms_opted_out = models.BooleanField(default=False, help_text="The customer texted STOP or asked for no texts.")
+    email_updates_opted_out = models.BooleanField(
+        default=False, help_text="The customer unsubscribed from automatic status updates by email."
+    )
+    notes = models.TextField(blank=True, help_text="Private: never shown to the customer.")
+    created_at = models.DateTimeField(default=tz.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["email"], condition=~Q(email=""), name="customer_unique_email"),
+            models.UniqueConstraint(fields=["phone"], condition=~Q(phone=""), name="customer_unique_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def local(self, moment: datetime) -> datetime:
+        return tz.localtime(moment, self.zone)
+
+
+class Status(models.TextChoices):
+    OPEN = "open", "Open"
+    WAITING = "waiting", "Waiting on customer"
+    FULFILLED = "fulfilled", "Fulfilled"
+    CONFIRMED = "confirmed", "Confirmed by customer"
+    REOPENED = "reopened", "Reopened"
+    MISSED = "missed", "Missed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Still owed to the customer: the statuses the update, escalation and missed sweeps look at.
+ACTIVE_STATUSES = (Status.OPEN, Status.WAITING, Status.REOPENED, Status.MISSED)
+# The due clock runs (a waiting commitment's clock is paused).
+RUNNING_STATUSES = (Status.OPEN, Status.REOPENED)
+CLOSED_STATUSES = (Status.CONFIRMED, Status.CANCELLED)
+
+
+class Commitment(models.Model):
+    """One promise to one customer, with one owner who stays answerable until the customer confirms."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="commitments")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="commitments")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_commitments")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assigned_commitments"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    summary = models.CharField(max_length=300, help_text="What was promised, in the customer's words.")
+    details = models.TextField(blank=True)
+    external_ref = models.CharField(max_length=200, blank=True, help_text="Ticket or case number elsewhere.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+
+    due_at = models.DateTimeField(help_text="The time promised to the customer.")
+    target_at = models.DateTimeField(
+        null=True, blank=True, help_text="The owner's own target, which may be earlier than the promise."
+    )
+    update_interval = models.DurationField(help_text="Longest time between two messages to the customer.")
+    last_update_at = models.DateTimeField(null=True, blank=True)
+    next_update_at = models.DateTimeField(null=True, blank=True)
+    # The escalation ladder: how many FOLLOWTHROUGH_ESCALATE_BEFORE warnings are behind us, and when
+    # the next staff escalation (a warning, or a missed reminder) is due.
+    escalations_sent = models.PositiveSmallIntegerField(default=0)
+    next_escalation_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True, help_text="When we started waiting on the customer.")
+    waiting_request = models.TextField(blank=True, help_text="What we need from the customer.")
+    missed_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True)
+    satisfaction_due_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    # The customer's status link: the token is derived from this random nonce with the secret key,
+    # and only its SHA-256 is stored for look-up. A new nonce revokes the old link.
+    status_token_nonce = models.CharField(max_length=64)
+    status_token_hash = models.CharField(max_length=64, unique=True)
+
+    created_at = models.DateTimeField(default=tz.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["next_update_at"], name="commitment_update_due", condition=Q(status__in=ACTIVE_STATUSES)
+            ),
+            models.Index(
+                fields=["next_escalation_at"],
+                name="commitment_escalation_due",
+                condition=Q(status__in=ACTIVE_STATUSES),
+            ),
+            models.Index(fields=["due_at"], name="commitment_running_due", condition=Q(status__in=RUNNING_STATUSES)),
+            models.Index(
+                fields=["satisfaction_due_at"],
+                name="commitment_satisfaction_due",
+                condition=Q(status=Status.FULFILLED),
+            ),
+            models.Index(fields=["team", "status", "due_at"], name="commitment_team_status_due"),
+            models.Index(fields=["owner", "status"], name="commitment_owner_status"),
+            models.Index(fields=["assignee", "status"], name="commitment_assignee_status"),
+            models.Index(fields=["team", "created_at"], name="commitment_team_created"),
+            models.Index(fields=["external_ref"], name="commitment_external_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.summary}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("commitments:detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status in ACTIVE_STATUSES and self.status != Status.WAITING and self.due_at <= tz.now()
+
+    @property
+    def status_url(self) -> str:
+        from commitments.status_links import status_url
+
+        return status_url(self)
+
+
+class TimelineEvent(models.Model):
+    """Append-only history of a commitment: every change, every message, who did it and when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Logged"
+        EDITED = "edited", "Edited"
+        UPDATE_SENT = "update_sent", "Update sent"
+        RESCHEDULED = "rescheduled", "Rescheduled"
+        HANDED_OFF = "handed_off", "Handed off"
+        WAITING = "waiting", "Waiting on customer"
+        RESUMED = "resumed", "Resumed"
+        FULFILLED = "fulfilled", "Fulfilled"
+        CONFIRMED = "confirmed", "Confirmed by customer"
+        REOPENED = "reopened", "Reopened"
+        CHASED = "chased", "Customer chased us"
+        CANCELLED = "cancelled", "Cancelled"
+        MISSED = "missed", "Missed"
+        ESCALATED = "escalated", "Escalated"
+        MESSAGE = "message", "Message"
+        CUSTOMER_REPLY = "customer_reply", "Customer replied"
+        PREFERENCES = "preferences", "Customer preferences changed"
+        CALL_LOGGED = "call_logged", "Call logged"
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=40, blank=True, help_text="“customer” or “system” when no staff acted.")
+    message = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=tz.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["commitment", "created_at"], name="event_commitment_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on #{self.commitment_id}"
+
+    @property
+    def actor_name(self) -> str:
+        if self.actor is not None:
+            return self.actor.get_full_name() or self.actor.get_username()
+        return self.actor_label or "system"

@@ -1,0 +1,660 @@
+"""Every write to a customer or a commitment: one function per use case, one transaction each.
+
+Each service locks the commitment, checks that the move is allowed, changes it, appends to its
+timeline and puts the messages it causes in the outbox, all in one transaction, so the timeline
+and the outbox can never be skipped. Pages, the API and the sweeps all call these.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Membership, Team, User, validate_timezone
+from commitments.errors import IllegalMove, InvalidInput, NotAllowed
+from commitments.models import (
+    ACTIVE_STATUSES,
+    CLOSED_STATUSES,
+    Channel,
+    Commitment,
+    Customer,
+    Status,
+    TimelineEvent,
+)
+from commitments.schedule import plan_escalations
+from commitments.status_links import issue_status_link
+from notifications import outbox
+from notifications.models import Kind
+
+MIN_UPDATE_INTERVAL = timedelta(seconds=10)
+MAX_UPDATE_INTERVAL = timedelta(days=30)
+
+
+# --- Customers ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    name: str
+    email: str = ""
+    phone: str = ""
+    preferred_channel: str = Channel.EMAIL
+    timezone: str = "UTC"
+
+
+def normalize_email(raw: str) -> str:
+    return (raw or "").strip().lower()
+
+
+def normalize_phone(raw: str) -> str:
+    """E.164 for a valid number (national numbers read in FOLLOWTHROUGH_PHONE_REGION); raise ValueError."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, settings.FOLLOWTHROUGH_PHONE_REGION)
+    except phonenumbers.NumberParseException as error:
+        raise ValueError("Enter a valid phone number, e.g. +15555550100.") from error
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("Enter a valid phone number, e.g. +15555550100.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clean_customer_details(details: CustomerDetails) -> CustomerDetails:
+    """Normalize contact details, or raise InvalidInput naming every bad field."""
+    errors: dict[str, list[str]] = {}
+    name = (details.name or "").strip()
+    if not name:
+        errors["name"] = ["Enter the customer's name."]
+    elif len(name) > 200:
+        errors["name"] = ["Keep the name under 200 characters."]
+    email = normalize_email(details.email)
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = ["Enter a valid email address."]
+    try:
+        phone = normalize_phone(details.phone)
+    except ValueError as error:
+        errors["phone"] = [str(error)]
+        phone = ""
+    channel = details.preferred_channel or Channel.EMAIL
+    if channel not in Channel.values:
+        errors["preferred_channel"] = [f"Choose one of: {', '.join(Channel.values)}."]
+    elif channel == Channel.EMAIL and not email and "email" not in errors:
+        errors["email"] = ["An email address is needed to reach this customer by email."]
+    elif channel in (Channel.SMS, Channel.PHONE) and not phone and "phone" not in errors:
+        errors["phone"] = [f"A phone number is needed to reach this customer by {Channel(channel).label.lower()}."]
+    zone = (details.timezone or "UTC").strip()
+    try:
+        validate_timezone(zone)
+    except ValidationError:
+        errors["timezone"] = [f"“{zone}” is not a known time zone (use an IANA name such as America/New_York)."]
+    if errors:
+        raise InvalidInput(errors)
+    return CustomerDetails(name=name, email=email, phone=phone, preferred_channel=channel, timezone=zone)
+
+
+def find_customer(*, email: str = "", phone: str = "") -> Customer | None:
+    """The customer with this email, else with this phone (both normalized first)."""
+    email = normalize_email(email)
+    if email:
+        found = Customer.objects.filter(email=email).first()
+        if found:
+            return found
+    try:
+        phone = normalize_phone(phone)
+    except ValueError:
+        return None
+    return Customer.objects.filter(phone=phone).first() if phone else None
+
+
+def upsert_customer(details: CustomerDetails) -> Customer:
+    """Find the customer again by email or phone and bring their details up to date, or create them.
+
+    Call inside a transaction. Raises InvalidInput if the details are bad or would merge two people.
+    """
+    cleaned = clean_customer_details(details)
+    customer = None
+    if cleaned.email:
+        customer = Customer.objects.select_for_update().filter(email=cleaned.email).first()
+    if customer is None and cleaned.phone:
+        customer = Customer.objects.select_for_update().filter(phone=cleaned.phone).first()
+    if customer is None:
+        customer = Customer(name=cleaned.name, email=cleaned.email, phone=cleaned.phone)
+    errors: dict[str, list[str]] = {}
+    if cleaned.email and Customer.objects.filter(email=cleaned.email).exclude(pk=customer.pk).exists():
+        errors["email"] = ["This email address belongs to another customer's record."]
+    if cleaned.phone and Customer.objects.filter(phone=cleaned.phone).exclude(pk=customer.pk).exists():
+        errors["phone"] = ["This phone number belongs to another customer's record."]
+    if errors:
+        raise InvalidInput(errors)
+    customer.name = cleaned.name
+    customer.email = cleaned.email or customer.email
+    customer.phone = cleaned.phone or customer.phone
+    customer.preferred_channel = cleaned.preferred_channel
+    customer.timezone = cleaned.timezone
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError as error:  # Another request created the same person a moment ago.
+        raise InvalidInput({"email": ["This customer was just added by someone else; try again."]}) from error
+    return customer
+
+
+# --- Who may do what ------------------------------------------------------------------------
+
+
+def team_ids_of(user: User) -> set[int]:
+    return set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+
+
+def is_lead_of(user: User, team_id: int) -> bool:
+    return user.is_superuser or Membership.objects.filter(user=user, team_id=team_id, role="lead").exists()
+
+
+def ensure_can_act(actor: User, commitment: Commitment) -> None:
+    """Leads act on their team's commitments, agents on the ones they own or are assigned."""
+    if actor.is_superuser or actor.pk in (commitment.owner_id, commitment.assignee_id):
+        return
+    if is_lead_of(actor, commitment.team_id):
+        return
+    raise NotAllowed("Only the owner, the assignee or a team lead can change this commitment.")
+
+
+# --- Internals ------------------------------------------------------------------------------
+
+
+def _locked(commitment: Commitment) -> Commitment:
+    return (
+        Commitment.objects.select_for_update()
+        .select_related("customer", "team", "owner", "assignee")
+        .get(pk=commitment.pk)
+    )
+
+
+def _require_status(commitment: Commitment, allowed: tuple[str, ...], action: str) -> None:
+    if commitment.status not in allowed:
+        raise IllegalMove(f"A {commitment.get_status_display().lower()} commitment cannot be {action}.")
+
+
+def _record(
+    commitment: Commitment,
+    kind: str,
+    *,
+    actor: User | None = None,
+    actor_label: str = "",
+    message: str = "",
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> TimelineEvent:
+    return TimelineEvent.objects.create(
+        commitment=commitment,
+        kind=kind,
+        actor=actor,
+        actor_label=actor_label or ("" if actor else "system"),
+        message=message,
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+
+
+def _told_customer(commitment: Commitment, now: datetime) -> None:
+    """The customer just heard from us: the next proactive update is one interval from now."""
+    commitment.last_update_at = now
+    commitment.next_update_at = now + commitment.update_interval
+
+
+def _team_leads(commitment: Commitment) -> list[User]:
+    return list(User.objects.filter(memberships__team_id=commitment.team_id, memberships__role="lead", is_active=True))
+
+
+def _owner_and_assignee(commitment: Commitment) -> list[User]:
+    return list({commitment.owner_id: commitment.owner, commitment.assignee_id: commitment.assignee}.values())
+
+
+def _owner_and_leads(commitment: Commitment) -> list[User]:
+    people = {commitment.owner_id: commitment.owner}
+    for lead in _team_leads(commitment):
+        people.setdefault(lead.pk, lead)
+    return list(people.values())
+
+
+def _clean_text(value: str | None, field: str, *, required: str = "", limit: int = 5000) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInput({field: [required]})
+    if len(text) > limit:
+        raise InvalidInput({field: [f"Keep this under {limit} characters."]})
+    return text
+
+
+def clean_update_interval(value: timedelta | None) -> timedelta:
+    if value is None:
+        return settings.FOLLOWTHROUGH_UPDATE_INTERVAL
+    if not MIN_UPDATE_INTERVAL <= value <= MAX_UPDATE_INTERVAL:
+        raise InvalidInput({"update_interval": ["Choose an interval between 10s and 30d."]})
+    return value
+
+
+def _clean_future(value: datetime | None, field: str, now: datetime) -> datetime:
+    if value is None:
+        raise InvalidInput({field: ["Enter the date and time."]})
+    if timezone.is_naive(value):
+        raise InvalidInput({field: ["Give the time with its UTC offset, e.g. 2026-11-25T10:00:00+01:00."]})
+    if value <= now:
+        raise InvalidInput({field: ["The due time must be in the future."]})
+    return value
+
+
+# --- Use cases ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_commitment(
+    *,
+    actor: User,
+    customer: CustomerDetails,
+    summary: str,
+    due_at: datetime | None,
+    details: str = "",
+    owner: User | None = None,
+    team: Team | None = None,
+    update_interval: timedelta | None = None,
+    external_ref: str = "",
+    target_at: datetime | None = None,
+) -> Commitment:
+    """Log a promise: the customer is acknowledged at once and the follow-through clock starts."""
+    now = timezone.now()
+    errors: dict[str, Any] = {}
+    owner = owner or actor
+    try:
+        customer_row = upsert_customer(customer)
+    except InvalidInput as error:
+        errors["customer"] = error.errors
+        customer_row = None
+    for check in (
+        lambda: _clean_text(summary, "summary", required="Say what was promised.", limit=300),
+        lambda: _clean_text(details, "details"),
+        lambda: _clean_text(external_ref, "external_ref", limit=200),
+        lambda: _clean_future(due_at, "due_at", now),
+        lambda: clean_update_interval(update_interval),
+    ):
+        try:
+            check()
+        except InvalidInput as error:
+            errors.update(error.errors)
+    if target_at is not None and due_at is not None and not (now < target_at <= due_at):
+        errors["target_at"] = ["The internal target must be in the future and no later than the due time."]
+    team_row = _resolve_team(actor=actor, owner=owner, team=team, errors=errors)
+    if errors:
+        raise InvalidInput(errors)  # Leaving the transaction rolls back the customer too.
+    assert customer_row is not None and team_row is not None and due_at is not None
+    commitment = Commitment(
+        customer=customer_row,
+        team=team_row,
+        owner=owner,
+        assignee=owner,
+        created_by=actor,
+        summary=summary.strip(),
+        details=(details or "").strip(),
+        external_ref=(external_ref or "").strip(),
+        due_at=due_at,
+        target_at=target_at,
+        update_interval=clean_update_interval(update_interval),
+        created_at=now,
+    )
+    issue_status_link(commitment)
+    _told_customer(commitment, now)
+    plan_escalations(commitment, now=now)
+    commitment.save()
+    event = _record(commitment, TimelineEvent.Kind.CREATED, actor=actor, message=commitment.summary, at=now)
+    outbox.notify_customer(commitment, Kind.ACKNOWLEDGEMENT, key=f"{commitment.pk}:acknowledgement:{event.pk}")
+    return commitment
+
+
+def _resolve_team(*, actor: User, owner: User, team: Team | None, errors: dict[str, Any]) -> Team | None:
+    owner_teams = Team.objects.filter(memberships__user=owner)
+    if team is not None:
+        if not actor.is_superuser and not Membership.objects.filter(user=actor, team=team).exists():
+            errors["team"] = ["You are not a member of this team."]
+            return None
+        if not owner_teams.filter(pk=team.pk).exists():
+            errors["owner"] = ["The owner is not a member of this team."]
+            return None
+        return team
+    choices = list(owner_teams)
+    if not choices:
+        errors["owner"] = ["The owner is not a member of any team."]
+        return None
+    if len(choices) > 1:
+        errors["team"] = ["The owner is in several teams: choose one."]
+        return None
+    if not actor.is_superuser and not Membership.objects.filter(user=actor, team=choices[0]).exists():
+        errors["owner"] = ["The owner is not in any of your teams."]
+        return None
+    return choices[0]
+
+
+@transaction.atomic
+def edit_commitment(
+    *,
+    actor: User,
+    commitment: Commitment,
+    summary: str | None = None,
+    details: str | None = None,
+    update_interval: timedelta | None = None,
+    target_at: datetime | None = None,
+) -> Commitment:
+    commitment = _locked(commitment)
+    ensure_can_act(actor, commitment)
+    _require_status(commitment, (*ACTIVE_STATUSES, Status.FULFILLED), "edited")
+    changes: dict[str, list[str]] = {}
+    if summary is not None:
+        summary = _clean_text(summary, "summary", required="Say what was promised.", limit=300)
+        if summary != commitment.summary:
+            changes["summary"] = [commitment.summary, summary]
+            commitment.summary = summary
+    if details is not None:
+        details = _clean_text(details, "details")
+        if details != commitment.details:
+            changes["details"] = [commitment.details, details]
+            commitment.details = details
+    if update_interval is not None:
+        interval = clean_update_interval(update_interval)
+        if interval != commitment.update_interval:
+            changes["update_interval"] = [str(commitment.update_interval), str(interval)]
+            commitment.update_interval = interval
+            if commitment.status in ACTIVE_STATUSES:
+                base = commitment.last_update_at or timezone.now()
+                commitment.next_update_at = max(base + interval, timezone.now())
+    if target_at is not None:
+        if not target_at <= commitment.due_at:
+            raise InvalidInput({"target_at": ["The internal target must be no later than the due time."]})
+        changes["target_at"] = [str(commitment.target_at), str(target_at)]
+        commitment.target_at = target_at
+    if changes:
+        commitment.save()
+        _record(commitment, TimelineEvent.Kind.EDITED, actor=actor, data={"changes": changes})
+    return commitment
+
+
+@transaction.atomic
+def send_update(*, actor: User, commitment: Commitment, message: str) -> Commitment:
+    """The owner's own status update, sent now on the customer's channel; resets the update clock."""
+    message = _clean_text(message, "message", required="Write the update for the customer.")
+    commitment = _locked(commitment)
+    ensure_can_act(actor, commitment)
+    _require_status(commitment, ACTIVE_STATUSES, "updated")
+    now = timezone.now()
+    _told_customer(commitment, now)
+    commitment.save()
+    event = _record(commitment, TimelineEvent.Kind.UPDATE_SENT, actor=actor, message=message, at=now)
+    outbox.notify_customer(
+        commitment, Kind.STATUS_UPDATE, key=f"{commitment.pk}:status_update:{event.pk}", message=message
+    )
+    return commitment
+
+
+@transaction.atomic
+def reschedule(*, actor: User, commitment: Commitment, due_at: datetime | None, reason: str) -> Commitment:
+    """A new due time with a reason, told to the customer before the old one slips."""
+    now = timezone.now()
+    errors: dict[str, list[str]] = {}
+    try:
+        due_at = _clean_future(due_at, "due_at", now)
+    except InvalidInput as error:
+        errors.update(error.errors)
+    try:
+        reason = _clean_text(reason, "reason", required="Tell the customer why the time changes.")
+    except InvalidInput as error:
+        errors.update(error.errors)
+    if errors:
+        raise InvalidInput(errors)
+    assert due_at is not None
+    commitment = _locked(commitment)
+    ensure_can_act(actor, commitment)
+    _require_status(commitment, ACTIVE_STATUSES, "rescheduled")
+    previous = commitment.due_at
+    commitment.due_at = due_at
+    if commitment.target_at and commitment.target_at > due_at:
+        commitment.target_at = None
+    if commitment.status == Status.MISSED:
+        commitment.status = Status.OPEN
+        commitment.missed_at = None
+    plan_escalations(commitment, now=now)
+    _told_customer(commitment, now)
+    commitment.save()
+    event = _record(
+        commitment,
+        TimelineEvent.Kind.RESCHEDULED,
+        actor=actor,
+        message=reason,
+        data={"from": previous.isoformat(), "to": due_at.isoformat()},
+        at=now,
+    )
+    outbox.notify_customer(commitment, Kind.RESCHEDULE, key=f"{commitment.pk}:reschedule:{event.pk}", message=reason)
+    return commitment
+
+
+@transaction.atomic
+def hand_off(*, actor: User, commitment: Commitment, assignee: User | None, note: str = "") -> Commitment:
+    """The work moves to someone else; the owner stays answerable to the customer."""
+    note = _clean_text(note, "note")
+    commitment = _locked(commitment)
+    if assignee is None or not Membership.objects.filter(user=assignee, team_id=commitment.team_id).exists():
+        raise InvalidInput({"assignee": ["Choose a member of this commitment's team."]})
+    ensure_can_act(actor, commitment)
+    _require_status(commitment, (*ACTIVE_STATUSES, Status.FULFILLED), "handed off")
+    previous = commitment.assignee
+    commitment.assignee = assignee
+    commitment.save()
+    event = _record(
+        commitment,
+        TimelineEvent.Kind.HANDED_OFF,
+        actor=actor,
+        message=note,
+        data={"from": previous.get_username(), "to": assignee.get_username()},
+    )
+    if assignee.pk != actor.pk:
+        outbox.notify_staff(
+            commitment,
+            Kind.ALERT,
+            recipients=[assignee],
+            key=f"{commitment.pk}:handoff:{event.pk}",
+            message=f"{actor.display_name} handed this commitment to you. {note}".strip(),
+        )
+    return commitment
+
+
+@transaction.atomic
+def wait_on_customer(*, actor: User, commitment: Commitment, request: str) -> Commitment:
+    """Ask the customer for exactly what we need; the due clock pauses until they answer."""
+    request = _clean_text(request, "request", required="Say exactly what we need from the customer.")
+    commitment = _locked(commitment)
+    ensure_can_act(actor, commitment)
+    _require_status(commitment, (Status.OPEN, Status.REOPENED, Status.MISSED), "put on hold")
+    now = timezone.now()
+    commitment.status = Status.WAITING
+    commitment.paused_at = now
+    commitment.waiting_request = request
+    commitment.missed_at = None
+    _told_customer(commitment, now)
+    commitment.next_escalation_at = None
+    commitment.save()
+    event = _record(commitment, TimelineEvent.Kind.WAITING, actor=actor, message=request, at=now)
+    outbox.notify_customer(commitment, Kind.WAITING, key=f"{commitment.pk}:waiting:{event.pk}", message=request)
+    return commitment
+
+
+@transaction.atomic
+def resume(*, actor: User | None, commitment: Commitment, note: str = "", by_customer: bool = False) -> Commitment:
+    """The clock runs again: the due time moves by the time paused and the customer is told."""
+    note = _clean_text(note, "note")
+    commitment = _locked(commitment)
+    if actor is not None:
+        ensure_can_act(actor, commitment)
+    _require_status(commitment, (Status.WAITING,), "resumed")
+    now = timezone.now()
+    paused_for = now - (commitment.paused_at or now)
+    previous = commitment.due_at
+    # A commitment that was already past due when we paused gets at least one update interval.
+    commitment.due_at = max(previous + paused_for, now + commitment.update_interval)
+    if commitment.target_at:
+        commitment.target_at = commitment.target_at + paused_for
+    commitment.status = Status.OPEN
+    commitment.paused_at = None
+    plan_escalations(commitment, now=now)
+    _told_customer(commitment, now)
+    commitment.save()
+    event = _record(
+        commitment,
+        TimelineEvent.Kind.RESUMED,
+        actor=actor,
+        actor_label="customer" if by_customer else "",
+        message=note,
+        data={
+            "from": previous.isoformat(),
+            "to": commitment.due_at.isoformat(),
+            "paused_seconds": int(paused_for.total_seconds()),
+        },
+        at=now,
+    )
+    outbox.notify_customer(commitment, Kind.RESCHEDULE, key=f"{commitment.pk}:reschedule:{event.pk}", message=note)
+    if by_customer:
+        outbox.notify_staff(
+            commitment,
+            Kind.ALERT,
+            recipients=_owner_and_assignee(commitment),
+            key=f"{commitment.pk}:customer_answer:{event.pk}",
+            message=f"{commitment.customer.name} answered: {note}",
+        )
+    return commitment
+
+
+@transaction.atomic
+def fulfil(*, actor: User, commitment: Commitment, resolution: str) -> Commitment:
+    """Done: the customer is told, and asked later whether it is really resolved."""
+    resolution = _clean_text(resolution, "resolution", required="Tell the customer what was done.")
+    commitment = _locked(commitment)
+    ensure_can_act(actor, commitment)
+    _require_status(commitment, ACTIVE_STATUSES, "fulfilled")
+    now = timezone.now()
+    commitment.status = Status.FULFILLED
+    commitment.fulfilled_at = now
+    commitment.resolution = resolution
+    commitment.paused_at = None
+    commitment.next_update_at = None
+    commitment.next_escalation_at = None
+    commitment.satisfaction_due_at = now + settings.FOLLOWTHROUGH_SATISFACTION_AFTER
+    commitment.save()
+    event = _record(
+        commitment,
+        TimelineEvent.Kind.FULFILLED,
+        actor=actor,
+        message=resolution,
+        data={"on_time": now <= commitment.due_at},
+        at=now,
+    )
+    outbox.notify_customer(
+        commitment, Kind.RESOLUTION, key=f"{commitment.pk}:resolution:{event.pk}", message=resolution
+    )
+    return commitment
+
+
+@transaction.atomic
+def record_chase(*, actor: User, commitment: Commitment, channel: str, note: str = "") -> Commitment:
+    """The customer had to contact us first: the one number this product exists to bring to zero."""
+    if channel not in Channel.values:
+        raise InvalidInput({"channel": [f"Choose one of: {', '.join(Channel.values)}."]})
+    note = _clean_text(note, "note")
+    commitment = _locked(commitment)
+    if not (actor.is_superuser or Membership.objects.filter(user=actor, team_id=commitment.team_id).exists()):
+        raise NotAllowed("Only a member of the team can record this.")
+    _require_status(commitment, (*ACTIVE_STATUSES, Status.FULFILLED), "marked as chased")
+    commitment.save(update_fields=["updated_at"])
+    _record(commitment, TimelineEvent.Kind.CHASED, actor=actor, message=note, data={"channel": channel})
+    return commitment
+
+
+@transaction.atomic
+def cancel(*, actor: User, commitment: Commitment, reason: str = "") -> Commitment:
+    """Withdraw the promise: unsent messages are suppressed and the customer gets a short notice."""
+    reason = _clean_text(reason, "reason")
+    commitment = _locked(commitment)
+    ensure_can_act(actor, commitment)
+    _require_status(commitment, ACTIVE_STATUSES, "cancelled")
+    now = timezone.now()
+    commitment.status = Status.CANCELLED
+    commitment.cancelled_at = now
+    commitment.next_update_at = None
+    commitment.next_escalation_at = None
+    commitment.satisfaction_due_at = None
+    commitment.save()
+    event = _record(commitment, TimelineEvent.Kind.CANCELLED, actor=actor, message=reason, at=now)
+    outbox.suppress_unsent(commitment)
+    outbox.notify_customer(
+        commitment, Kind.CANCELLATION, key=f"{commitment.pk}:cancellation:{event.pk}", message=reason
+    )
+    return commitment
+
+
+@transaction.atomic
+def confirm(*, commitment: Commitment) -> Commitment:
+    """The customer says it is resolved: the commitment is closed."""
+    commitment = _locked(commitment)
+    _require_status(commitment, (Status.FULFILLED,), "confirmed")
+    commitment.status = Status.CONFIRMED
+    commitment.confirmed_at = timezone.now()
+    commitment.satisfaction_due_at = None
+    commitment.save()
+    _record(commitment, TimelineEvent.Kind.CONFIRMED, actor_label="customer")
+    return commitment
+
+
+@transaction.atomic
+def reopen(*, actor: User | None, commitment: Commitment, reason: str, by_customer: bool = False) -> Commitment:
+    """Not resolved after all: the owner and the team lead hear at once and the clock starts again."""
+    reason = _clean_text(reason, "reason", required="Say what is still wrong." if not by_customer else "")
+    commitment = _locked(commitment)
+    if actor is not None:
+        ensure_can_act(actor, commitment)
+    allowed = (Status.FULFILLED,) if by_customer else (Status.FULFILLED, Status.CONFIRMED)
+    _require_status(commitment, allowed, "reopened")
+    now = timezone.now()
+    commitment.status = Status.REOPENED
+    commitment.satisfaction_due_at = None
+    commitment.confirmed_at = None
+    # A fresh promise: we owe the customer an answer within one update interval.
+    commitment.due_at = max(commitment.due_at, now + commitment.update_interval)
+    plan_escalations(commitment, now=now)
+    commitment.next_update_at = now + commitment.update_interval
+    commitment.save()
+    event = _record(
+        commitment,
+        TimelineEvent.Kind.REOPENED,
+        actor=actor,
+        actor_label="customer" if by_customer else "",
+        message=reason,
+        at=now,
+    )
+    who = commitment.customer.name if by_customer else (actor.display_name if actor else "Someone")
+    outbox.notify_staff(
+        commitment,
+        Kind.ALERT,
+        recipients=_owner_and_leads(commitment),
+        key=f"{commitment.pk}:reopened:{event.pk}",
+        message=f"{who} reopened this commitment: {reason or 'still a problem.'}",
+    )
+    return commitment
+
+
+def is_closed(commitment: Commitment) -> bool:
+    return commitment.status in CLOSED_STATUSES

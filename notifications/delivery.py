@@ -1,0 +1,2 @@
+def deliver(notification_ids: list[int]) -> None:
+    pass

@@ -1,0 +1,95 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from commitments.models import Channel, Commitment
+
+
+class Kind(models.TextChoices):
+    # To the customer
+    ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement"
+    STATUS_UPDATE = "status_update", "Status update"
+    RESCHEDULE = "reschedule", "Reschedule notice"
+    WAITING = "waiting", "Request for information"
+    RESOLUTION = "resolution", "Resolution notice"
+    SATISFACTION_CHECK = "satisfaction_check", "Satisfaction check"
+    APOLOGY = "apology", "Apology"
+    CANCELLATION = "cancellation", "Cancellation notice"
+    # To staff
+    ESCALATION = "escalation", "Escalation"
+    ALERT = "alert", "Alert"
+    CALL_TASK = "call_task", "Call task"
+    DIGEST = "digest", "Digest"
+
+
+CUSTOMER_KINDS = {
+    Kind.ACKNOWLEDGEMENT,
+    Kind.STATUS_UPDATE,
+    Kind.RESCHEDULE,
+    Kind.WAITING,
+    Kind.RESOLUTION,
+    Kind.SATISFACTION_CHECK,
+    Kind.APOLOGY,
+    Kind.CANCELLATION,
+}
+
+
+class Audience(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    STAFF = "staff", "Staff"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SUPPRESSED = "suppressed", "Suppressed"
+
+
+class Notification(models.Model):
+    """One message in the outbox, written in the same transaction as the change that caused it.
+
+    ``idempotency_key`` is unique: a second sweep, beat or retried task that would make the same
+    message finds the row already there and does nothing. Delivery claims pending rows whose
+    ``next_attempt_at`` has come and whose lease (``leased_until``) is free.
+    """
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    audience = models.CharField(max_length=10, choices=Audience.choices)
+    recipient = models.CharField(max_length=254, help_text="An email address or an E.164 number.")
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
+    )
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    html_body = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    scheduled_for = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    # For call tasks: when the owner logged the call.
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="notification_deliverable", condition=Q(status="pending")),
+            models.Index(fields=["commitment", "created_at"], name="notification_commitment_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient} ({self.status})"
+
+    @property
+    def message_id(self) -> str:
+        """A stable Message-ID, the same on every attempt, so a receiver can drop a repeat."""
+        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "followthrough.localhost"
+        return f"<{self.idempotency_key.replace(':', '.')}@{domain}>"

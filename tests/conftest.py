@@ -1,0 +1,58 @@
+import pytest
+from django.core.cache import cache
+
+from accounts.models import Membership
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    return [
+        f"database: {database['ENGINE'].rsplit('.', 1)[-1]} {database.get('HOST') or ''}:{database.get('PORT') or ''}",
+        f"celery broker: {settings.CELERY_BROKER_URL}",
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters live in the cache; each test starts with none spent."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Home Repairs", timezone="America/New_York")
+
+
+@pytest.fixture
+def agent(team):
+    user = UserFactory(username="alex", first_name="Alex", last_name="Rivera")
+    MembershipFactory(user=user, team=team, role=Membership.Role.AGENT)
+    return user
+
+
+@pytest.fixture
+def colleague(team):
+    user = UserFactory(username="sam", first_name="Sam", last_name="Okafor")
+    MembershipFactory(user=user, team=team, role=Membership.Role.AGENT)
+    return user
+
+
+@pytest.fixture
+def lead(team):
+    user = UserFactory(username="lee", first_name="Lee", last_name="Chen")
+    MembershipFactory(user=user, team=team, role=Membership.Role.LEAD)
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    """An agent of another team, who must never see this team's commitments."""
+    other_team = TeamFactory(name="Billing")
+    user = UserFactory(username="morgan", first_name="Morgan", last_name="Blake")
+    MembershipFactory(user=user, team=other_team, role=Membership.Role.AGENT)
+    return user

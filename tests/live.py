@@ -1,0 +1,109 @@
+"""Start the app's real processes (Celery worker and beat, gunicorn) against the test database.
+
+The processes get the environment a user would give them, pointed at the database pytest-django
+created, so they see exactly the rows a transactional test committed.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+CELERY = str(Path(sys.executable).with_name("celery"))
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def process_env(**overrides: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "followthrough.settings",
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(overrides)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def purge_broker() -> None:
+    """Drop tasks earlier tests left in the queue, so a worker only sees this test's."""
+    subprocess.run(  # noqa: S603
+        [CELERY, "-A", "followthrough", "purge", "-f"],
+        cwd=ROOT,
+        env=process_env(),
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+@contextmanager
+def running(args: list[str], *, env: dict[str, str], log: Path, ready: str | None = None) -> Iterator[subprocess.Popen]:
+    """Run a process for the length of the block; wait until ``ready`` shows in its output."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        try:
+            if ready:
+                deadline = time.monotonic() + 60
+                while ready not in log.read_text(errors="replace"):
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"{args[0]} did not start:\n{log.read_text(errors='replace')[-3000:]}")
+                    time.sleep(0.2)
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+@contextmanager
+def celery_worker(tmp_path: Path, name: str = "worker", **env: str) -> Iterator[subprocess.Popen]:
+    args = [CELERY, "-A", "followthrough", "worker", "-n", f"{name}@%h", "--concurrency", "2", "-l", "INFO"]
+    with running(args, env=process_env(**env), log=tmp_path / f"{name}.log", ready="ready.") as process:
+        yield process
+
+
+@contextmanager
+def celery_beat(tmp_path: Path, name: str = "beat", **env: str) -> Iterator[subprocess.Popen]:
+    args = [CELERY, "-A", "followthrough", "beat", "-l", "INFO", "--schedule", str(tmp_path / f"{name}-schedule")]
+    with running(args, env=process_env(**env), log=tmp_path / f"{name}.log", ready="beat: Starting") as process:
+        yield process
+
+
+def wait_for(condition, *, timeout: float = 30, interval: float = 0.2, message: str = "condition"):  # type: ignore[no-untyped-def]
+    """Poll until ``condition()`` is truthy and return it, or fail saying what never happened."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
