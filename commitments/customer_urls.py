@@ -1,4 +1,4 @@
-"""The customer's side: /s/<token>/ status pages (no login)."""
+"""The customer's side: /s/<token>/ pages and actions, no login; the token is the only key."""
 
 from django.urls import path
 
@@ -7,4 +7,9 @@ from commitments import customer_views
 app_name = "customer"
 urlpatterns = [
     path("<str:token>/", customer_views.status_page, name="status"),
+    path("<str:token>/resolved/", customer_views.confirm_resolved, name="confirm"),
+    path("<str:token>/not-resolved/", customer_views.not_resolved, name="reopen"),
+    path("<str:token>/answer/", customer_views.answer_request, name="answer"),
+    path("<str:token>/preferences/", customer_views.preferences, name="preferences"),
+    path("<str:token>/unsubscribe/", customer_views.unsubscribe, name="unsubscribe"),
 ]

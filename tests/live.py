@@ -50,7 +50,7 @@ def free_port() -> int:
 
 def purge_broker() -> None:
     """Drop tasks earlier tests left in the queue, so a worker only sees this test's."""
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [CELERY, "-A", "followthrough", "purge", "-f"],
         cwd=ROOT,
         env=process_env(),
@@ -64,7 +64,7 @@ def purge_broker() -> None:
 def running(args: list[str], *, env: dict[str, str], log: Path, ready: str | None = None) -> Iterator[subprocess.Popen]:
     """Run a process for the length of the block; wait until ``ready`` shows in its output."""
     with log.open("wb") as out:
-        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             if ready:
                 deadline = time.monotonic() + 60
