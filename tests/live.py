@@ -97,7 +97,7 @@ def celery_beat(tmp_path: Path, name: str = "beat", **env: str) -> Iterator[subp
         yield process
 
 
-def wait_for(condition, *, timeout: float = 30, interval: float = 0.2, message: str = "condition"):  # type: ignore[no-untyped-def]
+def wait_for(condition, *, timeout: float = 30, interval: float = 0.2, message: str = "condition"):
     """Poll until ``condition()`` is truthy and return it, or fail saying what never happened."""
     deadline = time.monotonic() + timeout
     while True:
