@@ -56,3 +56,19 @@ def outsider(db):
     user = UserFactory(username="morgan", first_name="Morgan", last_name="Blake")
     MembershipFactory(user=user, team=other_team, role=Membership.Role.AGENT)
     return user
+
+
+@pytest.fixture
+def mail_server(settings):
+    """A real SMTP server for this test; the app's mail goes to it."""
+    from tests.fakes.smtp import MailServer
+
+    server = MailServer().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    server.stop()
