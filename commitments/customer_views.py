@@ -1,20 +1,243 @@
-"""The customer's status page and its actions. (Filled in with the customer's side.)"""
+"""The customer's status page and its actions: no login, the link's token is the only key.
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+GET never changes anything, because mail scanners open every link in a message: each action is a
+POST from a page that asks first. A wrong, tampered or revoked token gets the same plain 404 on
+every route, and every route is rate-limited by client address and by link.
+"""
 
-from commitments.status_links import commitment_for_token
+import logging
+from collections.abc import Callable, Sequence
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
+from django_ratelimit.core import is_ratelimited
+
+from commitments import customer_selectors, customer_services, services
+from commitments.customer_forms import AnswerForm, PreferencesForm, StillAProblemForm
+from commitments.errors import IllegalMove, InvalidInput
+from commitments.models import Commitment, Status
+from commitments.status_links import commitment_for_token, hash_token
+
+logger = logging.getLogger(__name__)
+
+LinkView = Callable[[HttpRequest, Commitment, str], HttpResponseBase]
 
 
-def status_page(request: HttpRequest, token: str) -> HttpResponse:
-    commitment = commitment_for_token(token)
-    if commitment is None:
-        raise Http404
-    return render(request, "commitments/customer/status.html", {"commitment": commitment})
+# --- The gate every customer route passes -------------------------------------------------
 
 
-def _not_yet(request: HttpRequest, token: str) -> HttpResponse:
-    raise Http404
+def throttle_rate(scope: str) -> str:
+    """A rate from the API's throttle settings (THROTTLE_CUSTOMER, THROTTLE_INBOUND), read at request time."""
+    api_settings: dict[str, dict[str, str]] = settings.REST_FRAMEWORK  # type: ignore[assignment]
+    return api_settings["DEFAULT_THROTTLE_RATES"][scope]
 
 
-confirm_resolved = not_resolved = answer_request = preferences = unsubscribe = _not_yet
+def customer_rate(group: str, request: HttpRequest) -> str:
+    """THROTTLE_CUSTOMER (``30/min`` by default)."""
+    return throttle_rate("customer")
+
+
+RateKey = str | Callable[[str, HttpRequest], str]
+Rate = Callable[[str, HttpRequest], str]
+
+
+def over_limit(request: HttpRequest, *, checks: Sequence[tuple[str, RateKey]], rate: Rate) -> bool:
+    """Count this request against each (group, key) limit; True once any is spent.
+
+    When the cache is down the page stays up: a customer must never be locked out of their own
+    promise because Redis is restarting.
+    """
+    try:
+        spent = [is_ratelimited(request, group=group, key=key, rate=rate, increment=True) for group, key in checks]
+    except Exception:
+        logger.warning("Rate limits unavailable; letting the request through.", exc_info=True)
+        return False
+    return any(spent)
+
+
+def too_many_requests() -> HttpResponse:
+    response = HttpResponse(
+        "Too many requests. Please wait a minute and try again.\n",
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = "60"
+    return response
+
+
+def not_found(request: HttpRequest) -> HttpResponseBase:
+    """The same answer for a link that never existed and one that was revoked."""
+    return _private(render(request, "commitments/customer/not_found.html", status=404))
+
+
+def _private(response: HttpResponseBase) -> HttpResponseBase:
+    # The page is for the link's holder alone: no shared caches, no search engines. The token never
+    # leaves in a Referer either: SECURE_REFERRER_POLICY is same-origin (no-referrer would make the
+    # browser send "Origin: null" with the page's own forms, which the CSRF check rightly refuses).
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def link_view(view: LinkView) -> Callable[[HttpRequest, str], HttpResponseBase]:
+    @wraps(view)
+    def gate(request: HttpRequest, token: str) -> HttpResponseBase:
+        link_key = hash_token(token)
+        checks: list[tuple[str, RateKey]] = [
+            ("customer-link:ip", "ip"),
+            ("customer-link:token", lambda group, request: link_key),
+        ]
+        if over_limit(request, checks=checks, rate=customer_rate):
+            return too_many_requests()
+        commitment = commitment_for_token(token)
+        if commitment is None:
+            return not_found(request)
+        return _private(view(request, commitment, token))
+
+    return gate
+
+
+def _back_to_status(token: str) -> HttpResponse:
+    return redirect("customer:status", token=token)
+
+
+def _context(commitment: Commitment, token: str, **extra: object) -> dict[str, object]:
+    return {"commitment": commitment, "token": token, "team_name": commitment.team.name, **extra}
+
+
+# --- Pages ----------------------------------------------------------------------------------
+
+
+@link_view
+@require_safe
+def status_page(request: HttpRequest, commitment: Commitment, token: str) -> HttpResponse:
+    page = customer_selectors.status_page(commitment=commitment)
+    return render(
+        request,
+        "commitments/customer/status.html",
+        _context(commitment, token, page=page, answer_form=AnswerForm(), problem_form=StillAProblemForm()),
+    )
+
+
+@link_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm_resolved(request: HttpRequest, commitment: Commitment, token: str) -> HttpResponse:
+    """'Yes, it's resolved': GET asks, POST answers."""
+    if request.method != "POST":
+        if commitment.status != Status.FULFILLED:
+            return _back_to_status(token)
+        return render(request, "commitments/customer/confirm.html", _context(commitment, token))
+    try:
+        services.confirm(commitment=commitment)
+    except IllegalMove:
+        messages.info(request, "There is nothing to confirm right now: this page shows where things stand.")
+        return _back_to_status(token)
+    messages.success(request, "Thank you for confirming. We've closed your request.")
+    return _back_to_status(token)
+
+
+@link_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def not_resolved(request: HttpRequest, commitment: Commitment, token: str) -> HttpResponse:
+    """'No, still a problem': GET asks what is wrong, POST reopens and alerts the owner and team lead."""
+    if request.method != "POST":
+        if commitment.status != Status.FULFILLED:
+            return _back_to_status(token)
+        return render(
+            request, "commitments/customer/not_resolved.html", _context(commitment, token, form=StillAProblemForm())
+        )
+    form = StillAProblemForm(request.POST)
+    if not form.is_valid():
+        return render(request, "commitments/customer/not_resolved.html", _context(commitment, token, form=form))
+    try:
+        reopened = services.reopen(
+            actor=None, commitment=commitment, reason=form.cleaned_data["what_is_wrong"], by_customer=True
+        )
+    except IllegalMove:
+        messages.info(request, "Your request is already open: this page shows where things stand.")
+        return _back_to_status(token)
+    next_update = customer_selectors.friendly_time(
+        reopened.next_update_at or reopened.due_at, reopened.customer.zone, reopened.updated_at
+    )
+    messages.success(
+        request,
+        f"Thank you for telling us. {customer_selectors.first_name(reopened)} and their team lead have been "
+        f"told, and you'll hear from us by {next_update}.",
+    )
+    return _back_to_status(token)
+
+
+@link_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def answer_request(request: HttpRequest, commitment: Commitment, token: str) -> HttpResponse:
+    """Waiting on the customer: they answer exactly what we asked for, and the clock runs again."""
+    if request.method != "POST":
+        if commitment.status != Status.WAITING:
+            return _back_to_status(token)
+        return render(request, "commitments/customer/answer.html", _context(commitment, token, form=AnswerForm()))
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            customer_services.answer_request(commitment=commitment, answer=form.cleaned_data["answer"])
+        except IllegalMove:
+            messages.info(request, "We aren't waiting on anything from you right now.")
+            return _back_to_status(token)
+        except InvalidInput as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Thank you: we have your answer and we're back on it.")
+            return _back_to_status(token)
+    return render(request, "commitments/customer/answer.html", _context(commitment, token, form=form))
+
+
+@link_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def preferences(request: HttpRequest, commitment: Commitment, token: str) -> HttpResponse:
+    """How we reach the customer: channel, contact details, texts and automatic emails."""
+    customer = commitment.customer
+    if request.method != "POST":
+        form = PreferencesForm.for_customer(customer)
+        return render(request, "commitments/customer/preferences.html", _context(commitment, token, form=form))
+    form = PreferencesForm.for_customer(customer, data=request.POST)
+    if form.is_valid():
+        try:
+            customer_services.change_preferences(commitment=commitment, preferences=form.preferences())
+        except InvalidInput as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Saved. We'll reach you the way you chose.")
+            return _back_to_status(token)
+    return render(request, "commitments/customer/preferences.html", _context(commitment, token, form=form))
+
+
+@csrf_exempt  # Only for RFC 8058's one-click POST; the page's own button is checked below.
+@link_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, commitment: Commitment, token: str) -> HttpResponseBase:
+    """Email one-click unsubscribe from automatic updates (RFC 8058); GET only asks."""
+    if request.method != "POST":
+        return render(request, "commitments/customer/unsubscribe.html", _context(commitment, token, done=False))
+    if request.POST.get("List-Unsubscribe") != "One-Click":
+        rejected = CsrfViewMiddleware(lambda request: HttpResponse()).process_view(request, _checked_by_hand, (), {})
+        if rejected is not None:
+            return rejected
+    customer_services.unsubscribe_email_updates(commitment=commitment)
+    return render(request, "commitments/customer/unsubscribe.html", _context(commitment, token, done=True))
+
+
+def _checked_by_hand(request: HttpRequest) -> HttpResponse:
+    """Stands for the view in a CSRF check made inside ``unsubscribe`` (the middleware only reads its flags)."""
+    raise AssertionError("never called")
+
+
+def _add_errors(form: AnswerForm | PreferencesForm, error: InvalidInput) -> None:
+    for field, problems in error.errors.items():
+        target = field if field in form.fields else None
+        for problem in problems:
+            form.add_error(target, problem)

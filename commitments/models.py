@@ -2,6 +2,7 @@ import zoneinfo
 from datetime import datetime
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as tz
@@ -203,3 +204,29 @@ class TimelineEvent(models.Model):
         if self.actor is not None:
             return self.actor.get_full_name() or self.actor.get_username()
         return self.actor_label or "system"
+
+
+class IdempotentRequest(models.Model):
+    """A POST an API client sent with an ``Idempotency-Key`` header, and the answer it got.
+
+    A retry with the same key (same user) gets the stored answer instead of acting twice. The
+    unique constraint makes it race-safe: a concurrent retry waits on the first request's row and
+    then replays its answer. Only successful answers are kept; a refused request changed nothing
+    and may simply be tried again.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of method, path and body: the same key sent with a different request is refused.
+    fingerprint = models.CharField(max_length=64)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=400)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=tz.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_request_per_idempotency_key")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({self.key})"

@@ -1,9 +1,22 @@
 """Reads for pages and the API. Every query that returns commitments starts from the caller's teams."""
 
-from django.db.models import Q, QuerySet
+import re
+import zoneinfo
+from datetime import datetime, timedelta
 
-from accounts.models import User
-from commitments.models import ACTIVE_STATUSES, Commitment
+from django.conf import settings
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from accounts.models import Team, User
+from commitments.models import ACTIVE_STATUSES, RUNNING_STATUSES, Commitment, Customer, Status, TimelineEvent
+from commitments.services import find_customer, normalize_phone
+from notifications.models import Kind, Notification
+
+# An update counts as due when the next one is this close: time for the owner to write it themselves.
+UPDATE_DUE_WINDOW = timedelta(hours=1)
+
+OVERDUE, UPDATE_DUE, DUE_SOON, ON_TRACK = 0, 1, 2, 3
 
 
 def visible_commitments(*, user: User) -> QuerySet[Commitment]:
@@ -14,9 +27,182 @@ def visible_commitments(*, user: User) -> QuerySet[Commitment]:
     return queryset.filter(team__memberships__user=user)
 
 
-def my_commitments(*, user: User) -> QuerySet[Commitment]:
+def teams_of(*, user: User) -> QuerySet[Team]:
+    """The teams a person works in (every team for a superuser), by name."""
+    if user.is_superuser:
+        return Team.objects.order_by("name")
+    return Team.objects.filter(memberships__user=user).order_by("name")
+
+
+def agent_zone(*, user: User) -> zoneinfo.ZoneInfo:
+    """The zone pages show times in: the user's (first) team's."""
+    team = Team.objects.filter(memberships__user=user).order_by("name").only("timezone").first()
+    return team.zone if team else zoneinfo.ZoneInfo("UTC")
+
+
+def due_soon_window() -> timedelta:
+    """How close a due time is "soon": the first (longest) escalation warning."""
+    steps = settings.FOLLOWTHROUGH_ESCALATE_BEFORE
+    return max(steps) if steps else timedelta(hours=24)
+
+
+def _with_urgency(queryset: QuerySet[Commitment], now: datetime) -> QuerySet[Commitment]:
+    """Most urgent first: overdue, an update due now, due soon, then the rest; then by due time."""
+    urgency = Case(
+        When(Q(status=Status.MISSED) | Q(status__in=RUNNING_STATUSES, due_at__lte=now), then=Value(OVERDUE)),
+        When(status__in=ACTIVE_STATUSES, next_update_at__lte=now + UPDATE_DUE_WINDOW, then=Value(UPDATE_DUE)),
+        When(status__in=RUNNING_STATUSES, due_at__lte=now + due_soon_window(), then=Value(DUE_SOON)),
+        default=Value(ON_TRACK),
+        output_field=IntegerField(),
+    )
+    return queryset.annotate(urgency=urgency).order_by("urgency", "due_at", "pk")
+
+
+def urgency_of(commitment: Commitment, *, now: datetime | None = None) -> int:
+    """The same ranking as the lists, for one commitment already in hand."""
+    now = now or timezone.now()
+    if commitment.status == Status.MISSED or (commitment.status in RUNNING_STATUSES and commitment.due_at <= now):
+        return OVERDUE
+    if (
+        commitment.status in ACTIVE_STATUSES
+        and commitment.next_update_at
+        and commitment.next_update_at <= now + UPDATE_DUE_WINDOW
+    ):
+        return UPDATE_DUE
+    if commitment.status in RUNNING_STATUSES and commitment.due_at <= now + due_soon_window():
+        return DUE_SOON
+    return ON_TRACK
+
+
+def my_commitments(*, user: User, now: datetime | None = None) -> QuerySet[Commitment]:
+    """Still owed, where the user is the owner or the assignee; most urgent first."""
+    queryset = visible_commitments(user=user).filter(Q(owner=user) | Q(assignee=user), status__in=ACTIVE_STATUSES)
+    return _with_urgency(queryset, now or timezone.now())
+
+
+def my_recently_fulfilled(*, user: User, limit: int = 10) -> QuerySet[Commitment]:
+    """Fulfilled, the customer not yet asked or not yet answered: the last stretch of follow-through."""
     return (
         visible_commitments(user=user)
-        .filter(Q(owner=user) | Q(assignee=user), status__in=ACTIVE_STATUSES)
-        .order_by("due_at", "pk")
+        .filter(Q(owner=user) | Q(assignee=user), status=Status.FULFILLED)
+        .order_by("-fulfilled_at", "-pk")[:limit]
+    )
+
+
+def team_commitments(*, user: User, team: Team | None = None, now: datetime | None = None) -> QuerySet[Commitment]:
+    """All the still-owed commitments of the user's teams (or of one of them), most urgent first."""
+    queryset = visible_commitments(user=user).filter(status__in=ACTIVE_STATUSES)
+    if team is not None:
+        queryset = queryset.filter(team=team)
+    return _with_urgency(queryset, now or timezone.now())
+
+
+def search_commitments(*, user: User, query: str) -> QuerySet[Commitment]:
+    """By customer email, phone, name, summary or external reference; still-owed ones first."""
+    text = (query or "").strip()
+    if not text:
+        return Commitment.objects.none()
+    condition = (
+        Q(summary__icontains=text)
+        | Q(customer__name__icontains=text)
+        | Q(customer__email__icontains=text.lower())
+        | Q(external_ref__icontains=text)
+    )
+    try:
+        phone = normalize_phone(text)
+    except ValueError:
+        phone = ""
+    if phone:
+        condition |= Q(customer__phone=phone)
+    digits = re.sub(r"\D", "", text)
+    if len(digits) >= 4 and not re.search(r"[A-Za-z@]", text):
+        condition |= Q(customer__phone__contains=digits)
+    still_owed_first = Case(
+        When(status__in=ACTIVE_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return (
+        visible_commitments(user=user)
+        .filter(condition)
+        .annotate(closed=still_owed_first)
+        .order_by("closed", "due_at", "pk")
+    )
+
+
+def visible_customer(*, user: User, pk: int) -> Customer | None:
+    """The customer, if one of the user's teams made them a promise (any customer for a superuser)."""
+    customers = Customer.objects.filter(pk=pk)
+    if not user.is_superuser:
+        customers = customers.filter(commitments__team__memberships__user=user)
+    return customers.distinct().first()
+
+
+def customer_commitments(*, user: User, customer: Customer) -> QuerySet[Commitment]:
+    """All of the customer's commitments in the user's teams: still-owed ones first, then the newest."""
+    still_owed_first = Case(
+        When(status__in=ACTIVE_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return (
+        visible_commitments(user=user)
+        .filter(customer=customer)
+        .annotate(closed=still_owed_first)
+        .order_by("closed", "-created_at", "-pk")
+    )
+
+
+def returning_customer(*, user: User, email: str = "", phone: str = "") -> Customer | None:
+    """The customer these details find again, if the user's teams know them (for the log-a-promise form)."""
+    customer = find_customer(email=email, phone=phone)
+    if customer is None:
+        return None
+    return visible_customer(user=user, pk=customer.pk)
+
+
+def timeline(*, commitment: Commitment) -> QuerySet[TimelineEvent]:
+    return TimelineEvent.objects.filter(commitment=commitment).select_related("actor").order_by("created_at", "pk")
+
+
+def messages_of(*, commitment: Commitment, limit: int = 100) -> QuerySet[Notification]:
+    """Every message made for the commitment, newest first, with its delivery status."""
+    return (
+        Notification.objects.filter(commitment=commitment)
+        .select_related("recipient_user")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def open_call_tasks(*, commitment: Commitment) -> QuerySet[Notification]:
+    """Calls the owner still has to make (the customer prefers phone calls)."""
+    return (
+        Notification.objects.filter(commitment=commitment, kind=Kind.CALL_TASK, completed_at__isnull=True)
+        .exclude(status="suppressed")
+        .order_by("scheduled_for", "pk")
+    )
+
+
+def team_members(*, team: Team) -> QuerySet[User]:
+    return User.objects.filter(memberships__team=team, is_active=True).order_by("first_name", "last_name", "username")
+
+
+# What the customer was last told, across all their promises: the one truth for whoever answers.
+CUSTOMER_NEWS = (
+    TimelineEvent.Kind.CREATED,
+    TimelineEvent.Kind.UPDATE_SENT,
+    TimelineEvent.Kind.RESCHEDULED,
+    TimelineEvent.Kind.WAITING,
+    TimelineEvent.Kind.RESUMED,
+    TimelineEvent.Kind.FULFILLED,
+    TimelineEvent.Kind.CANCELLED,
+)
+
+
+def latest_news_for_customer(*, user: User, customer: Customer) -> TimelineEvent | None:
+    """The last thing any of the user's teams told this customer, with the commitment it was about."""
+    return (
+        TimelineEvent.objects.filter(
+            commitment__in=visible_commitments(user=user).filter(customer=customer).values("pk"),
+            kind__in=CUSTOMER_NEWS,
+        )
+        .select_related("actor", "commitment")
+        .order_by("-created_at", "-pk")
+        .first()
     )

@@ -5,8 +5,12 @@ timeline and puts the messages it causes in the outbox, all in one transaction, 
 and the outbox can never be skipped. Pages, the API and the sweeps all call these.
 """
 
+import re
+import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import phonenumbers
@@ -16,7 +20,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Membership, Team, User, validate_timezone
+from accounts.models import Membership, Team, User
 from commitments.errors import IllegalMove, InvalidInput, NotAllowed
 from commitments.models import (
     ACTIVE_STATUSES,
@@ -52,6 +56,11 @@ def normalize_email(raw: str) -> str:
     return (raw or "").strip().lower()
 
 
+# North America's 555-0100 to 555-0199 are reserved for fiction: documentation and tests use them
+# (the contract's own example is +15555550100), so they are accepted although no carrier serves them.
+FICTIONAL_NANP = re.compile(r"^\d{3}55501\d{2}$")
+
+
 def normalize_phone(raw: str) -> str:
     """E.164 for a valid number (national numbers read in FOLLOWTHROUGH_PHONE_REGION); raise ValueError."""
     raw = (raw or "").strip()
@@ -61,13 +70,24 @@ def normalize_phone(raw: str) -> str:
         number = phonenumbers.parse(raw, settings.FOLLOWTHROUGH_PHONE_REGION)
     except phonenumbers.NumberParseException as error:
         raise ValueError("Enter a valid phone number, e.g. +15555550100.") from error
-    if not phonenumbers.is_valid_number(number):
+    fictional = number.country_code == 1 and FICTIONAL_NANP.match(str(number.national_number))
+    if not (phonenumbers.is_valid_number(number) or fictional):
         raise ValueError("Enter a valid phone number, e.g. +15555550100.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def clean_customer_details(details: CustomerDetails) -> CustomerDetails:
-    """Normalize contact details, or raise InvalidInput naming every bad field."""
+@cache
+def known_timezones() -> frozenset[str]:
+    """The IANA zone names (reading them walks the tz database, so once per process)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def clean_customer_details(details: CustomerDetails, *, on_file: Customer | None = None) -> CustomerDetails:
+    """Normalize contact details, or raise InvalidInput naming every bad field.
+
+    ``on_file`` is the customer these details were matched to: an email or phone already on their
+    record counts as the contact their preferred channel needs.
+    """
     errors: dict[str, list[str]] = {}
     name = (details.name or "").strip()
     if not name:
@@ -80,22 +100,24 @@ def clean_customer_details(details: CustomerDetails) -> CustomerDetails:
             validate_email(email)
         except ValidationError:
             errors["email"] = ["Enter a valid email address."]
+        if len(email) > 254:
+            errors["email"] = ["Keep the email address under 254 characters."]
     try:
         phone = normalize_phone(details.phone)
     except ValueError as error:
         errors["phone"] = [str(error)]
         phone = ""
+    reachable_email = email or (on_file.email if on_file else "")
+    reachable_phone = phone or (on_file.phone if on_file else "")
     channel = details.preferred_channel or Channel.EMAIL
     if channel not in Channel.values:
         errors["preferred_channel"] = [f"Choose one of: {', '.join(Channel.values)}."]
-    elif channel == Channel.EMAIL and not email and "email" not in errors:
+    elif channel == Channel.EMAIL and not reachable_email and "email" not in errors:
         errors["email"] = ["An email address is needed to reach this customer by email."]
-    elif channel in (Channel.SMS, Channel.PHONE) and not phone and "phone" not in errors:
+    elif channel in (Channel.SMS, Channel.PHONE) and not reachable_phone and "phone" not in errors:
         errors["phone"] = [f"A phone number is needed to reach this customer by {Channel(channel).label.lower()}."]
     zone = (details.timezone or "UTC").strip()
-    try:
-        validate_timezone(zone)
-    except ValidationError:
+    if zone not in known_timezones():
         errors["timezone"] = [f"“{zone}” is not a known time zone (use an IANA name such as America/New_York)."]
     if errors:
         raise InvalidInput(errors)
@@ -121,35 +143,117 @@ def upsert_customer(details: CustomerDetails) -> Customer:
 
     Call inside a transaction. Raises InvalidInput if the details are bad or would merge two people.
     """
-    cleaned = clean_customer_details(details)
-    customer = None
-    if cleaned.email:
-        customer = Customer.objects.select_for_update().filter(email=cleaned.email).first()
-    if customer is None and cleaned.phone:
-        customer = Customer.objects.select_for_update().filter(phone=cleaned.phone).first()
+    customer = _matching_customer(details)
+    cleaned = clean_customer_details(details, on_file=customer)
     if customer is None:
-        customer = Customer(name=cleaned.name, email=cleaned.email, phone=cleaned.phone)
-    errors: dict[str, list[str]] = {}
-    if cleaned.email and Customer.objects.filter(email=cleaned.email).exclude(pk=customer.pk).exists():
-        errors["email"] = ["This email address belongs to another customer's record."]
-    if cleaned.phone and Customer.objects.filter(phone=cleaned.phone).exclude(pk=customer.pk).exists():
-        errors["phone"] = ["This phone number belongs to another customer's record."]
-    if errors:
-        raise InvalidInput(errors)
+        customer = Customer()
+    _ensure_contacts_are_theirs(customer, cleaned)
     customer.name = cleaned.name
     customer.email = cleaned.email or customer.email
     customer.phone = cleaned.phone or customer.phone
     customer.preferred_channel = cleaned.preferred_channel
     customer.timezone = cleaned.timezone
+    _save_customer(customer)
+    return customer
+
+
+def _matching_customer(details: CustomerDetails) -> Customer | None:
+    """The customer on file with this email, else this phone, locked for the rest of the transaction."""
+    email = normalize_email(details.email)
+    if email:
+        found = Customer.objects.select_for_update().filter(email=email).first()
+        if found:
+            return found
+    try:
+        phone = normalize_phone(details.phone)
+    except ValueError:
+        return None
+    return Customer.objects.select_for_update().filter(phone=phone).first() if phone else None
+
+
+def _ensure_contacts_are_theirs(customer: Customer, cleaned: CustomerDetails) -> None:
+    """One person never becomes two, and two people never become one."""
+    others = Customer.objects.exclude(pk=customer.pk) if customer.pk else Customer.objects.all()
+    errors: dict[str, list[str]] = {}
+    if cleaned.email and others.filter(email=cleaned.email).exists():
+        errors["email"] = ["This email address belongs to another customer's record."]
+    if cleaned.phone and others.filter(phone=cleaned.phone).exists():
+        errors["phone"] = ["This phone number belongs to another customer's record."]
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _save_customer(customer: Customer) -> None:
     try:
         with transaction.atomic():
             customer.save()
-    except IntegrityError as error:  # Another request created the same person a moment ago.
-        raise InvalidInput({"email": ["This customer was just added by someone else; try again."]}) from error
+    except IntegrityError as error:  # Another request saved the same person a moment ago.
+        raise InvalidInput({"email": ["This customer was just saved by someone else; try again."]}) from error
+
+
+@transaction.atomic
+def edit_customer(*, actor: User, customer: Customer, details: CustomerDetails, notes: str | None = None) -> Customer:
+    """Correct a customer's contact details or preferences; each of their open commitments records it."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if not actor.is_superuser and not customer.commitments.filter(team__memberships__user=actor).exists():
+        raise NotAllowed("Only a member of a team with a commitment to this customer can change their details.")
+    cleaned = clean_customer_details(details)
+    _ensure_contacts_are_theirs(customer, cleaned)
+    new_values = {
+        "name": cleaned.name,
+        "email": cleaned.email,
+        "phone": cleaned.phone,
+        "preferred_channel": cleaned.preferred_channel,
+        "timezone": cleaned.timezone,
+    }
+    if notes is not None:
+        new_values["notes"] = _clean_text(notes, "notes")
+    changes = {
+        field: [getattr(customer, field), value]
+        for field, value in new_values.items()
+        if getattr(customer, field) != value
+    }
+    if not changes:
+        return customer
+    for field, value in new_values.items():
+        setattr(customer, field, value)
+    _save_customer(customer)
+    # Private notes are no news to the timeline; contact details and preferences are.
+    visible = {field: change for field, change in changes.items() if field != "notes"}
+    if visible:
+        now = timezone.now()
+        for commitment in customer.commitments.filter(status__in=(*ACTIVE_STATUSES, Status.FULFILLED)):
+            _record(commitment, TimelineEvent.Kind.PREFERENCES, actor=actor, data={"changes": visible}, at=now)
     return customer
 
 
 # --- Who may do what ------------------------------------------------------------------------
+
+# The statuses each move starts from, and how a refusal words it. One table, so the pages offer
+# exactly the moves the services accept.
+MOVES: dict[str, tuple[tuple[str, ...], str]] = {
+    "edit": ((*ACTIVE_STATUSES, Status.FULFILLED), "edited"),
+    "send_update": (ACTIVE_STATUSES, "updated"),
+    "reschedule": (ACTIVE_STATUSES, "rescheduled"),
+    "hand_off": ((*ACTIVE_STATUSES, Status.FULFILLED), "handed off"),
+    "wait_on_customer": ((Status.OPEN, Status.REOPENED, Status.MISSED), "put on hold for the customer"),
+    "resume": ((Status.WAITING,), "resumed"),
+    "fulfil": (ACTIVE_STATUSES, "fulfilled"),
+    "record_chase": ((*ACTIVE_STATUSES, Status.FULFILLED), "marked as chased"),
+    "cancel": (ACTIVE_STATUSES, "cancelled"),
+    "reopen": ((Status.FULFILLED, Status.CONFIRMED), "reopened"),
+    "confirm": ((Status.FULFILLED,), "confirmed"),
+}
+
+_STATUS_PHRASES: dict[str, str] = {
+    Status.OPEN: "open",
+    Status.WAITING: "waiting on the customer",
+    Status.FULFILLED: "fulfilled",
+    Status.CONFIRMED: "confirmed by the customer",
+    Status.REOPENED: "reopened",
+    Status.MISSED: "missed",
+    Status.CANCELLED: "cancelled",
+}
 
 
 def team_ids_of(user: User) -> set[int]:
@@ -169,20 +273,41 @@ def ensure_can_act(actor: User, commitment: Commitment) -> None:
     raise NotAllowed("Only the owner, the assignee or a team lead can change this commitment.")
 
 
+def _ensure_team_member(actor: User, commitment: Commitment) -> None:
+    if not (actor.is_superuser or Membership.objects.filter(user=actor, team_id=commitment.team_id).exists()):
+        raise NotAllowed("Only a member of the team can record this.")
+
+
+def available_actions(*, actor: User, commitment: Commitment) -> set[str]:
+    """The moves this person may make on this commitment now (the keys of MOVES, less confirm)."""
+    by_status = {move for move, (allowed, _) in MOVES.items() if commitment.status in allowed and move != "confirm"}
+    try:
+        ensure_can_act(actor, commitment)
+    except NotAllowed:
+        try:
+            _ensure_team_member(actor, commitment)
+        except NotAllowed:
+            return set()
+        return by_status & {"record_chase"}
+    return by_status
+
+
 # --- Internals ------------------------------------------------------------------------------
 
 
 def _locked(commitment: Commitment) -> Commitment:
     return (
-        Commitment.objects.select_for_update()
+        Commitment.objects.select_for_update(of=("self",))
         .select_related("customer", "team", "owner", "assignee")
         .get(pk=commitment.pk)
     )
 
 
-def _require_status(commitment: Commitment, allowed: tuple[str, ...], action: str) -> None:
+def _require_move(commitment: Commitment, move: str) -> None:
+    allowed, verb = MOVES[move]
     if commitment.status not in allowed:
-        raise IllegalMove(f"A {commitment.get_status_display().lower()} commitment cannot be {action}.")
+        status = _STATUS_PHRASES.get(commitment.status, commitment.status)
+        raise IllegalMove(f"This commitment is {status}, so it cannot be {verb}.")
 
 
 def _record(
@@ -244,14 +369,23 @@ def clean_update_interval(value: timedelta | None) -> timedelta:
     return value
 
 
-def _clean_future(value: datetime | None, field: str, now: datetime) -> datetime:
+def _clean_future(value: datetime | None, field: str, now: datetime, *, what: str = "The due time") -> datetime:
     if value is None:
         raise InvalidInput({field: ["Enter the date and time."]})
     if timezone.is_naive(value):
         raise InvalidInput({field: ["Give the time with its UTC offset, e.g. 2026-11-25T10:00:00+01:00."]})
     if value <= now:
-        raise InvalidInput({field: ["The due time must be in the future."]})
+        raise InvalidInput({field: [f"{what} must be in the future."]})
     return value
+
+
+def _collect(errors: dict[str, Any], check: Callable[[], object]) -> Any:
+    """Run one check, adding its field errors to ``errors`` so the caller can report all at once."""
+    try:
+        return check()
+    except InvalidInput as error:
+        errors.update(error.errors)
+        return None
 
 
 # --- Use cases ------------------------------------------------------------------------------
@@ -276,23 +410,21 @@ def create_commitment(
     errors: dict[str, Any] = {}
     owner = owner or actor
     try:
-        customer_row = upsert_customer(customer)
+        customer_row: Customer | None = upsert_customer(customer)
     except InvalidInput as error:
         errors["customer"] = error.errors
         customer_row = None
-    for check in (
-        lambda: _clean_text(summary, "summary", required="Say what was promised.", limit=300),
-        lambda: _clean_text(details, "details"),
-        lambda: _clean_text(external_ref, "external_ref", limit=200),
-        lambda: _clean_future(due_at, "due_at", now),
-        lambda: clean_update_interval(update_interval),
-    ):
-        try:
-            check()
-        except InvalidInput as error:
-            errors.update(error.errors)
-    if target_at is not None and due_at is not None and not (now < target_at <= due_at):
-        errors["target_at"] = ["The internal target must be in the future and no later than the due time."]
+    summary = _collect(errors, lambda: _clean_text(summary, "summary", required="Say what was promised.", limit=300))
+    details = _collect(errors, lambda: _clean_text(details, "details"))
+    external_ref = _collect(errors, lambda: _clean_text(external_ref, "external_ref", limit=200))
+    due_at = _collect(errors, lambda: _clean_future(due_at, "due_at", now))
+    interval = _collect(errors, lambda: clean_update_interval(update_interval))
+    if target_at is not None:
+        target_at = _collect(errors, lambda: _clean_future(target_at, "target_at", now, what="The internal target"))
+        if target_at is not None and due_at is not None and target_at > due_at:
+            errors["target_at"] = ["The internal target must be no later than the time promised to the customer."]
+    if not owner.is_active:
+        errors["owner"] = ["This person's account is switched off: choose someone else."]
     team_row = _resolve_team(actor=actor, owner=owner, team=team, errors=errors)
     if errors:
         raise InvalidInput(errors)  # Leaving the transaction rolls back the customer too.
@@ -303,19 +435,26 @@ def create_commitment(
         owner=owner,
         assignee=owner,
         created_by=actor,
-        summary=summary.strip(),
-        details=(details or "").strip(),
-        external_ref=(external_ref or "").strip(),
+        summary=summary,
+        details=details,
+        external_ref=external_ref,
         due_at=due_at,
         target_at=target_at,
-        update_interval=clean_update_interval(update_interval),
+        update_interval=interval,
         created_at=now,
     )
     issue_status_link(commitment)
     _told_customer(commitment, now)
     plan_escalations(commitment, now=now)
     commitment.save()
-    event = _record(commitment, TimelineEvent.Kind.CREATED, actor=actor, message=commitment.summary, at=now)
+    event = _record(
+        commitment,
+        TimelineEvent.Kind.CREATED,
+        actor=actor,
+        message=commitment.summary,
+        data={"due_at": due_at.isoformat(), "owner": owner.get_username(), "channel": customer_row.preferred_channel},
+        at=now,
+    )
     outbox.notify_customer(commitment, Kind.ACKNOWLEDGEMENT, key=f"{commitment.pk}:acknowledgement:{event.pk}")
     return commitment
 
@@ -352,47 +491,63 @@ def edit_commitment(
     details: str | None = None,
     update_interval: timedelta | None = None,
     target_at: datetime | None = None,
+    clear_target: bool = False,
 ) -> Commitment:
+    """Correct what was promised or how it is followed; the due time moves only by reschedule."""
     commitment = _locked(commitment)
     ensure_can_act(actor, commitment)
-    _require_status(commitment, (*ACTIVE_STATUSES, Status.FULFILLED), "edited")
+    _require_move(commitment, "edit")
+    now = timezone.now()
+    errors: dict[str, Any] = {}
     changes: dict[str, list[str]] = {}
     if summary is not None:
-        summary = _clean_text(summary, "summary", required="Say what was promised.", limit=300)
-        if summary != commitment.summary:
+        summary = _collect(
+            errors, lambda: _clean_text(summary, "summary", required="Say what was promised.", limit=300)
+        )
+        if summary is not None and summary != commitment.summary:
             changes["summary"] = [commitment.summary, summary]
             commitment.summary = summary
     if details is not None:
-        details = _clean_text(details, "details")
-        if details != commitment.details:
+        details = _collect(errors, lambda: _clean_text(details, "details"))
+        if details is not None and details != commitment.details:
             changes["details"] = [commitment.details, details]
             commitment.details = details
     if update_interval is not None:
-        interval = clean_update_interval(update_interval)
-        if interval != commitment.update_interval:
+        interval = _collect(errors, lambda: clean_update_interval(update_interval))
+        if interval is not None and interval != commitment.update_interval:
             changes["update_interval"] = [str(commitment.update_interval), str(interval)]
             commitment.update_interval = interval
             if commitment.status in ACTIVE_STATUSES:
-                base = commitment.last_update_at or timezone.now()
-                commitment.next_update_at = max(base + interval, timezone.now())
-    if target_at is not None:
-        if not target_at <= commitment.due_at:
-            raise InvalidInput({"target_at": ["The internal target must be no later than the due time."]})
-        changes["target_at"] = [str(commitment.target_at), str(target_at)]
-        commitment.target_at = target_at
+                base = commitment.last_update_at or now
+                commitment.next_update_at = max(base + interval, now)
+    if clear_target and commitment.target_at is not None:
+        changes["target_at"] = [commitment.target_at.isoformat(), ""]
+        commitment.target_at = None
+    elif target_at is not None and target_at != commitment.target_at:
+        target = _collect(errors, lambda: _clean_future(target_at, "target_at", now, what="The internal target"))
+        if target is not None and target > commitment.due_at:
+            errors["target_at"] = ["The internal target must be no later than the time promised to the customer."]
+        elif target is not None:
+            changes["target_at"] = [
+                commitment.target_at.isoformat() if commitment.target_at else "",
+                target.isoformat(),
+            ]
+            commitment.target_at = target
+    if errors:
+        raise InvalidInput(errors)
     if changes:
         commitment.save()
-        _record(commitment, TimelineEvent.Kind.EDITED, actor=actor, data={"changes": changes})
+        _record(commitment, TimelineEvent.Kind.EDITED, actor=actor, data={"changes": changes}, at=now)
     return commitment
 
 
 @transaction.atomic
 def send_update(*, actor: User, commitment: Commitment, message: str) -> Commitment:
     """The owner's own status update, sent now on the customer's channel; resets the update clock."""
-    message = _clean_text(message, "message", required="Write the update for the customer.")
     commitment = _locked(commitment)
     ensure_can_act(actor, commitment)
-    _require_status(commitment, ACTIVE_STATUSES, "updated")
+    _require_move(commitment, "send_update")
+    message = _clean_text(message, "message", required="Write the update for the customer.")
     now = timezone.now()
     _told_customer(commitment, now)
     commitment.save()
@@ -406,30 +561,29 @@ def send_update(*, actor: User, commitment: Commitment, message: str) -> Commitm
 @transaction.atomic
 def reschedule(*, actor: User, commitment: Commitment, due_at: datetime | None, reason: str) -> Commitment:
     """A new due time with a reason, told to the customer before the old one slips."""
-    now = timezone.now()
-    errors: dict[str, list[str]] = {}
-    try:
-        due_at = _clean_future(due_at, "due_at", now)
-    except InvalidInput as error:
-        errors.update(error.errors)
-    try:
-        reason = _clean_text(reason, "reason", required="Tell the customer why the time changes.")
-    except InvalidInput as error:
-        errors.update(error.errors)
-    if errors:
-        raise InvalidInput(errors)
-    assert due_at is not None
     commitment = _locked(commitment)
     ensure_can_act(actor, commitment)
-    _require_status(commitment, ACTIVE_STATUSES, "rescheduled")
+    _require_move(commitment, "reschedule")
+    now = timezone.now()
+    errors: dict[str, Any] = {}
+    new_due = _collect(errors, lambda: _clean_future(due_at, "due_at", now, what="The new due time"))
+    reason = _collect(errors, lambda: _clean_text(reason, "reason", required="Tell the customer why the time changes."))
+    if errors:
+        raise InvalidInput(errors)
     previous = commitment.due_at
-    commitment.due_at = due_at
-    if commitment.target_at and commitment.target_at > due_at:
+    commitment.due_at = new_due
+    if commitment.target_at and commitment.target_at > new_due:
         commitment.target_at = None
     if commitment.status == Status.MISSED:
         commitment.status = Status.OPEN
         commitment.missed_at = None
-    plan_escalations(commitment, now=now)
+    if commitment.status == Status.WAITING:
+        # The customer was just given this time while we still wait on them: the pause that
+        # resume adds back counts from now, and no warning runs while the clock is stopped.
+        commitment.paused_at = now
+        commitment.next_escalation_at = None
+    else:
+        plan_escalations(commitment, now=now)
     _told_customer(commitment, now)
     commitment.save()
     event = _record(
@@ -437,7 +591,7 @@ def reschedule(*, actor: User, commitment: Commitment, due_at: datetime | None, 
         TimelineEvent.Kind.RESCHEDULED,
         actor=actor,
         message=reason,
-        data={"from": previous.isoformat(), "to": due_at.isoformat()},
+        data={"from": previous.isoformat(), "to": new_due.isoformat()},
         at=now,
     )
     outbox.notify_customer(commitment, Kind.RESCHEDULE, key=f"{commitment.pk}:reschedule:{event.pk}", message=reason)
@@ -447,12 +601,16 @@ def reschedule(*, actor: User, commitment: Commitment, due_at: datetime | None, 
 @transaction.atomic
 def hand_off(*, actor: User, commitment: Commitment, assignee: User | None, note: str = "") -> Commitment:
     """The work moves to someone else; the owner stays answerable to the customer."""
-    note = _clean_text(note, "note")
     commitment = _locked(commitment)
+    ensure_can_act(actor, commitment)
+    _require_move(commitment, "hand_off")
+    note = _clean_text(note, "note")
     if assignee is None or not Membership.objects.filter(user=assignee, team_id=commitment.team_id).exists():
         raise InvalidInput({"assignee": ["Choose a member of this commitment's team."]})
-    ensure_can_act(actor, commitment)
-    _require_status(commitment, (*ACTIVE_STATUSES, Status.FULFILLED), "handed off")
+    if not assignee.is_active:
+        raise InvalidInput({"assignee": ["This person's account is switched off: choose someone else."]})
+    if assignee.pk == commitment.assignee_id:
+        raise InvalidInput({"assignee": [f"{assignee.display_name} already has this commitment."]})
     previous = commitment.assignee
     commitment.assignee = assignee
     commitment.save()
@@ -461,7 +619,12 @@ def hand_off(*, actor: User, commitment: Commitment, assignee: User | None, note
         TimelineEvent.Kind.HANDED_OFF,
         actor=actor,
         message=note,
-        data={"from": previous.get_username(), "to": assignee.get_username()},
+        data={
+            "from": previous.get_username(),
+            "to": assignee.get_username(),
+            "from_name": previous.display_name,
+            "to_name": assignee.display_name,
+        },
     )
     if assignee.pk != actor.pk:
         outbox.notify_staff(
@@ -477,10 +640,10 @@ def hand_off(*, actor: User, commitment: Commitment, assignee: User | None, note
 @transaction.atomic
 def wait_on_customer(*, actor: User, commitment: Commitment, request: str) -> Commitment:
     """Ask the customer for exactly what we need; the due clock pauses until they answer."""
-    request = _clean_text(request, "request", required="Say exactly what we need from the customer.")
     commitment = _locked(commitment)
     ensure_can_act(actor, commitment)
-    _require_status(commitment, (Status.OPEN, Status.REOPENED, Status.MISSED), "put on hold")
+    _require_move(commitment, "wait_on_customer")
+    request = _clean_text(request, "request", required="Say exactly what we need from the customer.")
     now = timezone.now()
     commitment.status = Status.WAITING
     commitment.paused_at = now
@@ -494,21 +657,33 @@ def wait_on_customer(*, actor: User, commitment: Commitment, request: str) -> Co
     return commitment
 
 
+def due_after_resuming(commitment: Commitment, *, now: datetime) -> datetime:
+    """The due time a waiting commitment gets if the clock runs again at ``now``.
+
+    It moves by the time paused. One that was already past due when we paused gets one update
+    interval from now instead: a fresh, honest time rather than one already gone.
+    """
+    paused_at = commitment.paused_at or now
+    moved = commitment.due_at + (now - paused_at)
+    if commitment.due_at <= paused_at:
+        return max(moved, now + commitment.update_interval)
+    return moved
+
+
 @transaction.atomic
 def resume(*, actor: User | None, commitment: Commitment, note: str = "", by_customer: bool = False) -> Commitment:
     """The clock runs again: the due time moves by the time paused and the customer is told."""
-    note = _clean_text(note, "note")
     commitment = _locked(commitment)
     if actor is not None:
         ensure_can_act(actor, commitment)
-    _require_status(commitment, (Status.WAITING,), "resumed")
+    _require_move(commitment, "resume")
+    note = _clean_text(note, "note")
     now = timezone.now()
     paused_for = now - (commitment.paused_at or now)
     previous = commitment.due_at
-    # A commitment that was already past due when we paused gets at least one update interval.
-    commitment.due_at = max(previous + paused_for, now + commitment.update_interval)
+    commitment.due_at = due_after_resuming(commitment, now=now)
     if commitment.target_at:
-        commitment.target_at = commitment.target_at + paused_for
+        commitment.target_at = min(commitment.target_at + paused_for, commitment.due_at)
     commitment.status = Status.OPEN
     commitment.paused_at = None
     plan_escalations(commitment, now=now)
@@ -542,10 +717,10 @@ def resume(*, actor: User | None, commitment: Commitment, note: str = "", by_cus
 @transaction.atomic
 def fulfil(*, actor: User, commitment: Commitment, resolution: str) -> Commitment:
     """Done: the customer is told, and asked later whether it is really resolved."""
-    resolution = _clean_text(resolution, "resolution", required="Tell the customer what was done.")
     commitment = _locked(commitment)
     ensure_can_act(actor, commitment)
-    _require_status(commitment, ACTIVE_STATUSES, "fulfilled")
+    _require_move(commitment, "fulfil")
+    resolution = _clean_text(resolution, "resolution", required="Tell the customer what was done.")
     now = timezone.now()
     commitment.status = Status.FULFILLED
     commitment.fulfilled_at = now
@@ -572,13 +747,12 @@ def fulfil(*, actor: User, commitment: Commitment, resolution: str) -> Commitmen
 @transaction.atomic
 def record_chase(*, actor: User, commitment: Commitment, channel: str, note: str = "") -> Commitment:
     """The customer had to contact us first: the one number this product exists to bring to zero."""
+    commitment = _locked(commitment)
+    _ensure_team_member(actor, commitment)
+    _require_move(commitment, "record_chase")
     if channel not in Channel.values:
         raise InvalidInput({"channel": [f"Choose one of: {', '.join(Channel.values)}."]})
     note = _clean_text(note, "note")
-    commitment = _locked(commitment)
-    if not (actor.is_superuser or Membership.objects.filter(user=actor, team_id=commitment.team_id).exists()):
-        raise NotAllowed("Only a member of the team can record this.")
-    _require_status(commitment, (*ACTIVE_STATUSES, Status.FULFILLED), "marked as chased")
     commitment.save(update_fields=["updated_at"])
     _record(commitment, TimelineEvent.Kind.CHASED, actor=actor, message=note, data={"channel": channel})
     return commitment
@@ -587,13 +761,14 @@ def record_chase(*, actor: User, commitment: Commitment, channel: str, note: str
 @transaction.atomic
 def cancel(*, actor: User, commitment: Commitment, reason: str = "") -> Commitment:
     """Withdraw the promise: unsent messages are suppressed and the customer gets a short notice."""
-    reason = _clean_text(reason, "reason")
     commitment = _locked(commitment)
     ensure_can_act(actor, commitment)
-    _require_status(commitment, ACTIVE_STATUSES, "cancelled")
+    _require_move(commitment, "cancel")
+    reason = _clean_text(reason, "reason")
     now = timezone.now()
     commitment.status = Status.CANCELLED
     commitment.cancelled_at = now
+    commitment.paused_at = None
     commitment.next_update_at = None
     commitment.next_escalation_at = None
     commitment.satisfaction_due_at = None
@@ -610,7 +785,7 @@ def cancel(*, actor: User, commitment: Commitment, reason: str = "") -> Commitme
 def confirm(*, commitment: Commitment) -> Commitment:
     """The customer says it is resolved: the commitment is closed."""
     commitment = _locked(commitment)
-    _require_status(commitment, (Status.FULFILLED,), "confirmed")
+    _require_move(commitment, "confirm")
     commitment.status = Status.CONFIRMED
     commitment.confirmed_at = timezone.now()
     commitment.satisfaction_due_at = None
@@ -622,12 +797,14 @@ def confirm(*, commitment: Commitment) -> Commitment:
 @transaction.atomic
 def reopen(*, actor: User | None, commitment: Commitment, reason: str, by_customer: bool = False) -> Commitment:
     """Not resolved after all: the owner and the team lead hear at once and the clock starts again."""
-    reason = _clean_text(reason, "reason", required="Say what is still wrong." if not by_customer else "")
     commitment = _locked(commitment)
     if actor is not None:
         ensure_can_act(actor, commitment)
-    allowed = (Status.FULFILLED,) if by_customer else (Status.FULFILLED, Status.CONFIRMED)
-    _require_status(commitment, allowed, "reopened")
+    if by_customer and commitment.status != Status.FULFILLED:
+        # Only the satisfaction question reopens from the customer's side; a closed one stays closed.
+        raise IllegalMove("This commitment is not waiting for the customer's answer, so it cannot be reopened.")
+    _require_move(commitment, "reopen")
+    reason = _clean_text(reason, "reason", required="Say what is still wrong." if not by_customer else "")
     now = timezone.now()
     commitment.status = Status.REOPENED
     commitment.satisfaction_due_at = None

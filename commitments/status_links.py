@@ -36,11 +36,23 @@ def issue_status_link(commitment: Commitment) -> None:
 
 
 def status_url(commitment: Commitment) -> str:
-    path = reverse("customer:status", args=[token_for(commitment.status_token_nonce)])
+    return customer_url(commitment, "status")
+
+
+def unsubscribe_url(commitment: Commitment) -> str:
+    """For the ``List-Unsubscribe`` header; a POST of ``List-Unsubscribe=One-Click`` to it opts out (RFC 8058)."""
+    return customer_url(commitment, "unsubscribe")
+
+
+def customer_url(commitment: Commitment, page: str) -> str:
+    """The absolute link to one of the customer's pages: ``status``, ``confirm``, ``reopen``, ``answer``,
+    ``preferences`` or ``unsubscribe`` (names in commitments/customer_urls.py)."""
+    path = reverse(f"customer:{page}", args=[token_for(commitment.status_token_nonce)])
     return f"{settings.SITE_URL}{path}"
 
 
 def commitment_for_token(token: str) -> Commitment | None:
+    """The commitment this link belongs to, or ``None`` for a wrong, tampered or revoked one."""
     if not token or len(token) > 100:
         return None
     return (

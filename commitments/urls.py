@@ -5,5 +5,13 @@ from commitments import views
 app_name = "commitments"
 urlpatterns = [
     path("", views.my_commitments, name="mine"),
+    path("team/", views.team_commitments, name="team"),
+    path("search/", views.search, name="search"),
+    path("commitments/new/", views.log_promise, name="new"),
+    path("commitments/new/customer/", views.customer_lookup, name="lookup"),
     path("commitments/<int:pk>/", views.commitment_detail, name="detail"),
+    path("commitments/<int:pk>/calls/<int:task_pk>/", views.log_call, name="log_call"),
+    path("commitments/<int:pk>/<slug:move>/", views.commitment_move, name="move"),
+    path("customers/<int:pk>/", views.customer_detail, name="customer"),
+    path("customers/<int:pk>/edit/", views.customer_edit, name="customer_edit"),
 ]

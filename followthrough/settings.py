@@ -156,15 +156,16 @@ FOLLOWTHROUGH_PHONE_REGION = env.str("FOLLOWTHROUGH_PHONE_REGION", default="US")
 FOLLOWTHROUGH_DELIVERY_LEASE = _duration("FOLLOWTHROUGH_DELIVERY_LEASE", "60s")
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
-if CELERY_BROKER_URL == "filesystem://":
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
+if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -200,13 +201,16 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "commitments.api.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "commitments.api.throttling.AnonymousRateThrottle",
+        "commitments.api.throttling.PerUserRateThrottle",
+        "commitments.api.throttling.PerTokenRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="60/min"),
         "user": env.str("THROTTLE_USER", default="1200/min"),
+        "token": env.str("THROTTLE_TOKEN", default="1200/min"),
         "customer": env.str("THROTTLE_CUSTOMER", default="30/min"),
         "inbound": env.str("THROTTLE_INBOUND", default="120/min"),
     },
@@ -220,6 +224,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "commitments.models.Channel",
+        "CommitmentStatusEnum": "commitments.models.Status",
+        "DeliveryStatusEnum": "notifications.models.DeliveryStatus",
+        "NotificationKindEnum": "notifications.models.Kind",
+    },
 }
 
 if env.str("CACHE_URL", default=""):

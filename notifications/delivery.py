@@ -1,9 +1,368 @@
-"""Delivery: claim pending outbox rows, send them, record the outcome. (Filled in by the engine.)"""
+"""Delivery: how an outbox row gets out of the door, once.
+
+1. Claim, in a short transaction: pending rows whose next attempt has come and whose lease is free
+   are locked with ``SELECT ... FOR UPDATE SKIP LOCKED`` (so two workers never take the same row
+   and never wait for each other), leased for ``FOLLOWTHROUGH_DELIVERY_LEASE`` and their
+   ``attempts`` counted; commit.
+2. Send, outside any transaction, on the row's channel.
+3. Record the outcome with one conditional UPDATE that lands only while our claim still holds
+   (same attempt number, same lease): sent; a transient failure goes back to pending with an
+   exponential backoff; a permanent one fails the row, puts it on the commitment's timeline and
+   tells the owner by email.
+
+A worker killed between 1 and 3 leaves a lease that simply expires: the row is claimed again and
+sent. That send may repeat one that did go out just before the kill, the one unavoidable window;
+it carries the same Message-ID / idempotency key so the receiver can drop it.
+
+A row whose lease is already half spent when its turn in a batch comes is handed back unsent, so
+a slow batch never races the worker that may take it over: keep FOLLOWTHROUGH_DELIVERY_LEASE well
+above twice the longest single send (EMAIL_TIMEOUT, SMS_TIMEOUT).
+"""
+
+import logging
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from commitments.models import Channel, TimelineEvent
+from notifications import outbox, quiet_hours
+from notifications.channels import Channels, DeliveryFailure, PermanentFailure, TransientFailure
+from notifications.models import Audience, DeliveryStatus, Kind, Notification
+
+logger = logging.getLogger(__name__)
+
+# Rows claimed at once: small enough that a batch is sent well inside one lease.
+BATCH_SIZE = 20
+# Rows one deliver_due() call handles before it hands the rest to a follow-up task.
+DEFAULT_LIMIT = 500
+# The wait after the first failed attempt; it doubles with every attempt up to FOLLOWTHROUGH_RETRY_MAX.
+FIRST_RETRY = timedelta(seconds=5)
 
 
-def deliver(notification_ids: list[int]) -> None:
-    pass
+@dataclass
+class DeliveryReport:
+    """What one delivery run did; ``retries`` maps each row left for another try to its next attempt."""
+
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    suppressed: int = 0
+    released: int = 0
+    retries: dict[int, datetime] = field(default_factory=dict)
+    more: bool = False
+
+    @property
+    def retrying(self) -> int:
+        return len(self.retries)
 
 
-def deliver_due() -> int:
-    return 0
+def deliver(notification_ids: Iterable[int]) -> DeliveryReport:
+    """Send these rows if they are due and nobody holds them (the task enqueued on commit)."""
+    report = DeliveryReport()
+    ids = sorted(set(notification_ids))
+    for start in range(0, len(ids), BATCH_SIZE):
+        send_claimed(claim(ids=ids[start : start + BATCH_SIZE]), report)
+    return report
+
+
+def deliver_due(*, limit: int = DEFAULT_LIMIT) -> DeliveryReport:
+    """Send whatever is due, batch after batch, up to ``limit`` rows; ``more`` says if some are left."""
+    report = DeliveryReport()
+    while report.claimed < limit:
+        batch = claim(limit=min(BATCH_SIZE, limit - report.claimed))
+        if not batch:
+            return report
+        send_claimed(batch, report)
+    report.more = True
+    return report
+
+
+def claim(*, ids: list[int] | None = None, limit: int = BATCH_SIZE) -> list[Notification]:
+    """Lease up to ``limit`` due, unleased pending rows (of ``ids``, if given) to this worker.
+
+    Commits before returning: the lease, not a held lock, is what keeps other workers off while
+    we send. Each returned row carries the ``attempts`` and ``leased_until`` of this claim.
+    """
+    now = timezone.now()
+    due = Notification.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now).filter(
+        Q(leased_until__isnull=True) | Q(leased_until__lte=now)
+    )
+    if ids is not None:
+        due = due.filter(pk__in=ids)
+    # SQLite (the embedded default) runs one worker and has no row locks; PostgreSQL skips the
+    # rows another worker is claiming this very moment instead of queueing behind it.
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    with transaction.atomic():
+        pks = list(
+            due.order_by("next_attempt_at", "pk")
+            .select_for_update(skip_locked=skip_locked)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not pks:
+            return []
+        lease = now + settings.FOLLOWTHROUGH_DELIVERY_LEASE
+        Notification.objects.filter(pk__in=pks).update(leased_until=lease, attempts=F("attempts") + 1)
+        return list(
+            Notification.objects.filter(pk__in=pks)
+            .select_related("commitment__customer", "commitment__owner")
+            .order_by("next_attempt_at", "pk")
+        )
+
+
+def retry_now(*, notification_ids: Iterable[int]) -> int:
+    """Put failed (or backing-off) rows back in line for an attempt now; answer how many.
+
+    Phone rows are left alone: they can never be sent automatically.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.filter(
+                pk__in=list(notification_ids), status__in=[DeliveryStatus.FAILED, DeliveryStatus.PENDING]
+            )
+            .exclude(channel=Channel.PHONE)
+            .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=ids).update(
+            status=DeliveryStatus.PENDING, next_attempt_at=now, leased_until=None
+        )
+        if ids:
+            transaction.on_commit(lambda: _enqueue(ids))
+    return len(ids)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failed try: 5s, 10s, 20s, … up to the maximum.
+
+    Up to a tenth more at random, so rows that failed together (mail down) do not all return at once.
+    """
+    ceiling = settings.FOLLOWTHROUGH_RETRY_MAX
+    exponent = min(max(attempts, 1) - 1, 32)
+    delay = min(FIRST_RETRY * (2**exponent), ceiling)
+    return min(delay * (1 + random.uniform(0, 0.1)), ceiling)
+
+
+# --- Sending a batch ------------------------------------------------------------------------
+
+
+def send_claimed(batch: list[Notification], report: DeliveryReport | None = None) -> DeliveryReport:
+    """Send rows this worker claimed, one after another, and record each outcome as it comes."""
+    report = report or DeliveryReport()
+    if not batch:
+        return report
+    report.claimed += len(batch)
+    with Channels() as channels:
+        for notification in batch:
+            _attempt(notification, channels, report)
+    return report
+
+
+def _attempt(notification: Notification, channels: Channels, report: DeliveryReport) -> None:
+    assert notification.leased_until is not None
+    lease = settings.FOLLOWTHROUGH_DELIVERY_LEASE
+    if timezone.now() > notification.leased_until - lease / 2:
+        # This batch has been slow: another worker may take the row over soon. Give it back
+        # unsent rather than race that worker to the wire.
+        _release(notification)
+        report.released += 1
+        return
+    customer = notification.commitment.customer
+    if notification.channel == Channel.SMS and notification.audience == Audience.CUSTOMER and customer.sms_opted_out:
+        # The number texted STOP after this text was queued (held for the morning, say): it must
+        # not go out as a text. Like the outbox, send it by email where we have an address.
+        if not customer.email:
+            _record_opted_out(notification)
+            report.suppressed += 1
+            return
+        if not _switch_to_email(notification, customer.email):
+            return
+    try:
+        channels.send(notification)
+    except DeliveryFailure as failure:
+        outcome: DeliveryFailure | None = failure
+    except Exception as error:  # A bug or a surprise: keep the message, retry it, and say why.
+        logger.exception("Unexpected error sending notification %s", notification.pk)
+        outcome = TransientFailure(f"{type(error).__name__}: {error}")
+    else:
+        outcome = None
+    if outcome is None:
+        _record_sent(notification)
+        report.sent += 1
+    elif isinstance(outcome, PermanentFailure):
+        _record_failed(notification, outcome)
+        report.failed += 1
+    else:
+        retry_at = _record_retry(notification, outcome)
+        if retry_at is not None:
+            report.retries[notification.pk] = retry_at
+
+
+# --- Recording the outcome ------------------------------------------------------------------
+
+
+def _our_claim(notification: Notification) -> Q:
+    """The row as we claimed it: nobody has claimed it again since and it is still pending."""
+    return Q(
+        pk=notification.pk,
+        attempts=notification.attempts,
+        leased_until=notification.leased_until,
+        status=DeliveryStatus.PENDING,
+    )
+
+
+def _record_sent(notification: Notification) -> None:
+    now = timezone.now()
+    # A cancellation while the message was on the wire marked it suppressed; it went out all the
+    # same, and the timeline must say so.
+    sent_while_suppressed = Q(pk=notification.pk, attempts=notification.attempts, status=DeliveryStatus.SUPPRESSED)
+    with transaction.atomic():
+        recorded = (
+            Notification.objects.filter(_our_claim(notification) | sent_while_suppressed).update(
+                status=DeliveryStatus.SENT, sent_at=now, leased_until=None, last_error=""
+            )
+            == 1
+        )
+        if not recorded:
+            logger.warning(
+                "Notification %s was sent, but another worker had claimed it again after the lease ran out",
+                notification.pk,
+            )
+            return
+        notification.status, notification.sent_at = DeliveryStatus.SENT, now
+        _on_timeline(notification, f"{_what(notification)} sent to {notification.recipient}.", at=now)
+
+
+def _record_retry(notification: Notification, failure: DeliveryFailure) -> datetime | None:
+    retry_at = timezone.now() + retry_delay(notification.attempts)
+    if notification.channel == Channel.SMS and notification.audience == Audience.CUSTOMER:
+        # A retry must not wake the customer: a text that failed at 20:59 waits for the morning.
+        retry_at = quiet_hours.text_allowed_from(retry_at, notification.commitment.customer.zone)
+    recorded = Notification.objects.filter(_our_claim(notification)).update(
+        next_attempt_at=retry_at, leased_until=None, last_error=failure.reason
+    )
+    if not recorded:
+        return None
+    logger.info(
+        "Notification %s: attempt %s failed (%s); next try at %s",
+        notification.pk,
+        notification.attempts,
+        failure.reason,
+        retry_at.isoformat(),
+    )
+    return retry_at
+
+
+def _record_failed(notification: Notification, failure: DeliveryFailure) -> None:
+    with transaction.atomic():
+        recorded = Notification.objects.filter(_our_claim(notification)).update(
+            status=DeliveryStatus.FAILED, leased_until=None, last_error=failure.reason
+        )
+        if not recorded:
+            return
+        notification.status, notification.last_error = DeliveryStatus.FAILED, failure.reason
+        logger.warning("Notification %s failed for good: %s", notification.pk, failure.reason)
+        _on_timeline(
+            notification,
+            f"{_what(notification)} to {notification.recipient} could not be delivered: {failure.reason}",
+            error=failure.reason,
+        )
+        if notification.kind != Kind.ALERT:  # Never an alert about a failed alert: no loops.
+            _alert_owner(notification, failure)
+
+
+def _switch_to_email(notification: Notification, email: str) -> bool:
+    """Turn a claimed text into an email to the same customer; False if our claim was lost."""
+    subject = notification.subject or f"About: {notification.commitment.summary}"[:300]
+    with transaction.atomic():
+        switched = Notification.objects.filter(_our_claim(notification)).update(
+            channel=Channel.EMAIL, recipient=email, subject=subject
+        )
+        if not switched:
+            return False
+        TimelineEvent.objects.create(
+            commitment_id=notification.commitment_id,
+            kind=TimelineEvent.Kind.MESSAGE,
+            actor_label="system",
+            message=(
+                f"This number texted STOP, so the {notification.get_kind_display().lower()} "
+                f"goes by email to {email} instead."
+            ),
+            data={"kind": notification.kind, "rerouted_from": notification.recipient, "channel": Channel.EMAIL},
+        )
+    notification.channel, notification.recipient, notification.subject = Channel.EMAIL, email, subject
+    return True
+
+
+def _record_opted_out(notification: Notification) -> None:
+    reason = "Not sent: this number texted STOP and there is no email address to use instead."
+    with transaction.atomic():
+        recorded = Notification.objects.filter(_our_claim(notification)).update(
+            status=DeliveryStatus.SUPPRESSED, leased_until=None, last_error=reason
+        )
+        if recorded:
+            notification.status = DeliveryStatus.SUPPRESSED
+            _on_timeline(notification, f"{_what(notification)} to {notification.recipient}: {reason}", error=reason)
+
+
+def _release(notification: Notification) -> None:
+    """Hand the row back unsent: its attempt did not happen, so it does not count."""
+    Notification.objects.filter(_our_claim(notification)).update(leased_until=None, attempts=F("attempts") - 1)
+
+
+def _alert_owner(notification: Notification, failure: DeliveryFailure) -> None:
+    commitment = notification.commitment
+    who = "the customer" if notification.audience == Audience.CUSTOMER else notification.recipient
+    outbox.notify_staff(
+        commitment,
+        Kind.ALERT,
+        recipients=[commitment.owner],
+        key=f"{commitment.pk}:delivery-failed:{notification.pk}",
+        message=(
+            f"We could not deliver the {notification.get_kind_display().lower()} to {who} "
+            f"by {notification.get_channel_display().lower()} ({notification.recipient}): {failure.reason}. "
+            "Please reach them another way and check their contact details."
+        ),
+    )
+
+
+def _on_timeline(notification: Notification, message: str, *, at: datetime | None = None, error: str = "") -> None:
+    data = {
+        "notification_id": notification.pk,
+        "kind": notification.kind,
+        "channel": notification.channel,
+        "recipient": notification.recipient,
+        "audience": notification.audience,
+        "status": notification.status,
+        "attempts": notification.attempts,
+    }
+    if error:
+        data["error"] = error
+    TimelineEvent.objects.create(
+        commitment_id=notification.commitment_id,
+        kind=TimelineEvent.Kind.MESSAGE,
+        actor_label="system",
+        message=message,
+        data=data,
+        created_at=at or timezone.now(),
+    )
+
+
+def _what(notification: Notification) -> str:
+    return f"{notification.get_kind_display()} by {notification.get_channel_display().lower()}"
+
+
+def _enqueue(notification_ids: list[int]) -> None:
+    from notifications.tasks import deliver_notifications
+
+    try:
+        deliver_notifications.delay(notification_ids)
+    except Exception:  # The broker is down: the periodic sweep delivers these all the same.
+        logger.warning("Could not enqueue delivery of %s; the sweep will pick them up", notification_ids, exc_info=True)

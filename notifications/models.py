@@ -74,8 +74,11 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     idempotency_key = models.CharField(max_length=200, unique=True)
-    # For call tasks: when the owner logged the call.
+    # For call tasks: the customer message the call delivers, when the owner logged the call, and
+    # when an undone task escalates to owner and lead (cleared once done or escalated).
+    customer_kind = models.CharField(max_length=20, choices=Kind.choices, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    escalate_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -83,6 +86,14 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["next_attempt_at"], name="notification_deliverable", condition=Q(status="pending")),
             models.Index(fields=["commitment", "created_at"], name="notification_commitment_time"),
+            models.Index(
+                fields=["escalate_at"], name="notification_call_escalation", condition=Q(escalate_at__isnull=False)
+            ),
+            models.Index(
+                fields=["recipient_user", "created_at"],
+                name="notification_open_call_tasks",
+                condition=Q(kind="call_task", completed_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

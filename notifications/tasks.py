@@ -1,18 +1,81 @@
-"""Celery tasks: thin callers of the delivery and sweep services, safe to run twice."""
+"""Celery tasks: thin callers of the delivery and sweep services, safe to run twice.
+
+Nothing here decides what to send. Running a task twice, or two workers running it at once, is
+harmless: delivery only takes rows it leased itself, and sweeps only make rows whose keys are new.
+
+Follow-ups: a delivery that leaves rows retrying sooner than the next sweep enqueues one task for
+them at that moment, so short backoffs are honoured; a backoff longer than a sweep interval is
+left to the sweep. ``deliver_due`` handles at most ``delivery.DEFAULT_LIMIT`` rows per call (in
+batches of ``delivery.BATCH_SIZE``); when more are due, a ``deliver_backlog`` task is enqueued so
+that any free worker carries on, and the backlog drains in parallel across workers.
+"""
+
+import logging
 
 from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
 from notifications import delivery, sweeps
 
+logger = logging.getLogger(__name__)
 
-@shared_task(name="notifications.tasks.deliver_notifications")
+# The database restarting is the one failure worth a quick task retry; anything else is a bug,
+# and the periodic sweep picks the rows up again in any case.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    name="notifications.tasks.deliver_notifications",
+    autoretry_for=DATABASE_UNAVAILABLE,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+    ignore_result=True,
+)
 def deliver_notifications(notification_ids: list[int]) -> None:
     """Send these outbox rows now (enqueued on commit by the change that made them)."""
-    delivery.deliver(notification_ids)
+    report = delivery.deliver(notification_ids)
+    _follow_up_retries(report)
 
 
-@shared_task(name="notifications.tasks.sweep")
+@shared_task(name="notifications.tasks.sweep", ignore_result=True)
 def sweep() -> None:
     """Beat's tick: turn due commitments into outbox rows, then deliver whatever is due."""
-    sweeps.run_sweeps()
-    delivery.deliver_due()
+    try:
+        sweeps.run_sweeps()
+    finally:
+        # A sweep that broke must not hold back messages already in the outbox.
+        _deliver_due()
+
+
+@shared_task(
+    name="notifications.tasks.deliver_backlog",
+    autoretry_for=DATABASE_UNAVAILABLE,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+    ignore_result=True,
+)
+def deliver_backlog() -> None:
+    """More was due than one call handles: carry on, and pass the rest on again."""
+    _deliver_due()
+
+
+def _deliver_due() -> None:
+    report = delivery.deliver_due()
+    _follow_up_retries(report)
+    if report.more:
+        deliver_backlog.delay()
+
+
+def _follow_up_retries(report: delivery.DeliveryReport) -> None:
+    horizon = timezone.now() + settings.FOLLOWTHROUGH_SWEEP_INTERVAL
+    soon = {pk: moment for pk, moment in report.retries.items() if moment < horizon}
+    if not soon:
+        return
+    try:
+        deliver_notifications.apply_async((sorted(soon),), eta=max(soon.values()))
+    except Exception:  # Without the broker the sweep still retries them, only a little later.
+        logger.warning("Could not enqueue the retry of %s", sorted(soon), exc_info=True)

@@ -1,2 +1,10 @@
+"""Webhooks called by the services we send through (under /hooks/)."""
+
+from django.urls import URLPattern, path
+
+from notifications import inbound
+
 app_name = "hooks"
-urlpatterns: list = []
+urlpatterns: list[URLPattern] = [
+    path("sms/twilio/", inbound.twilio_sms, name="twilio_sms"),
+]

@@ -49,7 +49,7 @@ def customer_details(**overrides: object) -> services.CustomerDetails:
     values: dict = {
         "name": "Dana Whitfield",
         "email": "dana@example.com",
-        "phone": "+15555550123",
+        "phone": "+12025550123",
         "preferred_channel": "email",
         "timezone": "America/New_York",
     }

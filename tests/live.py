@@ -107,3 +107,13 @@ def wait_for(condition, *, timeout: float = 30, interval: float = 0.2, message: 
         if time.monotonic() > deadline:
             raise AssertionError(f"Timed out after {timeout}s waiting for {message}")
         time.sleep(interval)
+
+
+@contextmanager
+def gunicorn_web(tmp_path: Path, **env: str) -> Iterator[str]:
+    """The web process as production runs it; yields its base URL."""
+    port = free_port()
+    args = [GUNICORN, "followthrough.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--access-logfile", "-"]
+    environment = process_env(SITE_URL=f"http://127.0.0.1:{port}", **env)
+    with running(args, env=environment, log=tmp_path / "web.log", ready="Booting worker"):
+        yield f"http://127.0.0.1:{port}"

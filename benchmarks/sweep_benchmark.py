@@ -1,0 +1,218 @@
+"""How fast the sweeps turn due commitments into outbox rows, and how fast a second sweep finds nothing.
+
+Run from the repository root with a PostgreSQL ``DATABASE_URL`` (the benchmark works in a scratch
+database next to it, created and dropped here)::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/followthrough .venv/bin/python benchmarks/sweep_benchmark.py
+
+Options: ``--commitments N`` (default 20000), ``--batch-size N`` (the sweep's batch), ``--sweepers N``
+(that many sweeps at once in separate processes, as several workers would run them; SKIP LOCKED
+shares the work out), ``--keep`` (leave the scratch database). Not a test: it prints figures.
+"""
+
+import argparse
+import multiprocessing
+import os
+import secrets
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def scratch_url(url: str) -> tuple[str, str, str]:
+    """The scratch database's URL, its name, and the URL of the server's maintenance database."""
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'followthrough'}_sweep_bench"
+    return (
+        urlunsplit(parts._replace(path=f"/{name}")),
+        name,
+        urlunsplit(parts._replace(path="/postgres")),
+    )
+
+
+def recreate_database(maintenance_url: str, name: str, *, drop_only: bool = False) -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(maintenance_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        if not drop_only:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--commitments", type=int, default=20_000)
+    parser.add_argument("--batch-size", type=int, default=0)
+    parser.add_argument("--sweepers", type=int, default=1, help="sweeps running at once, as several workers would")
+    parser.add_argument("--keep", action="store_true")
+    options = parser.parse_args()
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/followthrough")
+    bench_url, name, maintenance_url = scratch_url(url)
+    recreate_database(maintenance_url, name)
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "followthrough.settings")
+    # Deliveries enqueued by the sweep go to an in-memory broker: this measures the sweep alone.
+    os.environ["CELERY_BROKER_URL"] = "memory://"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+    import django
+
+    django.setup()
+    try:
+        run(options)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not options.keep:
+            recreate_database(maintenance_url, name, drop_only=True)
+
+
+def run(options: argparse.Namespace) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import Membership, Team, User
+    from commitments.models import Commitment, Customer, Status
+    from commitments.status_links import hash_token, token_for
+    from notifications import sweeps
+    from notifications.models import Notification
+
+    call_command("migrate", verbosity=0)
+    if options.batch_size:
+        sweeps.BATCH_SIZE = options.batch_size
+    total = options.commitments
+    now = timezone.now()
+
+    started = time.perf_counter()
+    team = Team.objects.create(name="Benchmark", timezone="America/New_York")
+    owner = User.objects.create(username="owner", first_name="Alex", last_name="Rivera", email="alex@example.com")
+    lead = User.objects.create(username="lead", first_name="Lee", last_name="Chen", email="lee@example.com")
+    Membership.objects.create(user=owner, team=team, role=Membership.Role.AGENT)
+    Membership.objects.create(user=lead, team=team, role=Membership.Role.LEAD)
+    channels = ["email"] * 14 + ["sms"] * 5 + ["phone"]
+    zones = ["America/New_York", "Europe/Paris", "Asia/Tokyo", "America/Los_Angeles"]
+    customers = Customer.objects.bulk_create(
+        [
+            Customer(
+                name=f"Customer {index}",
+                email=f"customer{index}@example.com",
+                phone=f"+1202{index:07d}",
+                preferred_channel=channels[index % len(channels)],
+                timezone=zones[index % len(zones)],
+            )
+            for index in range(total)
+        ],
+        batch_size=5000,
+    )
+    # Half are due a status update, a quarter are past due (missed), a quarter at a warning step.
+    interval = timedelta(hours=24)
+    rows = []
+    for index, customer in enumerate(customers):
+        nonce = secrets.token_hex(32)
+        kind = index % 4
+        due_at = now + (timedelta(days=3), timedelta(days=3), timedelta(minutes=-5), timedelta(hours=3))[kind]
+        rows.append(
+            Commitment(
+                customer=customer,
+                team=team,
+                owner=owner,
+                assignee=owner,
+                summary=f"Send the repair estimate #{index}",
+                status=Status.OPEN,
+                due_at=due_at,
+                update_interval=interval,
+                last_update_at=now - interval,
+                next_update_at=now - timedelta(minutes=1) if kind < 2 else now + timedelta(hours=20),
+                escalations_sent=1 if kind == 3 else 0,
+                next_escalation_at=now - timedelta(minutes=1) if kind == 3 else due_at - timedelta(hours=24),
+                status_token_nonce=nonce,
+                status_token_hash=hash_token(token_for(nonce)),
+                created_at=now - interval,
+            )
+        )
+    Commitment.objects.bulk_create(rows, batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"Set up {total:,} due commitments in {time.perf_counter() - started:.1f}s (batch size {sweeps.BATCH_SIZE}).")
+
+    queries = {"count": 0, "seconds": 0.0}
+
+    def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        queries["count"] += 1
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            queries["seconds"] += time.perf_counter() - began
+
+    def timed_sweep() -> tuple[dict[str, int], float, int]:
+        queries["count"], queries["seconds"] = 0, 0.0
+        with connection.execute_wrapper(count):
+            began = time.perf_counter()
+            counts = sweeps.run_sweeps(now)
+            seconds = time.perf_counter() - began
+        return counts, seconds, int(queries["count"])
+
+    if options.sweepers > 1:
+        counts, seconds, query_count = parallel_sweeps(options.sweepers, now)
+    else:
+        counts, seconds, query_count = timed_sweep()
+    handled = sum(counts.values())
+    made = Notification.objects.count()
+    print(f"First sweep:  {counts}")
+    print(
+        f"              {handled:,} commitments in {seconds:.2f}s = {handled / seconds:,.0f} commitments/second; "
+        f"{made:,} outbox rows; {query_count} queries ({query_count / max(1, handled):.3f} per commitment)"
+        + (f", {queries['seconds']:.2f}s of it waiting on the database" if options.sweepers == 1 else "")
+    )
+    counts, seconds, query_count = timed_sweep()
+    print(f"Second sweep: {counts}")
+    print(f"              nothing to do in {seconds * 1000:.1f} ms, {query_count} queries")
+
+
+def parallel_sweeps(processes: int, now: "datetime") -> tuple[dict[str, int], float, int]:
+    """Several sweeps at once, each in its own process with its own connection."""
+    from django.db import connections
+
+    connections.close_all()  # Each child opens its own.
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        began = time.perf_counter()
+        results = pool.map(_sweep_in_child, [now] * processes)
+        seconds = time.perf_counter() - began
+    counts = {key: sum(result[0][key] for result in results) for key in results[0][0]}
+    print(f"              per sweeper: {[sum(result[0].values()) for result in results]}")
+    return counts, seconds, sum(result[1] for result in results)
+
+
+def _sweep_in_child(now: "datetime") -> tuple[dict[str, int], int]:
+    from django.db import connection
+
+    from notifications import sweeps
+
+    statements = [0]
+
+    def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        counts = sweeps.run_sweeps(now)
+    connection.close()
+    return counts, statements[0]
+
+
+if __name__ == "__main__":
+    main()

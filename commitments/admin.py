@@ -1,0 +1,170 @@
+"""Operators look up customers and commitments here; the lifecycle itself moves only through the pages and API.
+
+A commitment is read-only in the admin: a change made here would skip its timeline and its
+messages. A customer's contact details are corrected through ``services.edit_customer``, so the
+same checks apply and each open commitment records the change.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from commitments import services
+from commitments.errors import InvalidInput
+from commitments.models import Commitment, Customer, TimelineEvent
+
+
+class ReadOnlyAdminMixin:
+    """Nothing added, changed or deleted by hand."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class TimelineInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = TimelineEvent
+    fields = readonly_fields = ("created_at", "kind", "actor_name", "message", "data")
+    ordering = ["created_at", "pk"]
+    extra = 0
+    show_change_link = True
+
+    @admin.display(description="By")
+    def actor_name(self, event: TimelineEvent) -> str:
+        return event.actor_name
+
+
+class CommitmentInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Commitment
+    fields = readonly_fields = ("summary", "status", "team", "owner", "due_at")
+    extra = 0
+    show_change_link = True
+
+
+class CustomerAdminForm(forms.ModelForm):
+    """The same checks as everywhere else: normalized email and phone, a contact for the channel."""
+
+    class Meta:
+        model = Customer
+        fields = ["name", "email", "phone", "preferred_channel", "timezone", "notes"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        details = services.CustomerDetails(
+            name=data.get("name") or "",
+            email=data.get("email") or "",
+            phone=data.get("phone") or "",
+            preferred_channel=data.get("preferred_channel") or "",
+            timezone=data.get("timezone") or "",
+        )
+        try:
+            cleaned = services.clean_customer_details(details)
+        except InvalidInput as error:
+            for field, problems in error.errors.items():
+                for problem in problems:
+                    self.add_error(field if field in self.fields else None, problem)
+            return data
+        data.update(email=cleaned.email, phone=cleaned.phone, name=cleaned.name, timezone=cleaned.timezone)
+        return data
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerAdminForm
+    list_display = ["name", "email", "phone", "preferred_channel", "timezone", "sms_opted_out", "created_at"]
+    list_filter = ["preferred_channel", "sms_opted_out", "email_updates_opted_out"]
+    search_fields = ["name", "email", "phone"]
+    fields = [
+        "name",
+        "email",
+        "phone",
+        "preferred_channel",
+        "timezone",
+        "notes",
+        "sms_opted_out",
+        "email_updates_opted_out",
+        "created_at",
+    ]
+    # Opt-outs are the customer's own choice (STOP, the unsubscribe link): shown, never overridden here.
+    readonly_fields = ["sms_opted_out", "email_updates_opted_out", "created_at"]
+    inlines = [CommitmentInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # Customers come with the promise made to them.
+
+    def has_delete_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
+        details = services.CustomerDetails(
+            name=obj.name,
+            email=obj.email,
+            phone=obj.phone,
+            preferred_channel=obj.preferred_channel,
+            timezone=obj.timezone,
+        )
+        # Through the service, so each of their open commitments records the change.
+        services.edit_customer(actor=request.user, customer=obj, details=details, notes=obj.notes)  # type: ignore[arg-type]
+        obj.refresh_from_db()
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "summary", "customer", "team", "owner", "assignee", "status", "due_at", "next_update_at"]
+    list_filter = ["status", "team"]
+    search_fields = ["summary", "external_ref", "customer__name", "customer__email", "customer__phone"]
+    list_select_related = ["customer", "team", "owner", "assignee"]
+    date_hierarchy = "due_at"
+    fields = readonly_fields = (
+        "customer",
+        "team",
+        "owner",
+        "assignee",
+        "created_by",
+        "summary",
+        "details",
+        "external_ref",
+        "status",
+        "due_at",
+        "target_at",
+        "update_interval",
+        "last_update_at",
+        "next_update_at",
+        "escalations_sent",
+        "next_escalation_at",
+        "paused_at",
+        "waiting_request",
+        "missed_at",
+        "fulfilled_at",
+        "resolution",
+        "satisfaction_due_at",
+        "confirmed_at",
+        "cancelled_at",
+        "created_at",
+        "updated_at",
+    )
+    inlines = [TimelineInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Commitment]:
+        return super().get_queryset(request).select_related("customer", "team", "owner", "assignee")
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "commitment", "kind", "actor_name", "message"]
+    list_filter = ["kind"]
+    search_fields = ["message", "commitment__summary"]
+    list_select_related = ["commitment", "actor"]
+    fields = readonly_fields = ("commitment", "kind", "actor", "actor_label", "message", "data", "created_at")
+
+    @admin.display(description="By")
+    def actor_name(self, event: TimelineEvent) -> str:
+        return event.actor_name

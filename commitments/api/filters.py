@@ -1,0 +1,174 @@
+"""The filters of the commitment list: ``?status=open&overdue=true&customer=dana@example.com``."""
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from commitments.models import ACTIVE_STATUSES, Commitment, Status
+from commitments.services import normalize_email, normalize_phone
+
+MAX_ID = 2**63 - 1
+PHONE_WRITING = re.compile(r"^[\d\s().+-]+$")
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, refusing a query parameter it does not know.
+
+    A misspelt filter (``?stauts=open``) would otherwise be ignored and answer every commitment.
+    """
+
+    ALWAYS_ALLOWED = frozenset({"page", "page_size", "format"})
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: APIView) -> QuerySet[Any]:
+        filterset_class = self.get_filterset_class(view, queryset)
+        known = set(self.ALWAYS_ALLOWED)
+        if filterset_class is not None:
+            known |= set(filterset_class.base_filters)
+        errors: dict[str, list[str]] = {}
+        for name in sorted(request.query_params):
+            if name not in known:
+                errors[name] = [f"Not a parameter of this call; use: {', '.join(sorted(known))}."]
+            elif filterset_class is not None and name in filterset_class.base_filters:
+                # An empty value means "match all" only for words; an empty id or status is a mistake.
+                is_text = isinstance(filterset_class.base_filters[name], django_filters.CharFilter)
+                if not is_text and "" in request.query_params.getlist(name):
+                    errors[name] = ["Give a value, or leave the parameter out."]
+        if errors:
+            raise ValidationError(errors)
+        return super().filter_queryset(request, queryset, view)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An id: a whole number PostgreSQL can hold (anything else is a 400, not a database error).
+
+    Name the field as ``owner__id`` (a join Django trims), so the schema shows an integer.
+    """
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class StrictBooleanField(forms.Field):
+    """``true`` or ``false`` (also 1/0, yes/no); anything else is an error, not silently ignored."""
+
+    default_error_messages = {"invalid": "Use true or false."}
+    TRUE = frozenset({"true", "1", "yes"})
+    FALSE = frozenset({"false", "0", "no"})
+
+    def to_python(self, value: Any) -> bool | None:
+        text = str(value).strip().lower() if value is not None else ""
+        if not text:
+            return None
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class FlagFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+def overdue_q(now: Any) -> Q:
+    """Still owed to the customer (waiting and missed included) and past its due time."""
+    return Q(status__in=ACTIVE_STATUSES, due_at__lte=now)
+
+
+def at_risk_q(now: Any) -> Q:
+    """Still owed, not yet due, and due within the last FOLLOWTHROUGH_ESCALATE_BEFORE step."""
+    steps = list(settings.FOLLOWTHROUGH_ESCALATE_BEFORE)
+    last_step = min(steps) if steps else timedelta(0)
+    return Q(status__in=ACTIVE_STATUSES, due_at__gt=now, due_at__lte=now + last_step)
+
+
+class CommitmentFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, help_text="One or more statuses (repeat the parameter)."
+    )
+    owner = IdFilter(field_name="owner__id", help_text="Owner's user id.")
+    assignee = IdFilter(field_name="assignee__id", help_text="Assignee's user id.")
+    team = IdFilter(field_name="team__id", help_text="Team id.")
+    overdue = FlagFilter(
+        method="filter_overdue", help_text="true: still owed and past its due time (missed ones included)."
+    )
+    at_risk = FlagFilter(
+        method="filter_at_risk",
+        help_text="true: still owed, not yet due, due within the last FOLLOWTHROUGH_ESCALATE_BEFORE step.",
+    )
+    customer = django_filters.CharFilter(
+        method="filter_customer", max_length=254, help_text="The customer's exact email or phone (normalized)."
+    )
+    q = django_filters.CharFilter(
+        method="filter_text",
+        max_length=200,
+        help_text="Words in the summary, details, customer name, email, phone or external reference.",
+    )
+    external_ref = django_filters.CharFilter(max_length=200, help_text="Exact ticket or case number elsewhere.")
+    due_before = django_filters.IsoDateTimeFilter(
+        field_name="due_at", lookup_expr="lt", help_text="Due strictly before this time (ISO 8601)."
+    )
+    due_after = django_filters.IsoDateTimeFilter(
+        field_name="due_at", lookup_expr="gte", help_text="Due at or after this time (ISO 8601)."
+    )
+
+    class Meta:
+        model = Commitment
+        fields = ["status", "owner", "assignee", "team", "external_ref"]
+
+    def filter_overdue(self, queryset: QuerySet[Commitment], name: str, value: bool) -> QuerySet[Commitment]:
+        return self._flag(queryset, overdue_q(timezone.now()), value)
+
+    def filter_at_risk(self, queryset: QuerySet[Commitment], name: str, value: bool) -> QuerySet[Commitment]:
+        return self._flag(queryset, at_risk_q(timezone.now()), value)
+
+    def filter_customer(self, queryset: QuerySet[Commitment], name: str, value: str) -> QuerySet[Commitment]:
+        value = value.strip()
+        if not value:
+            return queryset
+        if "@" in value:
+            return queryset.filter(customer__email=normalize_email(value))
+        try:
+            phone = normalize_phone(value)
+        except ValueError:
+            return queryset.none()  # Not an email and not a phone number: no customer has it.
+        return queryset.filter(customer__phone=phone)
+
+    def filter_text(self, queryset: QuerySet[Commitment], name: str, value: str) -> QuerySet[Commitment]:
+        value = value.strip()
+        if not value:
+            return queryset
+        match = (
+            Q(summary__icontains=value)
+            | Q(details__icontains=value)
+            | Q(external_ref__icontains=value)
+            | Q(customer__name__icontains=value)
+            | Q(customer__email__icontains=value)
+            | Q(customer__phone__icontains=value)
+        )
+        # A phone number, or part of one, as people write it ("(555) 555-0123", "555-0123") finds
+        # the stored E.164 one.
+        digits = re.sub(r"\D", "", value)
+        if PHONE_WRITING.match(value) and len(digits) >= 4:
+            match |= Q(customer__phone__contains=digits)
+        return queryset.filter(match)
+
+    @staticmethod
+    def _flag(queryset: QuerySet[Commitment], condition: Q, value: bool | None) -> QuerySet[Commitment]:
+        if value is None:
+            return queryset
+        return queryset.filter(condition) if value else queryset.exclude(condition)

@@ -1,0 +1,292 @@
+"""What the API reads and writes. Input serializers check shape and types only; every business
+rule (who may act, which moves a status allows, contact details, which text is required) stays in
+commitments.services, so a blank text passes here and the service names it with the others.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Team, User
+from commitments.models import Channel, Commitment, Customer, TimelineEvent
+from followthrough.durations import format_duration, parse_duration
+
+# The largest id PostgreSQL's bigint holds: a bigger one cannot name anything.
+MAX_ID = 2**63 - 1
+TEXT_LIMIT = 5000
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time that must carry its UTC offset: a bare local time is ambiguous."""
+
+    default_error_messages = {
+        "naive": "Give the time with its UTC offset, e.g. 2026-11-25T10:00:00+01:00.",
+    }
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^\s*(\d+\s*[smhdwSMHDW]\s*)+$|^\s*\d+\s*$",
+        "description": "A duration such as 90s, 15m, 4h, 2d or 1h30m (a bare number is seconds).",
+        "example": "24h",
+    }
+)
+class DurationField(serializers.Field):
+    """A duration written as operators write them: ``24h``, ``15m``, ``2d``."""
+
+    default_error_messages = {
+        "invalid": "Write a duration such as 90s, 15m, 4h or 2d.",
+    }
+
+    def to_internal_value(self, data: Any) -> timedelta:
+        if isinstance(data, bool) or not isinstance(data, str | int) or len(str(data)) > 50:
+            self.fail("invalid")
+        try:
+            return parse_duration(str(data))
+        except (ValueError, OverflowError):
+            self.fail("invalid")
+        raise AssertionError  # fail() always raises.
+
+    def to_representation(self, value: timedelta) -> str:
+        return format_duration(value)
+
+
+class IdField(serializers.IntegerField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+# --- Commitments ----------------------------------------------------------------------------
+
+
+class CustomerSerializer(serializers.ModelSerializer[Customer]):
+    # Plain strings: either contact may be blank.
+    email = serializers.CharField(read_only=True, help_text="Lower-cased; blank when unknown.")
+    phone = serializers.CharField(read_only=True, help_text="E.164, e.g. +15555550100; blank when unknown.")
+
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "email", "phone", "preferred_channel", "timezone", "sms_opted_out"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "The customer's id: one record per person, found again by email or phone."},
+            "name": {"help_text": "The customer's name as they gave it."},
+            "timezone": {"help_text": "IANA time zone: messages are worded and texts timed in it."},
+            "sms_opted_out": {"help_text": "The customer asked for no texts (STOP): messages go by email."},
+        }
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    """The customer's contact details. Found again by normalized email or phone, never duplicated."""
+
+    name = serializers.CharField(max_length=200, allow_blank=True, help_text="The customer's name (required).")
+    email = serializers.CharField(
+        max_length=254, required=False, allow_blank=True, default="", help_text="Needed when the channel is email."
+    )
+    phone = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="E.164 (+15555550100), or national in FOLLOWTHROUGH_PHONE_REGION. Needed for sms and phone.",
+    )
+    preferred_channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.EMAIL)
+    timezone = serializers.CharField(
+        max_length=64, required=False, default="UTC", help_text="IANA time zone, e.g. America/New_York."
+    )
+
+
+class CommitmentSerializer(serializers.ModelSerializer[Commitment]):
+    """A promise to a customer, as the API shows it."""
+
+    customer = CustomerSerializer(read_only=True, help_text="Who the promise is to.")
+    update_interval = DurationField(read_only=True, help_text="Longest time between two messages to the customer.")
+    is_overdue = serializers.BooleanField(read_only=True, help_text="Still owed and past its due time.")
+    status_url = serializers.URLField(read_only=True, help_text="The customer's status page (no login).")
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "id",
+            "status",
+            "customer",
+            "summary",
+            "details",
+            "external_ref",
+            "owner",
+            "assignee",
+            "team",
+            "created_by",
+            "due_at",
+            "target_at",
+            "update_interval",
+            "last_update_at",
+            "next_update_at",
+            "is_overdue",
+            "waiting_request",
+            "paused_at",
+            "missed_at",
+            "fulfilled_at",
+            "resolution",
+            "confirmed_at",
+            "cancelled_at",
+            "status_url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "The commitment's id."},
+            "status": {"help_text": "Where the promise stands in its lifecycle."},
+            "details": {"help_text": "More about the promise, for staff and the customer."},
+            "owner": {"help_text": "User id of the owner, answerable until the customer confirms."},
+            "assignee": {"help_text": "User id of the person doing the work (the owner unless handed off)."},
+            "team": {"help_text": "Team id."},
+            "created_by": {"help_text": "User id of who logged the promise; null if since removed."},
+            "last_update_at": {"help_text": "When the customer last heard from us."},
+            "next_update_at": {"help_text": "When the next proactive status update is due; null once closed."},
+            "missed_at": {"help_text": "When the due time passed unfulfilled; null unless missed."},
+            "fulfilled_at": {"help_text": "When it was fulfilled."},
+            "resolution": {"help_text": "What was done, as told to the customer."},
+            "confirmed_at": {"help_text": "When the customer confirmed it is resolved."},
+            "cancelled_at": {"help_text": "When it was cancelled."},
+            "created_at": {"help_text": "When the promise was logged."},
+            "updated_at": {"help_text": "When anything about it last changed."},
+        }
+
+
+class CommitmentCreateSerializer(serializers.Serializer):
+    customer = CustomerInputSerializer(help_text="Who the promise is to, and how they want to hear from us.")
+    summary = serializers.CharField(
+        max_length=300, allow_blank=True, help_text="What was promised, in the customer's words."
+    )
+    details = serializers.CharField(
+        max_length=TEXT_LIMIT, required=False, allow_blank=True, default="", help_text="More about the promise."
+    )
+    due_at = AwareDateTimeField(help_text="The time promised to the customer, ISO 8601 with its UTC offset.")
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True, help_text="User id; the caller by default."
+    )
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Team id; by default the owner's only team.",
+    )
+    update_interval = DurationField(
+        required=False, allow_null=True, help_text="Between 10s and 30d; FOLLOWTHROUGH_UPDATE_INTERVAL by default."
+    )
+    external_ref = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", help_text="Ticket or case number elsewhere."
+    )
+    target_at = AwareDateTimeField(
+        required=False, allow_null=True, help_text="The owner's own target, no later than the due time."
+    )
+
+
+class CommitmentEditSerializer(serializers.Serializer):
+    summary = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, help_text="What was promised (not blank)."
+    )
+    details = serializers.CharField(
+        max_length=TEXT_LIMIT, required=False, allow_blank=True, help_text="More about the promise."
+    )
+    update_interval = DurationField(required=False, help_text="Between 10s and 30d.")
+    target_at = AwareDateTimeField(
+        required=False, allow_null=True, help_text="The owner's own target, no later than the due time; null clears it."
+    )
+
+
+class SendUpdateSerializer(serializers.Serializer):
+    message = serializers.CharField(
+        max_length=TEXT_LIMIT, allow_blank=True, help_text="The update, sent now on the customer's channel."
+    )
+
+
+class RescheduleSerializer(serializers.Serializer):
+    due_at = AwareDateTimeField(help_text="The new due time, ISO 8601 with its UTC offset.")
+    reason = serializers.CharField(
+        max_length=TEXT_LIMIT, allow_blank=True, help_text="Why the time changes, told to the customer."
+    )
+
+
+class HandOffSerializer(serializers.Serializer):
+    assignee = IdField(help_text="User id of a member of the commitment's team.")
+    note = serializers.CharField(
+        max_length=TEXT_LIMIT,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="For the new assignee and the timeline.",
+    )
+
+
+class FulfilSerializer(serializers.Serializer):
+    resolution = serializers.CharField(
+        max_length=TEXT_LIMIT, allow_blank=True, help_text="What was done, told to the customer."
+    )
+
+
+class ChasedSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices, help_text="How the customer contacted us.")
+    note = serializers.CharField(
+        max_length=TEXT_LIMIT, required=False, allow_blank=True, default="", help_text="What the customer asked."
+    )
+
+
+class WaitSerializer(serializers.Serializer):
+    request = serializers.CharField(
+        max_length=TEXT_LIMIT, allow_blank=True, help_text="Exactly what we need from the customer."
+    )
+
+
+class ResumeSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=TEXT_LIMIT,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What the customer answered; told to them with the new due time.",
+    )
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=TEXT_LIMIT,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why, for the timeline and the customer's notice.",
+    )
+
+
+# --- Timeline -------------------------------------------------------------------------------
+
+
+class TimelineEventSerializer(serializers.ModelSerializer[TimelineEvent]):
+    actor_name = serializers.CharField(
+        read_only=True, help_text="Who acted: a member of staff's name, “customer” or “system”."
+    )
+    data = serializers.DictField(  # type: ignore[assignment]  # A field named like Serializer.data.
+        read_only=True, help_text='What changed, e.g. {"from": ..., "to": ...} for a reschedule.'
+    )
+
+    class Meta:
+        model = TimelineEvent
+        fields = ["id", "kind", "actor", "actor_name", "message", "data", "created_at"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "The event's id."},
+            "kind": {"help_text": "What happened."},
+            "actor": {"help_text": "User id of the member of staff who acted; null for the customer or the system."},
+            "message": {"help_text": "The words that went with it: the update, the reason, the note."},
+            "created_at": {"help_text": "When it happened."},
+        }

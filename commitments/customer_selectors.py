@@ -1,0 +1,258 @@
+"""Reads for the customer's status page: what we promised and what we told them, in plain words.
+
+Only what the customer may see leaves this module: the timeline events that describe what we said
+to them or what they did, and the messages we sent them. Internal notes, hand-offs, escalations,
+chases, staff alerts and call tasks never do.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from commitments.models import ACTIVE_STATUSES, Channel, Commitment, Status, TimelineEvent
+from notifications.models import Audience, Kind, Notification
+
+Event = TimelineEvent.Kind
+
+# Timeline events the customer sees (each one is something we told them, or something they did).
+VISIBLE_EVENTS = (
+    Event.CREATED,
+    Event.UPDATE_SENT,
+    Event.RESCHEDULED,
+    Event.WAITING,
+    Event.RESUMED,
+    Event.FULFILLED,
+    Event.CONFIRMED,
+    Event.REOPENED,
+    Event.CANCELLED,
+    Event.CUSTOMER_REPLY,
+    Event.PREFERENCES,
+)
+# Messages with no event of their own (the engine's automatic ones) are listed as messages.
+AUTOMATIC_KINDS = (Kind.STATUS_UPDATE, Kind.APOLOGY, Kind.SATISFACTION_CHECK)
+
+HEADLINES = {
+    Status.OPEN: ("In progress", "info", "We're working on it."),
+    Status.WAITING: ("Waiting for you", "warn", "We need something from you before we can carry on."),
+    Status.FULFILLED: ("Done: is it resolved?", "ok", "We've finished. Please tell us whether it's resolved."),
+    Status.CONFIRMED: ("Resolved", "ok", "You confirmed it's resolved. Thank you for letting us know."),
+    Status.REOPENED: ("Reopened", "info", "It isn't resolved yet, so we're on it again."),
+    Status.MISSED: (
+        "Running late",
+        "bad",
+        "We didn't finish by the time we promised, and we're sorry. We keep you posted until it's done.",
+    ),
+    Status.CANCELLED: ("Cancelled", "muted", "This request was cancelled."),
+}
+
+CHANNEL_WORDS = {Channel.EMAIL: "by email", Channel.SMS: "by text message", Channel.PHONE: "by phone call"}
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A time as the customer reads it: ``tomorrow at 9:00 am``, with the exact time for ``<time>``."""
+
+    at: datetime
+    words: str
+
+    @property
+    def iso(self) -> str:
+        return self.at.isoformat()
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    when: Moment
+    title: str
+    text: str = ""
+    from_customer: bool = False
+    message_body: str = ""  # The whole message we sent, for automatic messages.
+    is_news: bool = True  # False for bookkeeping (a change of contact details) that is no update.
+
+
+@dataclass(frozen=True)
+class StatusPage:
+    commitment: Commitment
+    owner_name: str
+    team_name: str
+    headline: str
+    tone: str
+    explanation: str
+    zone_label: str
+    due: Moment
+    next_update: Moment | None
+    fulfilled: Moment | None
+    latest: HistoryEntry | None
+    history: list[HistoryEntry] = field(default_factory=list)
+    channel_words: str = ""
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.commitment.status == Status.WAITING
+
+    @property
+    def asks_if_resolved(self) -> bool:
+        return self.commitment.status == Status.FULFILLED
+
+
+def status_page(*, commitment: Commitment, now: datetime | None = None) -> StatusPage:
+    now = now or timezone.now()
+    zone = commitment.customer.zone
+    headline, tone, explanation = HEADLINES[Status(commitment.status)]
+    history = customer_history(commitment=commitment, now=now)
+    # The latest news on the request: ours, or the customer's own (a reopen, an answer).
+    latest = next((entry for entry in history if entry.is_news), None)
+    next_update = None
+    if commitment.status in ACTIVE_STATUSES and commitment.next_update_at:
+        next_update = moment(max(commitment.next_update_at, now), zone, now)
+    return StatusPage(
+        commitment=commitment,
+        owner_name=first_name(commitment),
+        team_name=commitment.team.name,
+        headline=headline,
+        tone=tone,
+        explanation=explanation,
+        zone_label=zone_label(zone, now),
+        due=moment(commitment.due_at, zone, now),
+        next_update=next_update,
+        fulfilled=moment(commitment.fulfilled_at, zone, now) if commitment.fulfilled_at else None,
+        latest=latest,
+        history=history,
+        channel_words=CHANNEL_WORDS.get(Channel(commitment.customer.preferred_channel), ""),
+    )
+
+
+def customer_history(*, commitment: Commitment, now: datetime) -> list[HistoryEntry]:
+    """What we told the customer and what they told us, newest first."""
+    zone = commitment.customer.zone
+    owner = first_name(commitment)
+    events = list(
+        commitment.events.filter(kind__in=VISIBLE_EVENTS, created_at__lte=now).select_related("actor").order_by("pk")
+    )
+    entries = [entry for event in events if (entry := _event_entry(event, zone, now, owner)) is not None]
+    # A status update an agent wrote is an UPDATE_SENT event already; list only the automatic ones.
+    written = {f"{commitment.pk}:status_update:{event.pk}" for event in events if event.kind == Event.UPDATE_SENT}
+    messages = Notification.objects.filter(
+        commitment=commitment, audience=Audience.CUSTOMER, kind__in=AUTOMATIC_KINDS, scheduled_for__lte=now
+    ).exclude(idempotency_key__in=written)
+    entries += [_message_entry(message, zone, now) for message in messages]
+    entries.sort(key=lambda entry: entry.when.at, reverse=True)
+    return entries
+
+
+def first_name(commitment: Commitment) -> str:
+    owner = commitment.owner
+    return owner.first_name or owner.get_username()
+
+
+def moment(at: datetime, zone: ZoneInfo, now: datetime) -> Moment:
+    return Moment(at=at, words=friendly_time(at, zone, now))
+
+
+def friendly_time(at: datetime, zone: ZoneInfo, now: datetime) -> str:
+    """``today at 3:00 pm``, ``tomorrow at 9:00 am``, ``Tuesday 12 May at 5:30 pm`` in the customer's zone."""
+    local = timezone.localtime(at, zone)
+    today = timezone.localtime(now, zone).date()
+    clock = f"{local.hour % 12 or 12}:{local.minute:02d} {'am' if local.hour < 12 else 'pm'}"
+    return f"{_day_words(local.date(), today)} at {clock}"
+
+
+def _day_words(day: date, today: date) -> str:
+    if day == today:
+        return "today"
+    if day == today + timedelta(days=1):
+        return "tomorrow"
+    if day == today - timedelta(days=1):
+        return "yesterday"
+    words = f"{day:%A} {day.day} {day:%B}"
+    return words if day.year == today.year else f"{words} {day.year}"
+
+
+def zone_label(zone: ZoneInfo, now: datetime) -> str:
+    """``New York time (EDT)``."""
+    place = str(zone.key).rsplit("/", 1)[-1].replace("_", " ")
+    if place == "UTC":
+        return "UTC"
+    abbreviation = timezone.localtime(now, zone).tzname() or ""
+    suffix = f" ({abbreviation})" if abbreviation and not abbreviation.startswith(("+", "-")) else ""
+    return f"{place} time{suffix}"
+
+
+def _event_entry(event: TimelineEvent, zone: ZoneInfo, now: datetime, owner: str) -> HistoryEntry | None:
+    when = moment(event.created_at, zone, now)
+    by_customer = event.actor_label == "customer" and event.actor_id is None
+    kind = event.kind
+    if kind == Event.CREATED:
+        return HistoryEntry(when, "We logged your request", f"{owner} is looking after it for you.")
+    if kind == Event.UPDATE_SENT:
+        writer = (event.actor.first_name or event.actor.get_username()) if event.actor else owner
+        return HistoryEntry(when, f"Update from {writer}", event.message)
+    if kind == Event.RESCHEDULED:
+        return HistoryEntry(when, f"New time: {_new_time(event, zone, now)}", event.message)
+    if kind == Event.WAITING:
+        return HistoryEntry(when, "We asked you for something", event.message)
+    if kind == Event.RESUMED:
+        title = "Thanks: we're back on it" if by_customer else "We picked it up again"
+        return HistoryEntry(when, title, f"New time: {_new_time(event, zone, now)}.")
+    if kind == Event.FULFILLED:
+        return HistoryEntry(when, "Done", event.message)
+    if kind == Event.CONFIRMED:
+        return HistoryEntry(when, "You confirmed it's resolved", from_customer=True)
+    if kind == Event.REOPENED:
+        if by_customer:
+            return HistoryEntry(when, "You told us it's still a problem", event.message, from_customer=True)
+        return HistoryEntry(when, "We reopened your request")  # Staff reasons can be internal.
+    if kind == Event.CANCELLED:
+        return HistoryEntry(when, "Cancelled", event.message)
+    if kind == Event.CUSTOMER_REPLY:
+        if event.data.get("keyword"):
+            return None
+        how = "texted" if event.data.get("via") == "sms" else "wrote"
+        return HistoryEntry(when, f"You {how} us", event.message, from_customer=True)
+    if kind == Event.PREFERENCES and by_customer:
+        words = _preference_words(event)
+        return HistoryEntry(when, "You changed how we reach you", words, from_customer=True, is_news=False)
+    return None
+
+
+def _new_time(event: TimelineEvent, zone: ZoneInfo, now: datetime) -> str:
+    to = parse_datetime(str(event.data.get("to", "")))
+    return friendly_time(to, zone, now) if to else "to be confirmed"
+
+
+def _preference_words(event: TimelineEvent) -> str:
+    """What changed, without the contact details themselves (the link may be forwarded)."""
+    changes = event.data.get("changes", {})
+    parts = []
+    if "preferred_channel" in changes:
+        parts.append(f"We now reach you {CHANNEL_WORDS.get(changes['preferred_channel'][1], '')}.")
+    if "email" in changes:
+        parts.append("You updated your email address.")
+    if "phone" in changes:
+        parts.append("You updated your phone number.")
+    if "sms_opted_out" in changes:
+        parts.append("We no longer text you." if changes["sms_opted_out"][1] else "We may text you again.")
+    if "email_updates_opted_out" in changes:
+        stopped = changes["email_updates_opted_out"][1]
+        parts.append("Automatic email updates stopped." if stopped else "Automatic email updates resumed.")
+    return " ".join(parts)
+
+
+MESSAGE_TITLES = {
+    Kind.STATUS_UPDATE: "Status update",
+    Kind.APOLOGY: "Our apology",
+    Kind.SATISFACTION_CHECK: "We asked whether it's resolved",
+}
+
+
+def _message_entry(message: Notification, zone: ZoneInfo, now: datetime) -> HistoryEntry:
+    how = CHANNEL_WORDS.get(Channel(message.channel), "")
+    return HistoryEntry(
+        moment(message.scheduled_for, zone, now),
+        MESSAGE_TITLES.get(Kind(message.kind), "Message"),
+        f"Sent to you {how}." if how else "",
+        message_body=message.body,
+    )

@@ -1,0 +1,391 @@
+"""What the customer does: from their status page (no login, the link is the key) and by text message.
+
+Every change lands on the timeline with ``actor_label="customer"`` and tells the owner, because the
+promise stands whatever the customer changes about how we reach them. The lifecycle moves the
+customer makes (confirm, reopen, resume) go through ``commitments.services`` like any other.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from commitments import services
+from commitments.errors import IllegalMove, InvalidInput
+from commitments.models import CLOSED_STATUSES, Channel, Commitment, Customer, Status, TimelineEvent
+from commitments.status_links import issue_status_link
+from notifications import outbox
+from notifications.models import Kind
+
+CUSTOMER = "customer"
+ANSWER_LIMIT = 5000
+
+# Twilio's standard keywords (its Advanced Opt-Out defaults, plus the newer REVOKE and OPTOUT).
+# Twilio itself blocks further texts to a number that sent an opt-out word and confirms to the
+# sender; we record the choice so that our own messages go by email instead, or are suppressed.
+OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
+OPT_IN_WORDS = frozenset({"START", "YES", "UNSTOP"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+
+
+# --- Staff: the link itself ---------------------------------------------------------------
+
+
+@transaction.atomic
+def revoke_status_link(*, actor: User, commitment: Commitment) -> Commitment:
+    """Replace the customer's link (say it was forwarded to the wrong person): the old one stops working.
+
+    The next message to the customer carries the new link.
+    """
+    commitment = Commitment.objects.select_for_update().select_related("customer").get(pk=commitment.pk)
+    services.ensure_can_act(actor, commitment)
+    issue_status_link(commitment)
+    commitment.save(update_fields=["status_token_nonce", "status_token_hash", "updated_at"])
+    TimelineEvent.objects.create(
+        commitment=commitment,
+        kind=TimelineEvent.Kind.EDITED,
+        actor=actor,
+        message="The customer's status link was replaced; the old link no longer works.",
+        data={"status_link": "revoked"},
+    )
+    return commitment
+
+
+# --- Status page ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def answer_request(*, commitment: Commitment, answer: str) -> Commitment:
+    """The customer gives us what we asked for: their answer goes on the timeline and the clock runs again."""
+    answer = (answer or "").strip()
+    if not answer:
+        raise InvalidInput({"answer": ["Write your answer before sending it."]})
+    if len(answer) > ANSWER_LIMIT:
+        raise InvalidInput({"answer": [f"Keep your answer under {ANSWER_LIMIT} characters."]})
+    locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    if locked.status != Status.WAITING:
+        raise IllegalMove("We are not waiting on anything from you right now.")
+    TimelineEvent.objects.create(
+        commitment=locked,
+        kind=TimelineEvent.Kind.CUSTOMER_REPLY,
+        actor_label=CUSTOMER,
+        message=answer,
+        data={"via": "status_page", "answering": locked.waiting_request},
+    )
+    # resume() tells the owner and the assignee what the customer answered.
+    return services.resume(actor=None, commitment=locked, note=answer, by_customer=True)
+
+
+@dataclass(frozen=True)
+class ContactPreferences:
+    preferred_channel: str
+    email: str
+    phone: str
+    texts_allowed: bool
+    email_updates: bool
+
+
+@transaction.atomic
+def change_preferences(*, commitment: Commitment, preferences: ContactPreferences) -> Customer:
+    """The customer changes how we reach them. Validated like staff input: a channel needs its contact."""
+    customer = Customer.objects.select_for_update().get(pk=commitment.customer_id)
+    errors: dict[str, list[str]] = {}
+    try:
+        cleaned = services.clean_customer_details(
+            services.CustomerDetails(
+                name=customer.name,
+                email=preferences.email,
+                phone=preferences.phone,
+                preferred_channel=preferences.preferred_channel,
+                timezone=customer.timezone,
+            )
+        )
+    except InvalidInput as error:
+        errors.update(error.errors)
+        cleaned = None
+    # The same rule as for staff (a channel needs its contact), in words addressed to the customer.
+    if preferences.preferred_channel == Channel.EMAIL and not preferences.email.strip():
+        errors["email"] = ["Enter your email address, or choose another way to reach you."]
+    elif preferences.preferred_channel in (Channel.SMS, Channel.PHONE) and not preferences.phone.strip():
+        errors["phone"] = ["Enter your phone number, or choose another way to reach you."]
+    if preferences.preferred_channel == Channel.SMS and not preferences.texts_allowed:
+        errors.setdefault("preferred_channel", []).append(
+            "You asked us not to text you: choose email or a phone call, or allow text messages."
+        )
+    if cleaned is not None:
+        # Say nothing about whose record holds the address: the page is open to whoever has the link.
+        if cleaned.email and Customer.objects.filter(email=cleaned.email).exclude(pk=customer.pk).exists():
+            errors["email"] = ["We can't use this email address here. Please contact us to change it."]
+        if cleaned.phone and Customer.objects.filter(phone=cleaned.phone).exclude(pk=customer.pk).exists():
+            errors["phone"] = ["We can't use this phone number here. Please contact us to change it."]
+    if errors:
+        raise InvalidInput(errors)
+    assert cleaned is not None
+    wanted = {
+        "preferred_channel": cleaned.preferred_channel,
+        "email": cleaned.email,
+        "phone": cleaned.phone,
+        "sms_opted_out": not preferences.texts_allowed,
+        "email_updates_opted_out": not preferences.email_updates,
+    }
+    changes = {
+        field: [getattr(customer, field), value] for field, value in wanted.items() if getattr(customer, field) != value
+    }
+    if not changes:
+        return customer
+    for field, (_, value) in changes.items():
+        setattr(customer, field, value)
+    customer.save()
+    described = describe_changes(changes)
+    _tell_owners(
+        customer,
+        current=commitment,
+        key="preferences",
+        message=described,
+        data={"changes": changes, "via": "status_page"},
+        alert=f"{customer.name} changed how we reach them on their status page: {described}.",
+    )
+    return customer
+
+
+@transaction.atomic
+def unsubscribe_email_updates(*, commitment: Commitment) -> bool:
+    """RFC 8058 one-click: no more automatic status updates by email. False if already unsubscribed."""
+    customer = Customer.objects.select_for_update().get(pk=commitment.customer_id)
+    if customer.email_updates_opted_out:
+        return False
+    customer.email_updates_opted_out = True
+    customer.save(update_fields=["email_updates_opted_out", "updated_at"])
+    _tell_owners(
+        customer,
+        current=commitment,
+        key="unsubscribed",
+        message="Unsubscribed from automatic email updates.",
+        data={"changes": {"email_updates_opted_out": [False, True]}, "via": "unsubscribe_link"},
+        alert=(
+            f"{customer.name} unsubscribed from automatic email updates. "
+            "The promise still stands: keep them posted yourself."
+        ),
+    )
+    return True
+
+
+# --- Text messages --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextReceived:
+    """What came of an inbound text: ``reply`` is the text to answer with, if any."""
+
+    outcome: str
+    reply: str = ""
+    commitment: Commitment | None = None
+
+
+def keyword_of(body: str) -> str:
+    """The carrier keyword a text consists of (``"STOP"``), or ``""``: Twilio matches the whole message."""
+    word = (body or "").strip().strip(".!").upper()
+    return word if word in OPT_OUT_WORDS | OPT_IN_WORDS | HELP_WORDS else ""
+
+
+def customer_for_number(phone: str) -> Customer | None:
+    try:
+        number = services.normalize_phone(phone)
+    except ValueError:
+        return None
+    return Customer.objects.filter(phone=number).first() if number else None
+
+
+def receive_text(*, from_number: str, body: str, message_sid: str = "") -> TextReceived:
+    """An inbound text: an opt-out, an opt-in, a request for help, or a reply for the owner."""
+    customer = customer_for_number(from_number)
+    keyword = keyword_of(body)
+    if keyword in HELP_WORDS:
+        if customer is not None:
+            _note_help_request(customer=customer, keyword=keyword, message_sid=message_sid)
+        return TextReceived(outcome="help", reply=help_reply(customer))
+    if customer is None:
+        return TextReceived(outcome="unknown")
+    if keyword in OPT_OUT_WORDS:
+        stop_texts(customer=customer, keyword=keyword)
+        return TextReceived(outcome="stopped")
+    if keyword in OPT_IN_WORDS:
+        resume_texts(customer=customer, keyword=keyword)
+        return TextReceived(outcome="resumed")
+    commitment = record_text_reply(customer=customer, body=body, message_sid=message_sid)
+    return TextReceived(outcome="reply" if commitment else "ignored", commitment=commitment)
+
+
+@transaction.atomic
+def stop_texts(*, customer: Customer, keyword: str = "STOP") -> bool:
+    """No more texts to this customer; False if they had already stopped them."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.sms_opted_out:
+        return False
+    customer.sms_opted_out = True
+    customer.save(update_fields=["sms_opted_out", "updated_at"])
+    fallback = "by email" if customer.email else "only on their status page"
+    _tell_owners(
+        customer,
+        current=None,
+        key="sms_stopped",
+        message=f"Texted {keyword}: no more text messages.",
+        data={"changes": {"sms_opted_out": [False, True]}, "via": "sms", "keyword": keyword},
+        alert=f"{customer.name} texted {keyword}: they get no more texts. Our messages reach them {fallback}.",
+    )
+    return True
+
+
+@transaction.atomic
+def resume_texts(*, customer: Customer, keyword: str = "START") -> bool:
+    """Texts are allowed again; False if they were not stopped."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if not customer.sms_opted_out:
+        return False
+    customer.sms_opted_out = False
+    customer.save(update_fields=["sms_opted_out", "updated_at"])
+    _tell_owners(
+        customer,
+        current=None,
+        key="sms_resumed",
+        message=f"Texted {keyword}: text messages allowed again.",
+        data={"changes": {"sms_opted_out": [True, False]}, "via": "sms", "keyword": keyword},
+        alert=f"{customer.name} texted {keyword}: we may text them again.",
+    )
+    return True
+
+
+@transaction.atomic
+def record_text_reply(*, customer: Customer, body: str, message_sid: str = "") -> Commitment | None:
+    """Any other text goes on the customer's most recent open commitment (else their latest) for its owner."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)  # One reply at a time per customer.
+    if (
+        message_sid
+        and TimelineEvent.objects.filter(
+            commitment__customer=customer, kind=TimelineEvent.Kind.CUSTOMER_REPLY, data__message_sid=message_sid
+        ).exists()
+    ):
+        return None  # Twilio delivered the same message twice.
+    commitment = _most_recent(customer.commitments.exclude(status__in=CLOSED_STATUSES)) or _most_recent(
+        customer.commitments.all()
+    )
+    if commitment is None:
+        return None
+    text = (body or "").strip()[:ANSWER_LIMIT]
+    event = TimelineEvent.objects.create(
+        commitment=commitment,
+        kind=TimelineEvent.Kind.CUSTOMER_REPLY,
+        actor_label=CUSTOMER,
+        message=text,
+        data={"via": "sms", "message_sid": message_sid},
+    )
+    alert = f"{customer.name} replied by text: {text}"
+    if commitment.status == Status.WAITING:
+        alert += "\n\nWe are waiting on this customer: resume the commitment if this is what we asked for."
+    outbox.notify_staff(
+        commitment,
+        Kind.ALERT,
+        recipients=[commitment.owner],
+        key=f"{commitment.pk}:text_reply:{message_sid or event.pk}",
+        message=alert,
+    )
+    return commitment
+
+
+def help_reply(customer: Customer | None) -> str:
+    """Who we are and how to stop, as carriers expect in answer to HELP."""
+    commitment = _most_recent(customer.commitments.all()) if customer else None
+    sender = commitment.team.name if commitment else "Followthrough"
+    return (
+        f"{sender}: we text you updates about the request you made with us. "
+        "Reply STOP to stop texts, START to get them again. "
+        "Reply with anything else and it reaches the person looking after your request."
+    )
+
+
+# --- Internals ------------------------------------------------------------------------------
+
+FIELD_NAMES = {
+    "preferred_channel": "preferred channel",
+    "email": "email address",
+    "phone": "phone number",
+    "sms_opted_out": "text messages",
+    "email_updates_opted_out": "automatic email updates",
+}
+
+
+def describe_changes(changes: dict[str, list[Any]]) -> str:
+    """Plain words for staff: ``preferred channel: Email → Text message; text messages: stopped``."""
+    parts = []
+    for field, (old, new) in changes.items():
+        if field == "preferred_channel":
+            parts.append(f"preferred channel: {Channel(old).label} → {Channel(new).label}")
+        elif field in ("sms_opted_out", "email_updates_opted_out"):
+            parts.append(f"{FIELD_NAMES[field]}: {'stopped' if new else 'allowed'}")
+        else:
+            parts.append(f"{FIELD_NAMES[field]}: {old or '(none)'} → {new or '(none)'}")
+    return "; ".join(parts)
+
+
+def _most_recent(commitments: Any) -> Commitment | None:
+    result: Commitment | None = (
+        commitments.select_related("owner", "team")
+        .order_by(F("last_update_at").desc(nulls_last=True), "-created_at", "-pk")
+        .first()
+    )
+    return result
+
+
+def _open_commitments(customer: Customer, current: Commitment | None) -> Iterable[Commitment]:
+    """The commitment the customer acted from, then every other one of theirs still open."""
+    found = list(
+        customer.commitments.exclude(status__in=CLOSED_STATUSES).select_related("owner").order_by("created_at", "pk")
+    )
+    if current is not None:
+        found = [current, *(c for c in found if c.pk != current.pk)]
+    return found
+
+
+def _note_help_request(*, customer: Customer, keyword: str, message_sid: str) -> None:
+    with transaction.atomic():
+        for commitment in _open_commitments(customer, None):
+            TimelineEvent.objects.create(
+                commitment=commitment,
+                kind=TimelineEvent.Kind.CUSTOMER_REPLY,
+                actor_label=CUSTOMER,
+                message=f"Texted {keyword}; we answered with who we are and how to stop texts.",
+                data={"via": "sms", "keyword": keyword, "message_sid": message_sid},
+            )
+
+
+def _tell_owners(
+    customer: Customer,
+    *,
+    current: Commitment | None,
+    key: str,
+    message: str,
+    data: dict[str, Any],
+    alert: str,
+) -> None:
+    """A change about the customer concerns each of their open promises: note it on each, tell each owner."""
+    now = timezone.now()
+    for commitment in _open_commitments(customer, current):
+        event = TimelineEvent.objects.create(
+            commitment=commitment,
+            kind=TimelineEvent.Kind.PREFERENCES,
+            actor_label=CUSTOMER,
+            message=message,
+            data=data,
+            created_at=now,
+        )
+        outbox.notify_staff(
+            commitment,
+            Kind.ALERT,
+            recipients=[commitment.owner],
+            key=f"{commitment.pk}:{key}:{event.pk}",
+            message=alert,
+        )

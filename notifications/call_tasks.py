@@ -1,0 +1,63 @@
+"""Call tasks: a customer who prefers the phone hears from us through their owner's call.
+
+The outbox makes a ``call_task`` (to the owner, with what to say) wherever another customer would
+get an email or a text. Logging the call closes the task, and every older open task on the same
+commitment (one call says it all), puts the call on the timeline and counts as the customer having
+heard from us: the next proactive update is one interval from now.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from commitments.errors import IllegalMove, InvalidInput
+from commitments.models import ACTIVE_STATUSES, Commitment, TimelineEvent
+from commitments.services import ensure_can_act
+from notifications.models import Kind, Notification
+
+NOTE_LIMIT = 5000
+
+
+@transaction.atomic
+def log_call(*, actor: User, task: Notification, note: str = "") -> Notification:
+    """The owner (or whoever may act on the commitment) made the call: the task is done."""
+    note = (note or "").strip()
+    if len(note) > NOTE_LIMIT:
+        raise InvalidInput({"note": [f"Keep this under {NOTE_LIMIT} characters."]})
+    commitment = (
+        Commitment.objects.select_for_update()
+        .select_related("customer", "team", "owner", "assignee")
+        .get(pk=task.commitment_id)
+    )
+    task = Notification.objects.select_for_update().get(pk=task.pk)
+    if task.kind != Kind.CALL_TASK:
+        raise InvalidInput({"task": ["This is not a call task."]})
+    ensure_can_act(actor, commitment)
+    if task.completed_at is not None:
+        raise IllegalMove("This call is already logged.")
+    now = timezone.now()
+    covered = list(
+        Notification.objects.filter(
+            commitment=commitment, kind=Kind.CALL_TASK, completed_at__isnull=True, created_at__lte=task.created_at
+        ).values_list("pk", flat=True)
+    )
+    Notification.objects.filter(pk__in=[*covered, task.pk]).update(completed_at=now, escalate_at=None)
+    task.completed_at, task.escalate_at = now, None
+    if commitment.status in ACTIVE_STATUSES:
+        commitment.last_update_at = now
+        commitment.next_update_at = now + commitment.update_interval
+        commitment.save(update_fields=["last_update_at", "next_update_at", "updated_at"])
+    TimelineEvent.objects.create(
+        commitment=commitment,
+        kind=TimelineEvent.Kind.CALL_LOGGED,
+        actor=actor,
+        message=note,
+        data={
+            "task": task.pk,
+            "tasks_done": sorted({*covered, task.pk}),
+            "about": task.customer_kind,
+            "phone": commitment.customer.phone,
+        },
+        created_at=now,
+    )
+    return task

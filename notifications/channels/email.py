@@ -1,0 +1,114 @@
+"""Email: one outbox row becomes one message, text with an HTML alternative, through Django's mail.
+
+Every attempt carries the row's stable Message-ID, so a mail server or client that sees the same
+message twice (the one unavoidable window: sent, then the worker died before recording it) can
+drop the repeat. Customer mail carries a one-click unsubscribe (RFC 2369 and RFC 8058).
+"""
+
+import logging
+import smtplib
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.urls import reverse
+
+from commitments.models import Commitment
+from commitments.status_links import token_for
+from notifications.channels.errors import DeliveryFailure, PermanentFailure, TransientFailure
+from notifications.models import Audience, Notification
+
+logger = logging.getLogger(__name__)
+
+
+def unsubscribe_url(commitment: Commitment) -> str:
+    """The customer's one-click way out of automatic status updates by email."""
+    path = reverse("customer:unsubscribe", args=[token_for(commitment.status_token_nonce)])
+    return f"{settings.SITE_URL}{path}"
+
+
+def build_email(notification: Notification, *, connection: BaseEmailBackend | None = None) -> EmailMultiAlternatives:
+    headers = {
+        "Message-ID": notification.message_id,
+        # RFC 3834: an automatic message; well-behaved responders do not answer it with another.
+        "Auto-Submitted": "auto-generated",
+    }
+    if notification.audience == Audience.CUSTOMER:
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url(notification.commitment)}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message = EmailMultiAlternatives(
+        subject=notification.subject,
+        body=notification.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.recipient],
+        headers=headers,
+        connection=connection,
+    )
+    if notification.html_body:
+        message.attach_alternative(notification.html_body, "text/html")
+    return message
+
+
+def classify(error: Exception) -> DeliveryFailure:
+    """Transient or permanent, by what the mail server said (or failed to say)."""
+    if isinstance(error, DeliveryFailure):
+        return error
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        answers = list(error.recipients.values())
+        reason = "; ".join(f"{code} {_text(text)}" for code, text in answers) or "recipient refused"
+        if answers and all(400 <= code < 500 for code, _ in answers):
+            return TransientFailure(f"SMTP {reason}")
+        return PermanentFailure(f"SMTP {reason}")
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        # Our credentials, not this message: every message would fail alike, so keep them all
+        # pending until an operator fixes EMAIL_URL instead of failing the whole outbox.
+        return TransientFailure(f"SMTP login refused ({error.smtp_code} {_text(error.smtp_error)}); check EMAIL_URL")
+    if isinstance(error, smtplib.SMTPConnectError):
+        return TransientFailure(f"SMTP server would not talk to us: {error.smtp_code} {_text(error.smtp_error)}")
+    if isinstance(error, smtplib.SMTPResponseException):
+        reason = f"SMTP {error.smtp_code} {_text(error.smtp_error)}"
+        if 500 <= error.smtp_code < 600:
+            return PermanentFailure(reason)
+        return TransientFailure(reason)
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return TransientFailure(f"SMTP server disconnected: {error}")
+    if isinstance(error, TimeoutError):
+        return TransientFailure(f"SMTP server did not answer within {settings.EMAIL_TIMEOUT}s")
+    if isinstance(error, OSError):
+        return TransientFailure(f"Could not reach the SMTP server: {error.strerror or error}")
+    return TransientFailure(f"{type(error).__name__}: {error}")
+
+
+class EmailChannel:
+    """Sends a batch of messages over one mail server connection, opened on first use."""
+
+    def __init__(self) -> None:
+        self._connection: BaseEmailBackend | None = None
+
+    def send(self, notification: Notification) -> None:
+        """Send one message, or raise TransientFailure / PermanentFailure."""
+        try:
+            if self._connection is None:
+                self._connection = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
+                self._connection.open()
+            accepted = self._connection.send_messages([build_email(notification)])
+        except Exception as error:
+            # Whatever state the SMTP session is in now, the next message starts on a fresh one.
+            self.close()
+            raise classify(error) from error
+        if not accepted:
+            self.close()
+            raise TransientFailure("The mail backend accepted nothing and gave no reason")
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.close()
+        except Exception:  # A broken session cannot be closed politely; it is dropped all the same.
+            logger.debug("Closing the mail connection failed", exc_info=True)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)

@@ -1,0 +1,25 @@
+import html
+
+import pytest
+
+from commitments.models import Commitment
+from commitments.status_links import token_for
+from tests.factories import make_commitment
+
+
+def link(commitment: Commitment, page: str = "") -> str:
+    """The path of the customer's page, as in the link we send them."""
+    commitment.refresh_from_db()
+    suffix = f"{page}/" if page else ""
+    return f"/s/{token_for(commitment.status_token_nonce)}/{suffix}"
+
+
+def page_text(response) -> str:
+    """The page as the customer reads it (entities decoded)."""
+    return html.unescape(response.content.decode())
+
+
+@pytest.fixture
+def commitment(agent, lead):
+    """Alex's promise to Dana (New York), with Lee as the team lead."""
+    return make_commitment(actor=agent)

@@ -1,0 +1,225 @@
+"""Each channel against a real server that speaks its protocol: what goes out, and how refusals read."""
+
+import logging
+
+import pytest
+from django.conf import settings
+
+from commitments.status_links import token_for
+from notifications import outbox
+from notifications.channels import Channels, PermanentFailure, TransientFailure
+from notifications.channels.email import EmailChannel
+from notifications.channels.sms import SmsChannel
+from notifications.models import Kind, Notification
+from tests.factories import customer_details, make_commitment
+
+
+@pytest.fixture
+def acknowledgement(agent) -> Notification:
+    """The acknowledgement of a fresh promise to Dana, waiting in the outbox."""
+    commitment = make_commitment(actor=agent)
+    return commitment.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
+
+
+@pytest.fixture
+def text(agent, daytime_zone) -> Notification:
+    """The acknowledgement of a promise to a customer who prefers texts."""
+    commitment = make_commitment(actor=agent, customer=customer_details(preferred_channel="sms", timezone=daytime_zone))
+    return commitment.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
+
+
+# --- Email ----------------------------------------------------------------------------------
+
+
+def test_customer_mail_carries_text_html_a_stable_message_id_and_one_click_unsubscribe(mail_server, acknowledgement):
+    # Given an acknowledgement with an HTML version
+    Notification.objects.filter(pk=acknowledgement.pk).update(html_body="<p>We promised: <b>the estimate</b></p>")
+    acknowledgement.refresh_from_db()
+
+    # When it is sent
+    EmailChannel().send(acknowledgement)
+
+    # Then Dana's mailbox has it from us, with both versions and the headers mail clients act on
+    [received] = mail_server.to("dana@example.com")
+    assert received["From"] == settings.DEFAULT_FROM_EMAIL
+    assert received["Subject"] == acknowledgement.subject
+    assert received["Message-ID"] == acknowledgement.message_id
+    token = token_for(acknowledgement.commitment.status_token_nonce)
+    # (A long header may be folded onto the next line; unfolded, it is the link itself.)
+    assert received["List-Unsubscribe"].strip() == f"<{settings.SITE_URL}/s/{token}/unsubscribe/>"
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert received.get_body(("plain",)).get_content().splitlines() == acknowledgement.body.splitlines()
+    assert "<b>the estimate</b>" in received.get_body(("html",)).get_content()
+
+
+def test_the_one_click_unsubscribe_in_the_header_works(mail_server, acknowledgement, client):
+    # Given Dana's mail client read the List-Unsubscribe header of our mail
+    EmailChannel().send(acknowledgement)
+    [received] = mail_server.to("dana@example.com")
+    link = received["List-Unsubscribe"].strip().strip("<>")
+
+    # When it makes the RFC 8058 one-click POST to that link (no cookies, no CSRF token)
+    response = client.post(link.removeprefix(settings.SITE_URL), {"List-Unsubscribe": "One-Click"})
+
+    # Then Dana gets no more automatic updates by email
+    assert response.status_code == 200
+    acknowledgement.commitment.customer.refresh_from_db()
+    assert acknowledgement.commitment.customer.email_updates_opted_out
+
+
+def test_staff_mail_has_no_unsubscribe_header(mail_server, agent, lead):
+    # Given an escalation to the team lead in the outbox
+    commitment = make_commitment(actor=agent)
+    [escalation] = outbox.notify_staff(
+        commitment, Kind.ESCALATION, recipients=[lead], key=f"{commitment.pk}:test-escalation", message="Due soon"
+    )
+
+    # When it is sent
+    EmailChannel().send(escalation)
+
+    # Then the lead gets it, with our Message-ID and no unsubscribe link (staff cannot opt out)
+    [received] = mail_server.to(lead.email)
+    assert received["Message-ID"] == escalation.message_id
+    assert received["List-Unsubscribe"] is None
+
+
+@pytest.mark.parametrize(
+    ("mode", "failure", "reason"),
+    [
+        ("tempfail", TransientFailure, "451"),
+        ("tempfail_data", TransientFailure, "451"),
+        ("reject", PermanentFailure, "550"),
+    ],
+)
+def test_mail_server_answers_are_classed_by_their_code(mail_server, acknowledgement, mode, failure, reason):
+    # Given a mail server that answers with this code
+    mail_server.mode = mode
+
+    # When the acknowledgement is sent, then the failure says so and is transient (4xx) or permanent (5xx)
+    with pytest.raises(failure, match=reason):
+        EmailChannel().send(acknowledgement)
+    assert mail_server.messages == []
+
+
+def test_mail_server_down_is_a_transient_failure(mail_server, acknowledgement):
+    # Given the mail server is down
+    mail_server.stop()
+
+    # When the acknowledgement is sent, then it is worth trying again later
+    with pytest.raises(TransientFailure, match="Could not reach the SMTP server"):
+        EmailChannel().send(acknowledgement)
+
+
+def test_one_connection_carries_the_next_message_after_a_refusal(mail_server, agent, acknowledgement):
+    # Given a second customer whose address the server refuses, and one channel for both messages
+    other = make_commitment(actor=agent, customer=customer_details(name="Ola", email="gone@example.com", phone=""))
+    refused = other.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
+    mail_server.reject_recipients = {"gone@example.com"}
+    channel = EmailChannel()
+
+    # When the refused one goes first, then Dana's still arrives
+    with pytest.raises(PermanentFailure):
+        channel.send(refused)
+    channel.send(acknowledgement)
+    channel.close()
+    assert len(mail_server.to("dana@example.com")) == 1
+
+
+# --- SMS: console, webhook ------------------------------------------------------------------
+
+
+def test_console_backend_writes_the_text_to_the_log(settings, text, caplog):
+    settings.SMS_BACKEND = "console"
+    with caplog.at_level(logging.INFO, logger="notifications.channels.sms"):
+        SmsChannel().send(text)
+    assert text.recipient in caplog.text
+    assert text.body.strip().splitlines()[0] in caplog.text
+
+
+def test_webhook_gets_the_contract_json(sms_webhook, text):
+    # When the text is sent through the webhook backend
+    SmsChannel().send(text)
+
+    # Then the gateway got to, body and the notification's own idempotency key, as JSON
+    [received] = sms_webhook.to("+12025550123")
+    assert received["body"] == text.body
+    assert received["idempotency_key"] == text.idempotency_key
+    assert received["headers"]["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("status", "failure"),
+    [(400, PermanentFailure), (404, PermanentFailure), (429, TransientFailure), (500, TransientFailure)],
+)
+def test_webhook_answers_are_classed_by_status(sms_webhook, text, status, failure):
+    sms_webhook.status = status
+    with pytest.raises(failure, match=str(status)):
+        SmsChannel().send(text)
+
+
+def test_webhook_that_does_not_answer_in_time_is_a_transient_failure(sms_webhook, text):
+    # Given a gateway that hangs longer than SMS_TIMEOUT (1s here)
+    sms_webhook.stall_next, sms_webhook.stall_seconds = 1, 3
+
+    with pytest.raises(TransientFailure, match="did not answer within"):
+        SmsChannel().send(text)
+
+
+def test_webhook_refusing_connections_is_a_transient_failure(sms_webhook, text):
+    sms_webhook.stop()
+    with pytest.raises(TransientFailure, match="Could not reach the SMS webhook"):
+        SmsChannel().send(text)
+
+
+# --- SMS: Twilio ----------------------------------------------------------------------------
+
+
+def test_twilio_sends_through_the_official_sdk(twilio_api, text):
+    # When the text is sent with SMS_BACKEND=twilio
+    sid = SmsChannel().send(text)
+
+    # Then Twilio's Messages API got it from our number, and its message id came back
+    [received] = twilio_api.to("+12025550123")
+    assert received["from"] == twilio_api.from_number
+    assert received["body"] == text.body
+    assert sid == received["sid"]
+
+
+@pytest.mark.parametrize(
+    ("setup", "failure", "reason"),
+    [
+        (lambda api: api.unsubscribed.add("+12025550123"), PermanentFailure, "21610"),
+        (lambda api: api.answers.append(500), TransientFailure, "500"),
+        (lambda api: api.answers.append(429), TransientFailure, "429"),
+        (lambda api: setattr(api, "auth_token", "rotated"), TransientFailure, "TWILIO_AUTH_TOKEN"),
+    ],
+    ids=["unsubscribed", "server-error", "too-many-requests", "bad-credentials"],
+)
+def test_twilio_errors_are_classed_by_status(twilio_api, text, setup, failure, reason):
+    setup(twilio_api)
+    with pytest.raises(failure, match=reason):
+        SmsChannel().send(text)
+    assert twilio_api.messages == []
+
+
+def test_twilio_invalid_number_is_a_permanent_failure(twilio_api, text):
+    # Given a row whose number Twilio cannot read
+    text.recipient = "12345"
+
+    with pytest.raises(PermanentFailure, match="21211"):
+        SmsChannel().send(text)
+
+
+def test_twilio_unreachable_is_a_transient_failure(twilio_api, text):
+    twilio_api.stop()
+    with pytest.raises(TransientFailure, match="Could not reach Twilio"):
+        SmsChannel().send(text)
+
+
+# --- Phone ----------------------------------------------------------------------------------
+
+
+def test_a_phone_row_is_refused_plainly_rather_than_called(acknowledgement):
+    acknowledgement.channel = "phone"
+    with pytest.raises(PermanentFailure, match="not placed automatically"):
+        Channels().send(acknowledgement)
