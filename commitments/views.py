@@ -13,7 +13,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -48,6 +48,8 @@ from notifications.models import Kind, Notification
 
 PAGE_SIZE = 50
 LIST_LIMIT = 100
+# A search that finds more than this asks for more words rather than counting on.
+SEARCH_LIMIT = 500
 
 
 def staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -81,14 +83,16 @@ def _visible(request: HttpRequest, pk: int) -> Commitment:
 def my_commitments(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     queryset = selectors.my_commitments(user=user)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = _urgency_counts(queryset)
+    rows = selectors.NarrowFirst(queryset, count=counts["total"])
+    page: Page[Commitment] = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
     return render(
         request,
         "commitments/mine.html",
         {
             "page": page,
-            "counts": _urgency_counts(queryset),
-            "fulfilled": list(selectors.my_recently_fulfilled(user=user)) if page.number == 1 else [],
+            "counts": counts,
+            "fulfilled": selectors.my_recently_fulfilled(user=user) if page.number == 1 else [],
             "nav": "mine",
         },
     )
@@ -113,7 +117,8 @@ def team_commitments(request: HttpRequest) -> HttpResponse:
     team = next((team for team in teams if str(team.pk) == wanted), None)
     queryset = selectors.team_commitments(user=user, team=team)
     counts = _urgency_counts(queryset)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = selectors.NarrowFirst(queryset, count=counts["total"])
+    page: Page[Commitment] = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
     return render(
         request,
         "commitments/team.html",
@@ -125,13 +130,19 @@ def team_commitments(request: HttpRequest) -> HttpResponse:
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
-    results = selectors.search_commitments(user=_user(request), query=query)
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    results = selectors.NarrowFirst(selectors.search_commitments(user=_user(request), query=query), limit=SEARCH_LIMIT)
+    page: Page[Commitment] = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
     customers = list({commitment.customer_id: commitment.customer for commitment in page}.values())
     return render(
         request,
         "commitments/search.html",
-        {"query": query, "page": page, "customers": customers[:6], "nav": "search"},
+        {
+            "query": query,
+            "page": page,
+            "customers": customers[:6],
+            "capped": page.paginator.count >= SEARCH_LIMIT,
+            "nav": "search",
+        },
     )
 
 

@@ -20,8 +20,39 @@ def no_such_call(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"detail": detail}, status=404)
 
 
+API_DESCRIPTION = """
+Log the promises made to customers and follow them through: every commitment has an owner, a due
+time and the customer's preferred way to be reached; the app sends the acknowledgement, the status
+updates and the escalations.
+
+**Authentication.** `POST /api/v1/auth/token/` with `{"username", "password"}` answers `{"token"}`;
+send it on every call as `Authorization: Token <token>` (the *Authorize* button above does this
+here). A signed-in browser session works too. No credentials: `401`.
+
+**Scope.** You see your teams' commitments (a superuser sees all); another team's is `404`. A lead
+may act on every commitment of the team; an agent on the ones they own or are assigned (`403`).
+
+**Errors.** `400` names every offending field, nested as the body is:
+`{"customer": {"phone": ["Enter a valid phone number, e.g. +15555550100."]}}`; a move the
+commitment's status does not allow is `409`; other errors are `{"detail": "..."}`. A refused
+request changes nothing.
+
+**Retries.** Send an `Idempotency-Key` header (a UUID) with a POST: retried with the same key and
+body, it answers what the first one answered and acts only once; the same key with another
+request is `422`.
+
+**Lists** answer `{"count", "next", "previous", "results"}` in a stable order, 50 a page
+(`page_size` up to 200). An unknown query parameter is a `400`, so a misspelt filter never
+silently answers everything.
+
+**Times** are ISO 8601 and must carry their UTC offset (`2026-11-25T10:00:00+01:00`); answers are in
+UTC. **Durations** are written `90s`, `15m`, `4h`, `2d`.
+
+**Rate limits** apply per user and per token; over them, `429` with a `Retry-After` header.
+"""
+
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", SpectacularAPIView.as_view(custom_settings={"DESCRIPTION": API_DESCRIPTION}), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("commitments.api.urls")),
     path("", include("accounts.api.urls")),

@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 STOPPED_TEXTS_BY_EMAIL = "This number texted STOP, so the {kind} went by email to {email} instead."
 STOPPED_TEXTS_SUPPRESSED = "This number texted STOP and there is no email address on file: the {kind} was not sent."
+NO_CONTACT_SUPPRESSED = "There is no email address or phone number on file: the {kind} was not sent."
 
 
 class Outgoing:
@@ -77,7 +78,8 @@ class Outgoing:
                 self.note(commitment, STOPPED_TEXTS_BY_EMAIL.format(kind=_label(kind), email=customer.email), kind)
         else:
             channel, recipient, status = Channel.SMS, customer.phone, DeliveryStatus.SUPPRESSED
-            self.note(commitment, STOPPED_TEXTS_SUPPRESSED.format(kind=_label(kind)), kind)
+            reason = STOPPED_TEXTS_SUPPRESSED if customer.sms_opted_out else NO_CONTACT_SUPPRESSED
+            self.note(commitment, reason.format(kind=_label(kind)), kind)
         if automatic and channel == Channel.EMAIL and customer.email_updates_opted_out:
             status = DeliveryStatus.SUPPRESSED  # They unsubscribed from automatic updates by email.
         content = messages.render_customer_message(

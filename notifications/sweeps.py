@@ -77,34 +77,26 @@ def _commitments() -> QuerySet[Commitment]:
 
 
 def _missed_due(now: datetime) -> QuerySet[Commitment]:
-    return _commitments().filter(status__in=RUNNING_STATUSES, due_at__lte=now).order_by("due_at", "pk")
+    return _commitments().filter(status__in=RUNNING_STATUSES, due_at__lte=now).order_by("due_at")
 
 
 def _escalations_due(now: datetime) -> QuerySet[Commitment]:
-    return (
-        _commitments()
-        .filter(status__in=ACTIVE_STATUSES, next_escalation_at__lte=now)
-        .order_by("next_escalation_at", "pk")
-    )
+    return _commitments().filter(status__in=ACTIVE_STATUSES, next_escalation_at__lte=now).order_by("next_escalation_at")
 
 
 def _updates_due(now: datetime) -> QuerySet[Commitment]:
-    return _commitments().filter(status__in=ACTIVE_STATUSES, next_update_at__lte=now).order_by("next_update_at", "pk")
+    return _commitments().filter(status__in=ACTIVE_STATUSES, next_update_at__lte=now).order_by("next_update_at")
 
 
 def _satisfaction_due(now: datetime) -> QuerySet[Commitment]:
-    return (
-        _commitments()
-        .filter(status=Status.FULFILLED, satisfaction_due_at__lte=now)
-        .order_by("satisfaction_due_at", "pk")
-    )
+    return _commitments().filter(status=Status.FULFILLED, satisfaction_due_at__lte=now).order_by("satisfaction_due_at")
 
 
 def _call_tasks_due(now: datetime) -> QuerySet[Notification]:
     return (
         Notification.objects.select_related("commitment__customer", "commitment__team", "commitment__owner")
         .filter(escalate_at__lte=now)
-        .order_by("escalate_at", "pk")
+        .order_by("escalate_at")
     )
 
 
@@ -112,13 +104,19 @@ def _call_tasks_due(now: datetime) -> QuerySet[Notification]:
 
 
 def _sweep(due: QuerySet[Row], handle: Callable[[list[Row], datetime], None], *, now: datetime) -> int:
-    """Claim due rows a batch at a time, each batch in its own short transaction."""
+    """Claim due rows a batch at a time, each batch in its own short transaction.
+
+    A row that cannot be handled (a bug, bad data) must not hold back every other one: when a batch
+    fails, its rows are handled one by one, the failing one is logged and left for the next run.
+    """
     skip_locked = connection.features.has_select_for_update_skip_locked
     handled = 0
     seen: set[int] = set()
+    failed: set[int] = set()
     while True:
         with transaction.atomic():
-            batch = list(due.select_for_update(skip_locked=skip_locked, of=("self",))[:BATCH_SIZE])
+            claim = due.exclude(pk__in=failed) if failed else due
+            batch = list(claim.select_for_update(skip_locked=skip_locked, of=("self",))[:BATCH_SIZE])
             if not batch:
                 break
             if seen.intersection(row.pk for row in batch):
@@ -126,10 +124,35 @@ def _sweep(due: QuerySet[Row], handle: Callable[[list[Row], datetime], None], *,
                 logger.error("Sweep %s saw rows again: %s", handle.__name__, sorted(seen)[:10])
                 break
             seen.update(row.pk for row in batch)
-            handle(batch, now)
-        handled += len(batch)
+            try:
+                with transaction.atomic():
+                    handle(batch, now)
+                handled += len(batch)
+            except Exception:
+                logger.exception("Sweep %s failed on a batch; handling its rows one by one", handle.__name__)
+                handled += _one_by_one(due, [row.pk for row in batch], handle, now=now, failed=failed)
         if len(batch) < BATCH_SIZE:
             break
+    return handled
+
+
+def _one_by_one(
+    due: QuerySet[Row],
+    pks: list[int],
+    handle: Callable[[list[Row], datetime], None],
+    *,
+    now: datetime,
+    failed: set[int],
+) -> int:
+    handled = 0
+    for pk in pks:
+        try:
+            with transaction.atomic():
+                handle(list(due.filter(pk=pk)), now)  # A fresh copy: the failed try changed the old one.
+            handled += 1
+        except Exception:
+            logger.exception("Sweep %s could not handle %s #%s", handle.__name__, due.model.__name__, pk)
+            failed.add(pk)
     return handled
 
 

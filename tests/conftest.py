@@ -1,8 +1,13 @@
+from collections.abc import Iterator
+
 import pytest
 from django.core.cache import cache
 
 from accounts.models import Membership
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.fakes.sms_webhook import SmsWebhook
+from tests.fakes.twilio import TwilioApi
+from tests.live import daytime_zone_now
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -78,3 +83,34 @@ def mail_server(settings):
     settings.EMAIL_HOST_PASSWORD = ""
     yield server
     server.stop()
+
+
+@pytest.fixture
+def sms_webhook(settings) -> Iterator[SmsWebhook]:
+    """An SMS gateway behind the contract's webhook; the app's texts go to it."""
+    server = SmsWebhook().start()
+    settings.SMS_BACKEND = "webhook"
+    settings.SMS_WEBHOOK_URL = server.url
+    settings.SMS_TIMEOUT = 1
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def twilio_api(settings) -> Iterator[TwilioApi]:
+    """A local Twilio Messages API; the official SDK is pointed at it."""
+    server = TwilioApi().start()
+    settings.SMS_BACKEND = "twilio"
+    settings.TWILIO_ACCOUNT_SID = server.account_sid
+    settings.TWILIO_AUTH_TOKEN = server.auth_token
+    settings.TWILIO_FROM_NUMBER = server.from_number
+    settings.TWILIO_API_BASE_URL = server.base_url
+    settings.SMS_TIMEOUT = 2
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def daytime_zone() -> str:
+    """A customer time zone where it is early afternoon right now, so no text is held for quiet hours."""
+    return daytime_zone_now()

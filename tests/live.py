@@ -117,3 +117,14 @@ def gunicorn_web(tmp_path: Path, **env: str) -> Iterator[str]:
     environment = process_env(SITE_URL=f"http://127.0.0.1:{port}", **env)
     with running(args, env=environment, log=tmp_path / "web.log", ready="Booting worker"):
         yield f"http://127.0.0.1:{port}"
+
+
+def daytime_zone_now() -> str:
+    """A time zone where it is early afternoon right now, so no text is held for quiet hours."""
+    from django.utils import timezone
+
+    offset = 13 - timezone.now().hour  # Hours ahead of UTC; between -10 and +13.
+    if offset == 0:
+        return "Etc/GMT"
+    # IANA's Etc zones count the other way round: Etc/GMT-3 is three hours ahead of UTC.
+    return f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"

@@ -70,4 +70,5 @@ CONFLICT = OpenApiResponse(ErrorSerializer, description="The commitment's curren
 KEY_REUSED = OpenApiResponse(
     ErrorSerializer, description="The Idempotency-Key was already used with a different request."
 )
+NOT_JSON = OpenApiResponse(ErrorSerializer, description="The body must be JSON (Content-Type: application/json).")
 THROTTLED = OpenApiResponse(ErrorSerializer, description="Too many requests: wait as the Retry-After header says.")

@@ -63,11 +63,11 @@ class IdFilter(django_filters.NumberFilter):
 
 
 class StrictBooleanField(forms.Field):
-    """``true`` or ``false`` (also 1/0, yes/no); anything else is an error, not silently ignored."""
+    """``true`` or ``false``, as the schema says; anything else is an error, not silently ignored."""
 
     default_error_messages = {"invalid": "Use true or false."}
-    TRUE = frozenset({"true", "1", "yes"})
-    FALSE = frozenset({"false", "0", "no"})
+    TRUE = frozenset({"true"})
+    FALSE = frozenset({"false"})
 
     def to_python(self, value: Any) -> bool | None:
         text = str(value).strip().lower() if value is not None else ""

@@ -47,12 +47,20 @@ LIST_ERRORS = {
     404: OpenApiResponse(errors.ErrorSerializer, description="No such page."),
     429: errors.THROTTLED,
 }
+CREATE_ERRORS = {
+    400: errors.BAD_REQUEST,
+    401: errors.UNAUTHORIZED,
+    415: errors.NOT_JSON,
+    422: errors.KEY_REUSED,
+    429: errors.THROTTLED,
+}
 WRITE_ERRORS = {
     400: errors.BAD_REQUEST,
     401: errors.UNAUTHORIZED,
     403: errors.FORBIDDEN,
     404: errors.NOT_FOUND,
     409: errors.CONFLICT,
+    415: errors.NOT_JSON,
     422: errors.KEY_REUSED,
     429: errors.THROTTLED,
 }
@@ -99,6 +107,7 @@ class TokenRequestSerializer(serializers.Serializer):
         responses={
             200: TokenResponseSerializer,
             400: OpenApiResponse(errors.FIELD_ERRORS_SCHEMA, description="Wrong username or password, or one missing."),
+            415: OpenApiResponse(errors.ErrorSerializer, description="Send JSON or a form."),
             429: errors.THROTTLED,
         },
         auth=[],
@@ -133,7 +142,7 @@ class TokenView(ObtainAuthToken):
             "follow-through clock starts."
         ),
         request=CommitmentCreateSerializer,
-        responses={201: CommitmentSerializer, **WRITE_ERRORS},
+        responses={201: CommitmentSerializer, **CREATE_ERRORS},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
     ),
 )
@@ -272,7 +281,7 @@ class HandOffView(CommitmentActionView):
     body_serializer = HandOffSerializer
 
     def perform(self, *, actor: User, commitment: Commitment, data: dict[str, Any]) -> Commitment:
-        assignee = User.objects.filter(pk=data["assignee"], is_active=True).first()
+        assignee = User.objects.filter(pk=data["assignee"]).first()
         return services.hand_off(actor=actor, commitment=commitment, assignee=assignee, note=data["note"])
 
 

@@ -112,12 +112,6 @@ def urgency(commitment: Commitment) -> str:
 
 
 @register.filter
-def get(mapping: dict, key: str) -> object:
-    """``{{ forms|get:"reschedule" }}``: a dict entry by a key held in a variable."""
-    return mapping.get(key) if mapping else None
-
-
-@register.filter
 def short_in_zone(moment: datetime | None, zone_name: str) -> str:
     """``Tue 07:00 EST``: a day and a clock time in someone else's zone, for a list row."""
     if moment is None:

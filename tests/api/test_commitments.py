@@ -6,10 +6,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from accounts.models import Team
 from commitments.models import Commitment, Customer, TimelineEvent
 from notifications.models import Notification
 from tests.api.conftest import API, in_future, new_commitment_body
-from tests.factories import MembershipFactory, TeamFactory, customer_details, make_commitment
+from tests.factories import MembershipFactory, customer_details, make_commitment
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +99,7 @@ def test_the_update_interval_defaults_to_the_setting_and_the_owner_may_be_a_team
 
 def test_an_owner_in_several_teams_must_say_which_team(api, agent, team):
     # Given alex is also in Billing
-    billing = TeamFactory(name="Billing")
+    billing = Team.objects.create(name="Billing")
     MembershipFactory(user=agent, team=billing)
 
     # When he logs a promise without a team, then with one
@@ -341,7 +342,7 @@ def test_filters_narrow_the_list(api, agent, colleague, team, three_promises):
 
 
 def test_overdue_lists_what_is_still_owed_past_its_due_time(api, three_promises):
-    dana, eli, fay = three_promises
+    _, eli, _ = three_promises
 
     with time_machine.travel(timezone.now() + timedelta(hours=3)):
         overdue = set(ids(api.get(f"{API}/commitments/", {"overdue": "true"})))
@@ -361,6 +362,12 @@ def test_overdue_lists_what_is_still_owed_past_its_due_time(api, three_promises)
         {"due_before": "soon"},
         {"q": "x" * 201},
         {"q": "nul\x00"},
+        {"overdue": "maybe"},
+        {"owner": ""},
+        {"stauts": "open"},
+        {"page_size": "0"},
+        {"page_size": "500"},
+        {"page": "first"},
     ],
 )
 def test_a_bad_filter_is_a_400_naming_it(api, params):
@@ -411,3 +418,15 @@ def test_put_is_not_offered(api, commitment):
 
     assert response.status_code == 405
     assert "PATCH" in response["Allow"]
+
+
+def test_a_page_of_commitments_costs_the_same_few_queries_however_long(api, agent, django_assert_max_num_queries):
+    # Given twenty commitments to twenty customers
+    for n in range(20):
+        make_commitment(actor=agent, customer=customer_details(email=f"c{n}@example.com", phone=""))
+
+    # Then the list reads them in a handful of queries, not one or more per commitment
+    with django_assert_max_num_queries(6):
+        response = api.get(f"{API}/commitments/")
+
+    assert response.json()["count"] == 20

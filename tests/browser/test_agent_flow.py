@@ -212,3 +212,22 @@ def test_every_form_works_without_javascript(browser: Browser, live_server, agen
         expect(page.locator("#timeline")).to_contain_text("Handed off")
     finally:
         context.close()
+
+
+def test_a_move_made_stale_by_someone_else_is_refused_with_a_clear_message(page: Page, agent, lead):
+    # Given the agent has a commitment open in their browser
+    commitment = make_commitment(actor=agent, summary="Send the brochure")
+    log_in(page, "alex", PASSWORD)
+    page.goto(commitment.get_absolute_url())
+
+    # When their lead cancels it meanwhile, and the agent then tries to fulfil it
+    services.cancel(actor=lead, commitment=commitment, reason="The customer withdrew.")
+    page.locator("summary", has_text="Fulfil").click()
+    page.get_by_label("What was done (the customer is told)").fill("Sent.")
+    page.get_by_role("button", name="Mark fulfilled").click()
+
+    # Then the page says why, shows the commitment as it now is, and nothing changed
+    expect(page.get_by_role("alert")).to_have_text("This commitment is cancelled, so it cannot be fulfilled.")
+    expect(page.locator(".badges")).to_contain_text("Cancelled")
+    commitment.refresh_from_db()
+    assert commitment.status == "cancelled"

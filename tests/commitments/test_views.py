@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Team
-from commitments import services
+from commitments import services, views
 from commitments.models import Commitment, Customer, Status, TimelineEvent
 from notifications.models import Notification
 from tests.factories import MembershipFactory, TeamFactory, UserFactory, customer_details, make_commitment
@@ -554,6 +554,31 @@ def test_search_finds_by_email_phone_name_summary_or_reference(signed_in, agent,
 
     assert "1 commitment found" in page
     assert "Send the repair estimate" in page and "Unrelated" not in page
+
+
+def test_a_search_that_finds_too_much_asks_for_more_words(signed_in, agent, now, monkeypatch):
+    monkeypatch.setattr(views, "SEARCH_LIMIT", 2)
+    for index in range(3):
+        make_commitment(actor=agent, summary=f"Send estimate {index}")
+
+    page = text(signed_in.get(reverse("commitments:search"), {"q": "estimate"}))
+
+    assert "More than 2 commitments found: add a word to narrow it down" in page
+
+
+def test_long_lists_come_in_pages(signed_in, agent, now, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    for hours in (1, 2, 3):
+        make_commitment(
+            actor=agent, summary=f"Promise due in {hours} h", due_at=now + timedelta(hours=hours, minutes=5)
+        )
+
+    first = text(signed_in.get(reverse("commitments:mine")))
+    second = text(signed_in.get(reverse("commitments:mine"), {"page": 2}))
+
+    assert "Promise due in 1 h" in first and "Promise due in 2 h" in first and "Page 1 of 2" in first
+    assert "Promise due in 3 h" in second and "Promise due in 1 h" not in second
+    assert "3 Open" in second  # The figures count the whole list
 
 
 def test_the_team_page_lists_every_open_commitment_of_the_team_overdue_first(signed_in, agent, colleague, now):

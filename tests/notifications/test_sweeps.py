@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import Holiday, Membership, Team, User
 from commitments import services
 from commitments.models import Commitment, Status, TimelineEvent
-from notifications import call_tasks, sweeps
+from notifications import call_tasks, messages, sweeps
 from notifications.models import Audience, DeliveryStatus, Kind, Notification
 from tests.factories import MembershipFactory, customer_details, make_commitment
 
@@ -412,3 +412,35 @@ def test_two_sweeps_racing_make_nothing_twice(monkeypatch):
     # and a third sweep right after finds nothing
     assert sweeps.run_sweeps(later) == NOTHING
     assert not Notification.objects.filter(status=DeliveryStatus.FAILED).exists()
+
+
+def test_one_commitment_that_cannot_be_handled_does_not_hold_back_the_others(clock, agent, monkeypatch, caplog):
+    # Given three promises whose update is due, one of which the message writer chokes on
+    promises = [
+        make_commitment(
+            actor=agent,
+            customer=customer_details(name=f"Customer {index}", email=f"c{index}@example.com", phone=""),
+            summary=f"Promise {index}",
+            due_at=START + timedelta(days=3),
+        )
+        for index in range(3)
+    ]
+    real = messages.render_customer_message
+
+    def choking(commitment, kind, **kwargs):
+        if commitment.summary == "Promise 1":
+            raise ValueError("cannot write this one")
+        return real(commitment, kind, **kwargs)
+
+    monkeypatch.setattr(messages, "render_customer_message", choking)
+
+    # When the sweep runs
+    counts = sweep_at(clock, START + timedelta(hours=24))
+
+    # Then the other two got their update, the third is logged and still due for the next run
+    assert counts["status_updates"] == 2
+    assert [len(made(promise, Kind.STATUS_UPDATE)) for promise in promises] == [1, 0, 1]
+    assert f"could not handle Commitment #{promises[1].pk}" in caplog.text
+    promises[1].refresh_from_db()
+    assert promises[1].next_update_at == START + timedelta(hours=24)
+    assert TimelineEvent.objects.filter(kind=TimelineEvent.Kind.UPDATE_SENT).count() == 2

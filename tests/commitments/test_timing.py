@@ -1,0 +1,41 @@
+"""How the pages word time: short, honest, in the reader's own clock."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from commitments.templatetags.timing import change_value, duration_words, every, in_zone, relative, short_in_zone
+
+
+@pytest.mark.parametrize(
+    ("delta", "words"),
+    [
+        (timedelta(seconds=20), "under a minute"),
+        (timedelta(minutes=45), "45 min"),
+        (timedelta(hours=2, minutes=30), "2 h 30 min"),
+        (timedelta(hours=2), "2 h"),
+        (timedelta(hours=3, minutes=59), "3 h"),
+        (timedelta(hours=47), "47 h"),
+        (timedelta(days=3, hours=5), "3 days"),
+        (-timedelta(hours=2, minutes=1), "2 h 1 min"),
+    ],
+)
+def test_lengths_of_time_are_short_and_round_down(delta, words):
+    assert duration_words(delta) == words
+
+
+@time_machine.travel(datetime(2025, 11, 24, 15, 0, tzinfo=UTC), tick=False)
+def test_moments_read_relative_to_now_and_in_a_given_zone():
+    assert relative(datetime(2025, 11, 24, 18, 0, tzinfo=UTC)) == "in 3 h"
+    assert relative(datetime(2025, 11, 24, 13, 0, tzinfo=UTC)) == "2 h ago"
+    assert in_zone(datetime(2025, 11, 25, 15, 0, tzinfo=UTC), "America/New_York") == "Tue 25 Nov, 10:00"
+    assert in_zone(datetime(2026, 1, 5, 15, 0, tzinfo=UTC), "Europe/Paris") == "Mon 5 Jan 2026, 16:00"
+    assert short_in_zone(datetime(2025, 11, 25, 15, 0, tzinfo=UTC), "America/Los_Angeles") == "Tue 07:00 PST"
+
+
+def test_cadences_and_edits_are_worded_as_on_the_page():
+    assert every(timedelta(hours=24)) == "every 24 h"
+    assert every(timedelta(days=3)) == "every 3 days"
+    assert change_value("1 day, 0:00:00", "update_interval") == "Every 24 h"
+    assert change_value("4:00:00", "update_interval") == "Every 4 h"
