@@ -7,12 +7,16 @@ database next to it, created and dropped here)::
 
 Options: ``--commitments N`` (default 20000), ``--batch-size N`` (the sweep's batch), ``--sweepers N``
 (that many sweeps at once in separate processes, as several workers would run them; SKIP LOCKED
-shares the work out), ``--keep`` (leave the scratch database). Not a test: it prints figures.
+shares the work out), ``--profile FILE`` (run the first sweep under cProfile, save the stats to FILE
+and print the costliest functions), ``--keep`` (leave the scratch database). Not a test: it prints
+figures.
 """
 
 import argparse
+import cProfile
 import multiprocessing
 import os
+import pstats
 import secrets
 import sys
 import time
@@ -52,6 +56,7 @@ def main() -> None:
     parser.add_argument("--commitments", type=int, default=20_000)
     parser.add_argument("--batch-size", type=int, default=0)
     parser.add_argument("--sweepers", type=int, default=1, help="sweeps running at once, as several workers would")
+    parser.add_argument("--profile", default="", help="save cProfile stats of the first sweep to this file")
     parser.add_argument("--keep", action="store_true")
     options = parser.parse_args()
 
@@ -149,6 +154,7 @@ def run(options: argparse.Namespace) -> None:
     print(f"Set up {total:,} due commitments in {time.perf_counter() - started:.1f}s (batch size {sweeps.BATCH_SIZE}).")
 
     queries = {"count": 0, "seconds": 0.0}
+    by_statement: dict[str, list[float]] = {}
 
     def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
         queries["count"] += 1
@@ -156,20 +162,34 @@ def run(options: argparse.Namespace) -> None:
         try:
             return execute(sql, params, many, context)
         finally:
-            queries["seconds"] += time.perf_counter() - began
+            spent = time.perf_counter() - began
+            queries["seconds"] += spent
+            tally = by_statement.setdefault(statement_kind(sql), [0, 0.0])
+            tally[0] += 1
+            tally[1] += spent
 
-    def timed_sweep() -> tuple[dict[str, int], float, int]:
+    def timed_sweep(profile: str = "") -> tuple[dict[str, int], float, int]:
         queries["count"], queries["seconds"] = 0, 0.0
+        by_statement.clear()
+        profiler = cProfile.Profile() if profile else None
         with connection.execute_wrapper(count):
             began = time.perf_counter()
+            if profiler:
+                profiler.enable()
             counts = sweeps.run_sweeps(now)
+            if profiler:
+                profiler.disable()
             seconds = time.perf_counter() - began
+        if profiler:
+            profiler.dump_stats(profile)
+            pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
         return counts, seconds, int(queries["count"])
 
     if options.sweepers > 1:
         counts, seconds, query_count = parallel_sweeps(options.sweepers, now)
     else:
-        counts, seconds, query_count = timed_sweep()
+        counts, seconds, query_count = timed_sweep(options.profile)
     handled = sum(counts.values())
     made = Notification.objects.count()
     print(f"First sweep:  {counts}")
@@ -178,9 +198,22 @@ def run(options: argparse.Namespace) -> None:
         f"{made:,} outbox rows; {query_count} queries ({query_count / max(1, handled):.3f} per commitment)"
         + (f", {queries['seconds']:.2f}s of it waiting on the database" if options.sweepers == 1 else "")
     )
+    for kind, (statements, spent) in sorted(by_statement.items(), key=lambda item: -item[1][1]):
+        print(f"              {spent:6.2f}s in {statements:4d} x {kind}")
     counts, seconds, query_count = timed_sweep()
     print(f"Second sweep: {counts}")
     print(f"              nothing to do in {seconds * 1000:.1f} ms, {query_count} queries")
+
+
+def statement_kind(sql: str) -> str:
+    """``INSERT notifications_notification``, ``SELECT commitments_commitment``: what a statement does, where."""
+    words = sql.replace("(", " ").split()
+    verb = words[0].upper() if words else "?"
+    after = {"INSERT": "INTO", "UPDATE": "UPDATE", "SELECT": "FROM", "WITH": "FROM", "DELETE": "FROM"}.get(verb)
+    upper = [word.upper() for word in words]
+    if after is None or after not in upper:
+        return verb
+    return f"{verb} {words[upper.index(after) + 1].strip(chr(34))}"
 
 
 def parallel_sweeps(processes: int, now: "datetime") -> tuple[dict[str, int], float, int]:

@@ -57,5 +57,5 @@ urlpatterns = [
     path("", include("commitments.api.urls")),
     path("", include("accounts.api.urls")),
     path("", include("notifications.api.urls")),
-    re_path(r"^.*$", no_such_call),
+    re_path(r"^[\s\S]*$", no_such_call),  # [\s\S], not ".": a path may hold a newline too
 ]

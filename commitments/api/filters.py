@@ -1,7 +1,7 @@
 """The filters of the commitment list: ``?status=open&overdue=true&customer=dana@example.com``."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import django_filters
@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -84,6 +85,23 @@ class FlagFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, turned to UTC: PostgreSQL refuses offsets past ±15:59 that Python reads."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError as error:
+            raise forms.ValidationError("Choose a time between the years 1 and 9999.", code="overflow") from error
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 def overdue_q(now: Any) -> Q:
     """Still owed to the customer (waiting and missed included) and past its due time."""
     return Q(status__in=ACTIVE_STATUSES, due_at__lte=now)
@@ -119,10 +137,10 @@ class CommitmentFilter(django_filters.FilterSet):
         help_text="Words in the summary, details, customer name, email, phone or external reference.",
     )
     external_ref = django_filters.CharFilter(max_length=200, help_text="Exact ticket or case number elsewhere.")
-    due_before = django_filters.IsoDateTimeFilter(
+    due_before = UtcDateTimeFilter(
         field_name="due_at", lookup_expr="lt", help_text="Due strictly before this time (ISO 8601)."
     )
-    due_after = django_filters.IsoDateTimeFilter(
+    due_after = UtcDateTimeFilter(
         field_name="due_at", lookup_expr="gte", help_text="Due at or after this time (ISO 8601)."
     )
 

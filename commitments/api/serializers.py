@@ -3,7 +3,7 @@ rule (who may act, which moves a status allows, contact details, which text is r
 commitments.services, so a blank text passes here and the service names it with the others.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -18,17 +18,26 @@ MAX_ID = 2**63 - 1
 TEXT_LIMIT = 5000
 
 
+# Times past this cannot be a promise, and near year 9999 the arithmetic on them (a customer's
+# local time, a pause added back) overflows Python's datetime.
+LATEST_TIME = datetime(3000, 1, 1, tzinfo=UTC)
+
+
 class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 time that must carry its UTC offset: a bare local time is ambiguous."""
 
     default_error_messages = {
         "naive": "Give the time with its UTC offset, e.g. 2026-11-25T10:00:00+01:00.",
+        "too_late": "Choose a time before the year 3000.",
     }
 
     def enforce_timezone(self, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             self.fail("naive")
-        return super().enforce_timezone(value)
+        moment = super().enforce_timezone(value)
+        if moment >= LATEST_TIME:
+            self.fail("too_late")
+        return moment
 
 
 @extend_schema_field(

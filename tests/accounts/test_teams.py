@@ -20,7 +20,7 @@ def operator(client):
 
 def test_an_operator_creates_a_team_with_members_and_roles_in_the_admin(client, operator):
     # Given two people on staff
-    alex, lee = UserFactory(username="alex"), UserFactory(username="lee")
+    alex, lee = UserFactory.create(username="alex"), UserFactory.create(username="lee")
 
     # When the operator adds a team with Alex as agent and Lee as lead
     response = client.post(
@@ -75,7 +75,7 @@ def test_the_admin_refuses_an_unknown_time_zone_and_a_working_day_that_ends_befo
 
 
 def test_a_person_has_one_role_per_team():
-    team, user = TeamFactory(), UserFactory()
+    team, user = TeamFactory.create(), UserFactory.create()
     Membership.objects.create(team=team, user=user, role="agent")
     with pytest.raises(ValidationError):
         Membership(team=team, user=user, role="lead").full_clean()

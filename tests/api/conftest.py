@@ -61,10 +61,3 @@ def new_commitment_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
-
-
-@pytest.fixture(autouse=True)
-def _quick_password_hashing(settings):
-    """Staff made by the factories get real hashes, but a fast kind: 1,000,000 PBKDF2 rounds per user
-    would make up most of this suite's time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -158,6 +158,7 @@ def test_a_bad_create_names_every_offending_field_nested_as_the_body_and_writes_
         ({"due_at": 1234}, ("due_at",)),
         ({"due_at": "9999-12-31T23:59:59-14:00"}, ("due_at",)),
         ({"due_at": "0001-01-01T00:00:00+14:00"}, ("due_at",)),
+        ({"due_at": "9999-12-31T23:00:00Z"}, ("due_at",)),
         ({"update_interval": "soon"}, ("update_interval",)),
         ({"update_interval": "99999999999999999d"}, ("update_interval",)),
         ({"update_interval": True}, ("update_interval",)),
@@ -248,7 +249,13 @@ def test_another_teams_commitment_does_not_exist_for_you(api_as, outsider, commi
 
 
 def test_unknown_ids_and_addresses_answer_404_in_json(api):
-    for path in ("commitments/999999/", "commitments/99999999999999999999999/", "commitments/abc/", "nothing/"):
+    for path in (
+        "commitments/999999/",
+        "commitments/99999999999999999999999/",
+        "commitments/abc/",
+        "commitments/%0A1/timeline/",
+        "nothing/",
+    ):
         response = api.get(f"{API}/{path}")
         assert response.status_code == 404, path
         assert "detail" in response.json()
@@ -368,6 +375,7 @@ def test_overdue_lists_what_is_still_owed_past_its_due_time(api, three_promises)
         {"page_size": "0"},
         {"page_size": "500"},
         {"page": "first"},
+        {"due_before": "9999-12-31T23:00:00-05:00"},
     ],
 )
 def test_a_bad_filter_is_a_400_naming_it(api, params):
@@ -430,3 +438,11 @@ def test_a_page_of_commitments_costs_the_same_few_queries_however_long(api, agen
         response = api.get(f"{API}/commitments/")
 
     assert response.json()["count"] == 20
+
+
+def test_a_time_filter_with_an_offset_postgresql_cannot_store_still_answers(api, commitment):
+    # Python reads offsets up to ±23:59, PostgreSQL only up to ±15:59.
+    response = api.get(f"{API}/commitments/", {"due_before": "2999-11-13T04:52:48+19:31"})
+
+    assert response.status_code == 200
+    assert ids(response) == [commitment.pk]

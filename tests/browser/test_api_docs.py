@@ -6,12 +6,12 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 from rest_framework.authtoken.models import Token
 
-from tests.browser.conftest import browser, page, screenshot  # noqa: F401  (pytest fixtures)
+from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_docs_page_works_with_no_internet_and_tries_a_call(page: Page, live_server, agent, team):  # noqa: F811
+def test_the_docs_page_works_with_no_internet_and_tries_a_call(page: Page, live_server, agent, team):
     # Given no address outside the app can be reached
     outside: list[str] = []
 
