@@ -130,6 +130,9 @@ class Commitment(models.Model):
                 condition=Q(status=Status.FULFILLED),
             ),
             models.Index(fields=["team", "status", "due_at"], name="commitment_team_status_due"),
+            # Lists in due order, a team's (API, team page) and everyone's (superusers).
+            models.Index(fields=["team", "due_at", "id"], name="commitment_team_due"),
+            models.Index(fields=["due_at", "id"], name="commitment_due"),
             models.Index(fields=["owner", "status"], name="commitment_owner_status"),
             models.Index(fields=["assignee", "status"], name="commitment_assignee_status"),
             models.Index(fields=["team", "created_at"], name="commitment_team_created"),

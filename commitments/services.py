@@ -56,9 +56,10 @@ def normalize_email(raw: str) -> str:
     return (raw or "").strip().lower()
 
 
-# North America's 555-0100 to 555-0199 are reserved for fiction: documentation and tests use them
-# (the contract's own example is +15555550100), so they are accepted although no carrier serves them.
-FICTIONAL_NANP = re.compile(r"^\d{3}55501\d{2}$")
+# North America's 555 numbers (the 555 exchange, or 555 written as the area code) are where
+# documentation, demos and tests write their numbers (the contract's own example is +15555550100),
+# so they are accepted although few are in service.
+FICTIONAL_NANP = re.compile(r"^(555\d{7}|\d{3}555\d{4})$")
 
 
 def normalize_phone(raw: str) -> str:

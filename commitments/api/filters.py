@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from commitments.models import ACTIVE_STATUSES, Commitment, Status
+from commitments.selectors import matching_text
 from commitments.services import normalize_email, normalize_phone
 
 MAX_ID = 2**63 - 1
@@ -116,7 +117,10 @@ def at_risk_q(now: Any) -> Q:
 
 class CommitmentFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
-        choices=Status.choices, help_text="One or more statuses (repeat the parameter)."
+        # A plain column: no join can repeat a row, so no DISTINCT (which sorts every column).
+        choices=Status.choices,
+        distinct=False,
+        help_text="One or more statuses (repeat the parameter).",
     )
     owner = IdFilter(field_name="owner__id", help_text="Owner's user id.")
     assignee = IdFilter(field_name="assignee__id", help_text="Assignee's user id.")
@@ -170,20 +174,7 @@ class CommitmentFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        match = (
-            Q(summary__icontains=value)
-            | Q(details__icontains=value)
-            | Q(external_ref__icontains=value)
-            | Q(customer__name__icontains=value)
-            | Q(customer__email__icontains=value)
-            | Q(customer__phone__icontains=value)
-        )
-        # A phone number, or part of one, as people write it ("(555) 555-0123", "555-0123") finds
-        # the stored E.164 one.
-        digits = re.sub(r"\D", "", value)
-        if PHONE_WRITING.match(value) and len(digits) >= 4:
-            match |= Q(customer__phone__contains=digits)
-        return queryset.filter(match)
+        return matching_text(queryset, value)
 
     @staticmethod
     def _flag(queryset: QuerySet[Commitment], condition: Q, value: bool | None) -> QuerySet[Commitment]:
