@@ -39,7 +39,7 @@ def throttle_rate(scope: str) -> str:
 
 
 def customer_rate(group: str, request: HttpRequest) -> str:
-    """THROTTLE_CUSTOMER (``30/min`` by default)."""
+    """THROTTLE_CUSTOMER (``300/min`` by default)."""
     return throttle_rate("customer")
 
 

@@ -5,7 +5,6 @@ would land outside them moves earlier, never later: nobody should learn of a pro
 morning that they could have acted on on Friday afternoon.
 """
 
-import math
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -107,13 +106,15 @@ def is_last_step(step_index: int) -> bool:
 
 
 def plan_escalations(commitment: Commitment, *, now: datetime, hours: WorkingHours | None = None) -> None:
-    """Set the ladder for a fresh due time: steps already behind ``now`` are skipped.
+    """Set the ladder for a fresh due time. The caller saves.
 
-    A step whose moment lies ahead but whose working-hours moment has passed goes out at once.
-    The caller saves.
+    Of the steps already behind ``now``, only the latest is still sent, at once: a promise logged
+    two hours before it is due gets its "due within 4 h" warning (and the lead hears of it), not a
+    burst of stale ones. A step whose working-hours moment has passed also goes out at once.
     """
     steps = escalation_steps()
-    commitment.escalations_sent = sum(1 for step in steps if commitment.due_at - step <= now)
+    passed = sum(1 for step in steps if commitment.due_at - step <= now)
+    commitment.escalations_sent = max(passed - 1, 0)
     commitment.next_escalation_at = next_escalation_time(commitment, now=now, hours=hours)
 
 
@@ -135,17 +136,12 @@ def next_missed_reminder(commitment: Commitment, *, after: datetime, hours: Work
     """When owner and lead are next reminded of a missed commitment: one update interval on.
 
     A reminder that would fall outside working hours moves earlier; when that would put it at or
-    before the reminder just sent (a weekend, a holiday), it joins that one and the next reminder
-    is the first one of the update-interval rhythm that lands in working time.
+    before the reminder just sent (a night, a weekend), it stays where it is: never later.
     """
     hours = hours or WorkingHours.of(commitment.team)
-    interval = commitment.update_interval
-    moved = hours.latest_working_moment(after + interval)
-    if moved > after:
-        return moved
-    opens = hours.next_working_start(after + interval)
-    steps = max(1, math.ceil((opens - after) / interval))
-    return max(hours.latest_working_moment(after + steps * interval), opens)
+    nominal = after + commitment.update_interval
+    moved = hours.latest_working_moment(nominal)
+    return moved if moved > after else nominal
 
 
 def call_task_escalation_time(created_at: datetime, interval: timedelta, hours: WorkingHours) -> datetime:

@@ -33,6 +33,7 @@ from commitments.models import (
 )
 from commitments.schedule import plan_escalations
 from commitments.status_links import issue_status_link
+from followthrough.durations import format_duration
 from notifications import outbox
 from notifications.models import Kind
 
@@ -333,9 +334,12 @@ def _record(
 
 
 def _told_customer(commitment: Commitment, now: datetime) -> None:
-    """The customer just heard from us: the next proactive update is one interval from now."""
+    """The customer just heard from us: the next proactive update is one interval after they get it.
+
+    A text made in the customer's night reaches them in the morning, so the interval counts from then.
+    """
     commitment.last_update_at = now
-    commitment.next_update_at = now + commitment.update_interval
+    commitment.next_update_at = outbox.send_time(commitment.customer, now) + commitment.update_interval
 
 
 def _team_leads(commitment: Commitment) -> list[User]:
@@ -516,7 +520,7 @@ def edit_commitment(
     if update_interval is not None:
         interval = _collect(errors, lambda: clean_update_interval(update_interval))
         if interval is not None and interval != commitment.update_interval:
-            changes["update_interval"] = [str(commitment.update_interval), str(interval)]
+            changes["update_interval"] = [format_duration(commitment.update_interval), format_duration(interval)]
             commitment.update_interval = interval
             if commitment.status in ACTIVE_STATUSES:
                 base = commitment.last_update_at or now

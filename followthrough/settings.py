@@ -208,10 +208,10 @@ REST_FRAMEWORK = {
         "commitments.api.throttling.PerTokenRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env.str("THROTTLE_ANON", default="60/min"),
+        "anon": env.str("THROTTLE_ANON", default="300/min"),
         "user": env.str("THROTTLE_USER", default="1200/min"),
         "token": env.str("THROTTLE_TOKEN", default="1200/min"),
-        "customer": env.str("THROTTLE_CUSTOMER", default="30/min"),
+        "customer": env.str("THROTTLE_CUSTOMER", default="300/min"),
         "inbound": env.str("THROTTLE_INBOUND", default="120/min"),
     },
 }

@@ -1,6 +1,5 @@
 """How the staff pages word time: "due in 3 h", "2 h overdue", and times in someone's own zone."""
 
-import re
 import zoneinfo
 from datetime import datetime, timedelta
 
@@ -9,7 +8,7 @@ from django.utils import dateformat, timezone
 
 from commitments import selectors
 from commitments.models import Channel, Commitment, Status
-from followthrough.durations import format_duration
+from followthrough.durations import format_duration, parse_duration
 
 register = template.Library()
 
@@ -171,8 +170,8 @@ def change_value(value: object, field: str) -> str:
         moment = iso_time(str(value))
         return in_zone(moment, timezone.get_current_timezone_name()) if moment else str(value)
     if field == "update_interval":
-        match = re.fullmatch(r"(?:(\d+) days?, )?(\d+):(\d\d):(\d\d)", str(value))
-        if match:
-            days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
-            return every(timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)).capitalize()
+        try:
+            return every(parse_duration(str(value))).capitalize()
+        except ValueError:
+            pass
     return str(value)

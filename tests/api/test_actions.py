@@ -296,8 +296,9 @@ def test_notifications_list_every_message_made_for_a_commitment(api, agent, lead
 def test_another_teams_messages_are_not_listed(api_as, outsider, commitment):
     response = api_as(outsider).get(f"{API}/notifications/", {"commitment": commitment.pk})
 
-    assert response.status_code == 200
-    assert response.json()["count"] == 0
+    assert response.status_code == 404
+    assert "No such commitment" in response.json()["detail"]
+    assert api_as(outsider).get(f"{API}/notifications/").json()["count"] == 0
 
 
 def test_teams_list_the_callers_teams_with_members_and_roles(api, agent, colleague, lead, team, outsider):

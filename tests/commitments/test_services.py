@@ -579,7 +579,7 @@ def test_editing_records_what_changed_and_recounts_the_next_update(agent, promis
     assert event.kind == "edited"
     assert event.data["changes"] == {
         "summary": ["Send the repair estimate", "Send the revised repair estimate"],
-        "update_interval": ["1 day, 0:00:00", "4:00:00"],
+        "update_interval": ["24h", "4h"],
     }
 
 

@@ -120,16 +120,17 @@ def test_a_fresh_promise_plans_its_first_warning_one_step_before_due(office):
     assert commitment.next_escalation_at == utc(2026, 11, 24, 20)
 
 
-def test_steps_already_behind_are_skipped(office):
-    # Given a promise due in three hours: both the 24h and the 4h steps are behind
+def test_of_the_steps_already_behind_only_the_latest_goes_out_at_once(office):
+    # Given a promise due in three hours: both the 24h and the 4h steps are behind, so the 4h
+    # warning (the last step, which the lead hears too) goes out now and the 24h one is dropped
     commitment = promise(office, due_at=utc(2026, 11, 25, 20))
     plan_escalations(commitment, now=utc(2026, 11, 25, 17))
-    assert (commitment.escalations_sent, commitment.next_escalation_at) == (2, None)
+    assert (commitment.escalations_sent, commitment.next_escalation_at) == (1, utc(2026, 11, 25, 17))
 
-    # and a promise due in ten hours has only the 4h step ahead
+    # and a promise due in ten hours gets the 24h warning now and the 4h one at its time
     commitment = promise(office, due_at=utc(2026, 11, 25, 20))
     plan_escalations(commitment, now=utc(2026, 11, 25, 10))
-    assert (commitment.escalations_sent, commitment.next_escalation_at) == (1, utc(2026, 11, 25, 16))
+    assert (commitment.escalations_sent, commitment.next_escalation_at) == (0, utc(2026, 11, 25, 10))
 
 
 def test_a_warning_that_would_land_on_the_weekend_moves_to_friday_afternoon(office):
@@ -157,23 +158,23 @@ def test_a_warning_whose_working_moment_has_passed_goes_at_once(office):
 # --- Missed reminders and call tasks --------------------------------------------------------
 
 
-def test_missed_reminders_come_every_interval_and_skip_the_weekend(office):
+def test_missed_reminders_come_every_interval_moved_earlier_never_later(office):
     commitment = promise(office, due_at=utc(2026, 11, 25, 15))
     # Missed on Thursday 10:00 EST: the next reminder is Friday 10:00
     assert next_missed_reminder(commitment, after=utc(2026, 11, 26, 15)) == utc(2026, 11, 27, 15)
     # Sent Friday 10:00: Saturday 10:00 moves earlier, to Friday 16:59
     assert next_missed_reminder(commitment, after=utc(2026, 11, 27, 15)) == utc(2026, 11, 27, 21, 59)
-    # Sent Friday 16:59: Saturday's and Sunday's would fold into it; the next is Monday 16:59
-    # (Sunday 16:59 + 24h, the first of the rhythm to land at work).
-    assert next_missed_reminder(commitment, after=utc(2026, 11, 27, 21, 59)) == utc(2026, 11, 30, 21, 59)
+    # Sent Friday 16:59: moving Saturday's earlier would land on the one just sent, so it stays on
+    # Saturday 16:59: a missed promise is never left unmentioned for longer than an interval.
+    assert next_missed_reminder(commitment, after=utc(2026, 11, 27, 21, 59)) == utc(2026, 11, 28, 21, 59)
 
 
-def test_missed_reminders_at_a_short_interval_stay_within_the_working_day(office):
+def test_missed_reminders_at_a_short_interval_stay_within_the_working_day_when_they_can(office):
     commitment = promise(office, due_at=utc(2026, 11, 25, 15), interval=timedelta(hours=2))
     # 16:30 EST + 2h = 18:30: moves to 16:59
     assert next_missed_reminder(commitment, after=utc(2026, 11, 25, 21, 30)) == utc(2026, 11, 25, 21, 59)
-    # 16:59 + 2h lands after work; the rhythm's first moment at work is Thursday 10:59 (08:59 is too early)
-    assert next_missed_reminder(commitment, after=utc(2026, 11, 25, 21, 59)) == utc(2026, 11, 26, 15, 59)
+    # 16:59 + 2h lands after work, and earlier would be the one just sent: 18:59 it is
+    assert next_missed_reminder(commitment, after=utc(2026, 11, 25, 21, 59)) == utc(2026, 11, 25, 23, 59)
 
 
 def test_an_undone_call_task_escalates_one_interval_later_moved_into_working_hours(office):
