@@ -106,15 +106,13 @@ def is_last_step(step_index: int) -> bool:
 
 
 def plan_escalations(commitment: Commitment, *, now: datetime, hours: WorkingHours | None = None) -> None:
-    """Set the ladder for a fresh due time. The caller saves.
+    """Set the ladder for a fresh due time: steps already behind ``now`` are skipped.
 
-    Of the steps already behind ``now``, only the latest is still sent, at once: a promise logged
-    two hours before it is due gets its "due within 4 h" warning (and the lead hears of it), not a
-    burst of stale ones. A step whose working-hours moment has passed also goes out at once.
+    A step whose moment lies ahead but whose working-hours moment has passed goes out at once.
+    The caller saves.
     """
     steps = escalation_steps()
-    passed = sum(1 for step in steps if commitment.due_at - step <= now)
-    commitment.escalations_sent = max(passed - 1, 0)
+    commitment.escalations_sent = sum(1 for step in steps if commitment.due_at - step <= now)
     commitment.next_escalation_at = next_escalation_time(commitment, now=now, hours=hours)
 
 

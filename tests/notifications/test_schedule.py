@@ -120,17 +120,16 @@ def test_a_fresh_promise_plans_its_first_warning_one_step_before_due(office):
     assert commitment.next_escalation_at == utc(2026, 11, 24, 20)
 
 
-def test_of_the_steps_already_behind_only_the_latest_goes_out_at_once(office):
-    # Given a promise due in three hours: both the 24h and the 4h steps are behind, so the 4h
-    # warning (the last step, which the lead hears too) goes out now and the 24h one is dropped
+def test_steps_already_behind_are_skipped(office):
+    # Given a promise due in three hours: both the 24h and the 4h steps are behind
     commitment = promise(office, due_at=utc(2026, 11, 25, 20))
     plan_escalations(commitment, now=utc(2026, 11, 25, 17))
-    assert (commitment.escalations_sent, commitment.next_escalation_at) == (1, utc(2026, 11, 25, 17))
+    assert (commitment.escalations_sent, commitment.next_escalation_at) == (2, None)
 
-    # and a promise due in ten hours gets the 24h warning now and the 4h one at its time
+    # and a promise due in ten hours has only the 4h step ahead
     commitment = promise(office, due_at=utc(2026, 11, 25, 20))
     plan_escalations(commitment, now=utc(2026, 11, 25, 10))
-    assert (commitment.escalations_sent, commitment.next_escalation_at) == (0, utc(2026, 11, 25, 10))
+    assert (commitment.escalations_sent, commitment.next_escalation_at) == (1, utc(2026, 11, 25, 16))
 
 
 def test_a_warning_that_would_land_on_the_weekend_moves_to_friday_afternoon(office):

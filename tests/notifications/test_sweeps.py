@@ -117,10 +117,13 @@ def test_a_texting_customers_updates_follow_quiet_hours_across_the_spring_daylig
     # Her acknowledgement waits for Sunday 08:00, which is EDT by then (12:00 UTC, not 13:00)
     assert made(commitment, Kind.ACKNOWLEDGEMENT)[0].scheduled_for == datetime(2026, 3, 8, 12, tzinfo=UTC)
 
-    # When her first automatic update falls due, at 23:00 EDT on Sunday
+    # When her first automatic update falls due, a day after she got the acknowledgement
+    # (08:00 EDT Monday), and the sweep at 23:00 EDT on Sunday found nothing yet
     sweep_at(clock, datetime(2026, 3, 9, 3, tzinfo=UTC))
+    assert made(commitment, Kind.STATUS_UPDATE) == []
+    sweep_at(clock, datetime(2026, 3, 9, 12, tzinfo=UTC))
 
-    # Then it waits for 08:00 EDT Monday, and the next one is due a day after she gets it
+    # Then it goes at 08:00 EDT Monday, and the next one is due a day after she gets it
     [update] = made(commitment, Kind.STATUS_UPDATE)
     assert update.scheduled_for == update.next_attempt_at == datetime(2026, 3, 9, 12, tzinfo=UTC)
     commitment.refresh_from_db()
