@@ -198,8 +198,8 @@ def run(options: argparse.Namespace) -> None:
         f"{made:,} outbox rows; {query_count} queries ({query_count / max(1, handled):.3f} per commitment)"
         + (f", {queries['seconds']:.2f}s of it waiting on the database" if options.sweepers == 1 else "")
     )
-    for kind, (statements, spent) in sorted(by_statement.items(), key=lambda item: -item[1][1]):
-        print(f"              {spent:6.2f}s in {statements:4d} x {kind}")
+    for statement, (statements, spent) in sorted(by_statement.items(), key=lambda item: -item[1][1]):
+        print(f"              {spent:6.2f}s in {statements:4d} x {statement}")
     counts, seconds, query_count = timed_sweep()
     print(f"Second sweep: {counts}")
     print(f"              nothing to do in {seconds * 1000:.1f} ms, {query_count} queries")
