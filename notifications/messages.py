@@ -4,16 +4,21 @@ Each kind has one template with a ``subject``, a ``body`` (the email text) and, 
 ``sms`` block. The email body is wrapped in a text layout and an HTML layout, so every customer
 email carries the status link, the owner and the team the same way. Customers read times in their
 own zone; staff in their team's zone. The words are plain: no hedging, no "if" in an apology.
+
+A message is written when it is made (its subject and text are what the outbox, the API and the
+customer's status page show); its HTML version is drawn at send time from that text and a small
+``layout`` kept beside it (the facts around the text, as they were when it was made), so the
+outbox does not store a few kilobytes of markup per message.
 """
 
-import html
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -60,30 +65,68 @@ STATUS_LABELS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Content:
+    """A written message: subject and text, and for an email the ``layout`` its HTML is drawn from."""
+
     subject: str
     text: str
-    html: str = ""
+    layout: Mapping[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def html(self) -> str:
+        """The HTML version of an email (empty for a text or a call script)."""
+        return email_html(subject=self.subject, text=self.text, layout=self.layout)
 
 
 # --- Time and words -------------------------------------------------------------------------
 
 
+# Written out here rather than with strftime: a sweep writes thousands of times a second, and
+# these are the names strftime gives in the C locale the app runs in.
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
 def _clock(local: datetime) -> str:
-    hour = local.hour % 12 or 12
-    return f"{hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+    return f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
+
+
+@lru_cache(maxsize=256)
+def _year_in(now: datetime, zone: ZoneInfo) -> int:
+    return now.astimezone(zone).year
 
 
 def long_time(moment: datetime, zone: ZoneInfo, *, now: datetime | None = None) -> str:
     """``Wednesday 25 November at 3:00 PM EST`` (the year only when it is not this year's)."""
+    return _long_time(moment, zone, _year_in(now or timezone.now(), zone))
+
+
+# A sweep writes the same few moments into many messages (the next update is one interval from
+# now for every customer of a batch): each is written out once.
+@lru_cache(maxsize=4096)
+def _long_time(moment: datetime, zone: ZoneInfo, this_year: int) -> str:
     local = moment.astimezone(zone)
-    year = "" if local.year == (now or timezone.now()).astimezone(zone).year else f" {local.year}"
-    return f"{local:%A} {local.day} {local:%B}{year} at {_clock(local)} {local.tzname()}"
+    year = "" if local.year == this_year else f" {local.year}"
+    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}{year} at {_clock(local)} {local.tzname()}"
 
 
+@lru_cache(maxsize=4096)
 def short_time(moment: datetime, zone: ZoneInfo) -> str:
     """``Wed 25 Nov 3:00 PM EST``: for texts, where every character counts."""
     local = moment.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b} {_clock(local)} {local.tzname()}"
+    return f"{_DAYS[local.weekday()][:3]} {local.day} {_MONTHS[local.month - 1][:3]} {_clock(local)} {local.tzname()}"
 
 
 def describe_duration(value: timedelta) -> str:
@@ -104,6 +147,7 @@ def describe_duration(value: timedelta) -> str:
     return "0 seconds"
 
 
+@lru_cache(maxsize=256)
 def every(value: timedelta) -> str:
     """``every day``, ``every 6 hours``."""
     words = describe_duration(value)
@@ -171,14 +215,18 @@ GSM7_LOOKALIKES = str.maketrans(
 )
 
 
+GSM7 = GSM7_BASIC | GSM7_EXTENDED
+
+
 def is_gsm7(text: str) -> bool:
-    return all(char in GSM7_BASIC or char in GSM7_EXTENDED for char in text)
+    return GSM7.issuperset(text)
 
 
 def sms_length(text: str) -> tuple[int, str]:
     """How long a text is in its encoding's units, and the encoding (``GSM-7`` or ``UCS-2``)."""
     if is_gsm7(text):
-        return sum(2 if char in GSM7_EXTENDED else 1 for char in text), "GSM-7"
+        # An extended character (``€``, ``[``) takes an escape and itself: two units.
+        return len(text) + sum(text.count(char) for char in GSM7_EXTENDED), "GSM-7"
     return len(text.encode("utf-16-le")) // 2, "UCS-2"
 
 
@@ -190,12 +238,21 @@ def sms_segments(text: str) -> int:
 
 def sms_limit(text: str) -> int:
     _, encoding = sms_length(text)
+    return _limit(encoding)
+
+
+def _limit(encoding: str) -> int:
     return SMS_SEGMENTS * (153 if encoding == "GSM-7" else 67)
+
+
+_SPACES = re.compile(r"\s+")
 
 
 def gsm_friendly(text: str) -> str:
     """One line of plain text, smart punctuation written the GSM-7 way."""
-    return re.sub(r"\s+", " ", text.translate(GSM7_LOOKALIKES)).strip()
+    if text.isascii() and text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # Printable ASCII with single spaces inside: nothing to change (the usual case).
+    return _SPACES.sub(" ", text.translate(GSM7_LOOKALIKES)).strip()
 
 
 def shorten(text: str, excess: int) -> str:
@@ -212,8 +269,19 @@ def shorten(text: str, excess: int) -> str:
 # --- Templates ------------------------------------------------------------------------------
 
 
+# Compiled templates, looked up again at most once a second: Django's cached loader costs a few
+# microseconds a look-up, a sweep writes thousands of messages a second, and a template edited
+# in development still shows within the second.
+TEMPLATE_RECHECK = 1.0
+_templates: dict[str, tuple[float, CompiledTemplate]] = {}
+
+
 def _compiled(name: str) -> CompiledTemplate:
-    return get_template(name).template  # type: ignore[attr-defined]
+    now = time.monotonic()
+    known = _templates.get(name)
+    if known is None or now - known[0] > TEMPLATE_RECHECK:
+        known = _templates[name] = (now, get_template(name).template)  # type: ignore[attr-defined]
+    return known[1]
 
 
 def _render_blocks(name: str, context: Mapping[str, Any], blocks: tuple[str, ...]) -> dict[str, str]:
@@ -243,161 +311,58 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
 
+def _tidy_words(text: str) -> str:
+    """Free text on several lines, tidied as ``_tidy`` tidies the message it goes into."""
+    if text.isprintable():  # No line break of any kind: nothing to tidy.
+        return text
+    lines = text.splitlines()
+    if len(lines) < 2:
+        return text
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in lines))
+
+
 def _paragraphs(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
 
 
-def _html_context(audience: str, context: Mapping[str, Any], subject: str, body: str) -> dict[str, Any]:
-    """What the HTML layout shows around the body: facts, the one button, the footer."""
-    paragraphs = _paragraphs(body)
-    common = {
-        "subject": subject,
-        "heading": subject,
-        "preheader": paragraphs[0] if paragraphs else subject,
-        "paragraphs": paragraphs,
-        "team_name": context["team_name"],
-    }
-    if audience == "staff":
-        return {
-            **common,
-            "greeting": "",
-            "facts": [
-                ("Customer", context["customer_contact"]),
-                ("Promise", context["summary"]),
-                ("Owner", context["owner_name"]),
-                ("Due", context["due"]),
-                ("Status", context["status_label"]),
-            ],
-            "action_url": context["commitment_url"],
-            "action_label": "Open the commitment",
-            "signature": "",
-            "footer": f"Followthrough, {context['team_name']}. Times are the team's: {context['team_zone']}.",
-        }
-    facts = [("Our promise", context["summary"]), ("Owner", f"{context['owner_name']}, {context['team_name']}")]
-    if context["shows_due"]:
-        facts.append(("Due", context["due"]))
-    if context["shows_next"]:
-        facts.append(("Next update", f"by {context['next_contact']}"))
-    return {
-        **common,
-        "greeting": f"Hi {context['first_name']},",
-        "facts": facts,
-        "action_url": context["status_url"],
-        "action_label": "See where it stands",
-        "signature": f"{context['owner_name']}\n{context['team_name']}",
-        "footer": (
-            f"You receive this because {context['team_name']} made you a promise. "
-            "Your status page lets you change how we reach you."
-        ),
-    }
+# --- Words: worked out when a message first needs them --------------------------------------
 
 
-def _render_directly(form: str, template: str, context: Mapping[str, Any]) -> Content:
-    """Render one message: ``form`` is ``customer`` or ``staff`` (email) or ``script`` (a call)."""
-    parts = _render_blocks(template, context, ("subject", "body"))
-    subject, body = parts["subject"], _tidy(parts["body"])
-    if form == "script":
-        return Content(subject=subject, text=body)
-    text = _tidy(_render_text(f"notifications/email/{form}.txt", {**context, "body": body}))
-    html = _compiled("notifications/email/layout.html").render(
-        Context(_html_context(form, context, subject, body), autoescape=True)
-    )
-    return Content(subject=subject, text=text, html=html)
+class Words(dict[str, str]):
+    """The words of one message, each worked out the first time a template asks for it.
 
+    A status update needs five of the twenty words a customer message can carry, and working out
+    a time in the customer's zone costs more than filling it in: so the cheap words that may be
+    empty (and so choose a template branch) are set at once, and the rest (times, links) wait in
+    ``LATER`` until asked for. Values that choose a branch without being words (``is_missed``,
+    ``occasion``, ``step``) are the message's ``structure``.
+    """
 
-# --- Frames: each template rendered once per shape, then filled in ----------------------------
-#
-# A sweep writes thousands of messages that differ only in their words (names, times, links),
-# not in their shape (which ``{% if %}`` branches hold). So each template is rendered once per
-# shape with markers in place of the words, and each message fills the markers in: the words
-# as they are in text, escaped in HTML. A template whose markers do not come through intact
-# (a filter that changed a word) is simply rendered directly every time.
+    LATER: ClassVar[Mapping[str, Callable[[Any], str]]] = {}
 
-_MARK = re.compile("\x02([a-z_]+)\x03")
-_MARK_CHARS = str.maketrans("", "", "\x02\x03")
-# Strings that choose a branch (``{% if occasion == "missed" %}``) rather than being words.
-STRUCTURAL = frozenset({"occasion"})
-_FRAME_LIMIT = 2000
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: tuple[str, ...] = ()  # every word this message knows
+        self.eager: tuple[str, ...] = ()  # the words set at once, that may be empty
+        self.structure: dict[str, Any] = {}
+        self._empty: tuple[str, ...] | None = None
 
+    def __missing__(self, name: str) -> str:
+        work_out = self.LATER.get(name)
+        if work_out is None:
+            raise KeyError(name)
+        word = self[name] = work_out(self)
+        return word
 
-@dataclass(frozen=True)
-class _Frame:
-    subject: str
-    text: str
-    html: str
+    def empty(self) -> tuple[str, ...]:
+        """The words that are empty: with the structure, they make the message's shape."""
+        if self._empty is None:
+            self._empty = tuple(name for name in self.eager if not self[name])
+        return self._empty
 
-
-_frames: dict[tuple[Any, ...], _Frame | None] = {}
-
-
-def _words_and_shape(context: Mapping[str, Any]) -> tuple[dict[str, str], tuple[Any, ...]]:
-    words = {
-        key: value.translate(_MARK_CHARS)
-        for key, value in context.items()
-        if isinstance(value, str) and key not in STRUCTURAL
-    }
-    shape = (
-        tuple(sorted((key, value) for key, value in context.items() if key not in words)),
-        tuple(sorted(key for key, value in words.items() if not value)),
-    )
-    return words, shape
-
-
-def _marked(context: Mapping[str, Any], words: Mapping[str, str]) -> dict[str, Any]:
-    return {**context, **{key: f"\x02{key}\x03" for key, value in words.items() if value}}
-
-
-def _intact(frame: str, words: Mapping[str, str]) -> bool:
-    rest = _MARK.sub("", frame)
-    return "\x02" not in rest and "\x03" not in rest and all(key in words for key in _MARK.findall(frame))
-
-
-def _fill(frame: str, words: Mapping[str, str]) -> str:
-    return _MARK.sub(lambda match: words[match.group(1)], frame)
-
-
-def _fill_html(frame: str, words: Mapping[str, str]) -> str:
-    escaped: dict[str, str] = {}
-
-    def escape(match: re.Match[str]) -> str:
-        key = match.group(1)
-        if key not in escaped:  # As Django's autoescape and ``linebreaksbr`` write it.
-            escaped[key] = html.escape(words[key]).replace("\n", "<br>")
-        return escaped[key]
-
-    return _MARK.sub(escape, frame)
-
-
-def _compose(form: str, template: str, context: Mapping[str, Any]) -> Content:
-    words, shape = _words_and_shape(context)
-    key = (form, template, id(_compiled(template)), shape)
-    if key not in _frames:
-        if len(_frames) >= _FRAME_LIMIT:
-            _frames.clear()
-        marked = _render_directly(form, template, _marked(context, words))
-        parts = (marked.subject, marked.text, marked.html)
-        _frames[key] = _Frame(*parts) if all(_intact(part, words) for part in parts) else None
-    frame = _frames[key]
-    if frame is None:
-        content = _render_directly(form, template, context)
-    else:
-        content = Content(_fill(frame.subject, words), _fill(frame.text, words), _fill_html(frame.html, words))
-    return Content(gsm_friendly(content.subject)[:SUBJECT_LIMIT], content.text, content.html)
-
-
-def _compose_sms(template: str, context: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
-    """The text block as a frame (or rendered directly), and the words that fill it in."""
-    words, shape = _words_and_shape(context)
-    words = {key: gsm_friendly(value) for key, value in words.items()}
-    key = ("sms", template, id(_compiled(template)), shape)
-    if key not in _frames:
-        marked = gsm_friendly(_render_blocks(template, _marked(context, words), ("sms",))["sms"])
-        _frames[key] = _Frame("", marked, "") if _intact(marked, words) else None
-    frame = _frames[key]
-    return (frame.text if frame else ""), words
-
-
-# --- Customer messages ----------------------------------------------------------------------
+    def context(self, structure: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Every word and the structure, to render a template directly."""
+        return {**(self.structure if structure is None else structure), **{name: self[name] for name in self.names}}
 
 
 def next_contact_time(commitment: Commitment, *, now: datetime) -> datetime | None:
@@ -424,6 +389,429 @@ def _status_path_around_token(script_prefix: str) -> tuple[str, str]:
     return prefix, suffix
 
 
+# The statuses whose messages show the due time, and when the customer hears from us next.
+SHOWS_DUE = frozenset((*RUNNING_STATUSES, Status.MISSED))
+SHOWS_NEXT = frozenset((*RUNNING_STATUSES, Status.MISSED, Status.WAITING))
+
+
+class CustomerWords(Words):
+    """What a message to the customer can say, in the customer's zone."""
+
+    NAMES: ClassVar[tuple[str, ...]] = (
+        "first_name",
+        "customer_name",
+        "summary",
+        "owner_name",
+        "team_name",
+        "message",
+        "reason",
+        "request",
+        "waiting_request",
+        "resolution",
+        "due",
+        "due_short",
+        "next_contact",
+        "next_contact_short",
+        "since",
+        "since_short",
+        "fulfilled",
+        "satisfaction_on",
+        "status_url",
+    )
+    EAGER = NAMES[:10]
+    LATER: ClassVar[Mapping[str, Callable[[Any], str]]] = {
+        "due": lambda words: long_time(words.commitment.due_at, words.zone, now=words.now),
+        "due_short": lambda words: short_time(words.commitment.due_at, words.zone),
+        "next_contact": lambda words: long_time(words.next_contact, words.zone, now=words.now),
+        "next_contact_short": lambda words: short_time(words.next_contact, words.zone),
+        "since": lambda words: long_time(words.since, words.zone, now=words.now),
+        "since_short": lambda words: short_time(words.since, words.zone),
+        "fulfilled": lambda words: long_time(words.commitment.fulfilled_at or words.now, words.zone, now=words.now),
+        "satisfaction_on": lambda words: long_time(
+            words.commitment.satisfaction_due_at or (words.now + settings.FOLLOWTHROUGH_SATISFACTION_AFTER),
+            words.zone,
+            now=words.now,
+        ),
+        "status_url": lambda words: status_url(words.commitment),
+    }
+
+    def __init__(
+        self, commitment: Commitment, *, message: str = "", since: datetime | None = None, now: datetime | None = None
+    ) -> None:
+        super().__init__()
+        self.commitment = commitment
+        self.now = now or timezone.now()
+        customer = commitment.customer
+        self.zone = customer.zone
+        self.since = since or commitment.last_update_at or commitment.created_at
+        status = commitment.status
+        self.names, self.eager = self.NAMES, self.EAGER
+        self.structure = {
+            "is_waiting": status == Status.WAITING,
+            "is_missed": status == Status.MISSED,
+            "is_reopened": status == Status.REOPENED,
+            "shows_due": status in SHOWS_DUE,
+            "shows_next": status in SHOWS_NEXT,
+        }
+        said = _tidy_words(as_sentence(message))
+        self.update(
+            first_name=first_name(customer.name),
+            customer_name=customer.name,
+            summary=as_phrase(commitment.summary),
+            owner_name=commitment.owner.display_name,
+            team_name=commitment.team.name,
+            message=said,
+            reason=said,
+            request=_tidy_words(as_sentence(message or commitment.waiting_request)),
+            waiting_request=_tidy_words(as_sentence(commitment.waiting_request)),
+            resolution=_tidy_words(as_sentence(message or commitment.resolution)),
+        )
+
+    @cached_property
+    def next_contact(self) -> datetime:
+        return next_contact_time(self.commitment, now=self.now) or self.now
+
+
+def _commitment_path(pk: int) -> str:
+    prefix, suffix = _commitment_path_around_id(get_script_prefix())
+    return f"{prefix}{pk}{suffix}"
+
+
+@lru_cache(maxsize=8)
+def _commitment_path_around_id(script_prefix: str) -> tuple[str, str]:
+    prefix, _, suffix = reverse("commitments:detail", args=[987654321]).partition("987654321")
+    return prefix, suffix
+
+
+def _call_phone(words: "StaffWords") -> str:
+    phone = words.commitment.customer.phone
+    # Written out for reading aloud only where someone is to call (it costs a parse).
+    return (readable_phone(phone) if words.calling else phone) or "(no number on file)"
+
+
+def _last_update(words: "StaffWords") -> str:
+    moment = words.commitment.last_update_at
+    return long_time(moment, words.zone, now=words.now) if moment else "none"
+
+
+def _next_update(words: "StaffWords") -> str:
+    moment = words.commitment.next_update_at
+    return long_time(moment, words.zone, now=words.now) if moment else "none"
+
+
+class StaffWords(Words):
+    """What a message to staff can say, in the team's zone; ``details`` add words and structure.
+
+    The same words serve every recipient: only ``is_owner`` differs, and it is structure.
+    """
+
+    NAMES: ClassVar[tuple[str, ...]] = (
+        "summary",
+        "customer_name",
+        "customer_contact",
+        "owner_name",
+        "team_name",
+        "team_zone",
+        "status_label",
+        "message",
+        "phone",
+        "due",
+        "time_left",
+        "overdue",
+        "every_interval",
+        "last_update",
+        "next_update",
+        "status_url",
+        "commitment_url",
+    )
+    EAGER = NAMES[:8]
+    LATER: ClassVar[Mapping[str, Callable[[Any], str]]] = {
+        "phone": _call_phone,
+        "due": lambda words: long_time(words.commitment.due_at, words.zone, now=words.now),
+        "time_left": lambda words: describe_duration(words.commitment.due_at - words.now),
+        "overdue": lambda words: describe_duration(words.now - words.commitment.due_at),
+        "every_interval": lambda words: every(words.commitment.update_interval),
+        "last_update": _last_update,
+        "next_update": _next_update,
+        "status_url": lambda words: status_url(words.commitment),
+        "commitment_url": lambda words: f"{settings.SITE_URL}{_commitment_path(words.commitment.pk)}",
+    }
+    # Details that choose a branch although they are strings.
+    STRUCTURAL = frozenset({"occasion"})
+
+    def __init__(
+        self,
+        commitment: Commitment,
+        *,
+        message: str = "",
+        details: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        super().__init__()
+        self.commitment = commitment
+        self.now = now or timezone.now()
+        team = commitment.team
+        self.zone = team.zone
+        customer = commitment.customer
+        contact = ", ".join(part for part in (customer.email, customer.phone) if part)
+        self.calling = bool(details and "call_kind" in details)
+        self.update(
+            summary=as_phrase(commitment.summary),
+            customer_name=customer.name,
+            customer_contact=f"{customer.name} ({contact})" if contact else customer.name,
+            owner_name=commitment.owner.display_name,
+            team_name=team.name,
+            team_zone=team.timezone,
+            status_label=STATUS_LABELS.get(commitment.status, commitment.status),
+            message=_tidy_words(as_sentence(message)),
+        )
+        names, eager = list(self.NAMES), list(self.EAGER)
+        self.structure = {"occasion": ""}
+        self.moments: dict[str, datetime] = {}
+        for key, value in (details or {}).items():
+            if isinstance(value, datetime):
+                self.moments[key] = value
+                self.pop(key, None)
+            elif isinstance(value, str) and key not in self.STRUCTURAL:
+                self[key] = _tidy_words(value)
+                eager.append(key)
+            else:
+                self.structure[key] = value
+                continue
+            if key not in names:
+                names.append(key)
+        if self.calling:
+            self["call_topic"] = CALL_TOPICS.get(details["call_kind"], "talk it through")  # type: ignore[index]
+            names.append("call_topic")
+            eager.append("call_topic")
+        self.names, self.eager = tuple(names), tuple(dict.fromkeys(eager))
+
+    def __missing__(self, name: str) -> str:
+        moment = self.moments.get(name)
+        if moment is None:
+            return super().__missing__(name)
+        word = self[name] = long_time(moment, self.zone, now=self.now)
+        return word
+
+    def for_recipient(self, recipient: User | None) -> dict[str, Any]:
+        """The structure of the message to this member of staff."""
+        return {**self.structure, "is_owner": recipient is not None and recipient.pk == self.commitment.owner_id}
+
+
+# --- Frames: each template rendered once per shape, then filled in ----------------------------
+#
+# A sweep writes thousands of messages that differ only in their words (names, times, links),
+# not in their shape (which ``{% if %}`` branches hold). So each template is rendered once per
+# shape with markers in place of the words and kept as a format string, and each message fills
+# in only the words its frame names. A template whose markers do not come through intact (a
+# filter that changed a word) is simply rendered directly every time.
+
+_MARK = re.compile("\x02([a-z_]+)\x03")
+_BODY = "\x02body\x03"
+_FRAME_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Format strings: the subject, and the text as what comes before, in and after the body."""
+
+    subject: str
+    head: str
+    body: str
+    tail: str
+
+
+_frames: dict[tuple[Any, ...], _Frame | None] = {}
+
+
+def _shape(form: str, template: str, words: Words, structure: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (form, template, id(_compiled(template)), tuple(structure.items()), words.names, words.empty())
+
+
+def _marked(words: Words, structure: Mapping[str, Any]) -> dict[str, Any]:
+    empty = set(words.empty())
+    return {**structure, **{name: "" if name in empty else f"\x02{name}\x03" for name in words.names}}
+
+
+def _as_format(rendered: str, names: Iterable[str]) -> str | None:
+    """The rendered text as a format string (``{summary}`` where a word goes), or None if a marker broke."""
+    known = set(names)
+    parts = _MARK.split(rendered)
+    for index in range(0, len(parts), 2):
+        literal = parts[index]
+        if "\x02" in literal or "\x03" in literal:
+            return None
+        parts[index] = literal.replace("{", "{{").replace("}", "}}")
+    for index in range(1, len(parts), 2):
+        if parts[index] not in known:
+            return None
+        parts[index] = f"{{{parts[index]}}}"
+    return "".join(parts)
+
+
+def _around_body(form: str, context: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The email's text layout (``notifications/email/<form>.txt``) as what comes before and after the body."""
+    text = _tidy(_render_text(f"notifications/email/{form}.txt", {**context, "body": _BODY}))
+    head, found, tail = text.partition(_BODY)
+    return (head, tail) if found and _BODY not in tail else None
+
+
+def _build_frame(form: str, template: str, words: Words, structure: Mapping[str, Any]) -> _Frame | None:
+    marked = _marked(words, structure)
+    parts = _render_blocks(template, marked, ("subject", "body"))
+    subject, body = _as_format(parts["subject"], words.names), _as_format(_tidy(parts["body"]), words.names)
+    head: str | None = ""
+    tail: str | None = ""
+    if form != "script":
+        around = _around_body(form, marked)
+        if around is None:
+            return None
+        head, tail = _as_format(around[0], words.names), _as_format(around[1], words.names)
+    if subject is None or head is None or tail is None or not body:
+        return None
+    return _Frame(subject, head, body, tail)
+
+
+def _frame(form: str, template: str, words: Words, structure: Mapping[str, Any]) -> _Frame | None:
+    key = _shape(form, template, words, structure)
+    try:
+        return _frames[key]
+    except KeyError:
+        pass
+    if len(_frames) >= _FRAME_LIMIT:
+        _frames.clear()
+    frame = _frames[key] = _build_frame(form, template, words, structure)
+    return frame
+
+
+def _compose(form: str, template: str, words: Words, structure: Mapping[str, Any]) -> Content:
+    """One message: ``form`` is ``customer`` or ``staff`` (an email) or ``script`` (what to say on a call)."""
+    frame = _frame(form, template, words, structure)
+    if frame is None:
+        direct = _render_directly(form, template, words.context(structure))
+        subject = gsm_friendly(direct.subject)[:SUBJECT_LIMIT]
+        layout = dict(direct.layout)
+        if layout and subject != direct.subject:
+            layout["heading"] = direct.subject
+        return Content(subject, direct.text, layout)
+    heading = frame.subject.format_map(words)
+    subject = gsm_friendly(heading)[:SUBJECT_LIMIT]
+    body = frame.body.format_map(words)
+    if form == "script":
+        return Content(subject, body)
+    head = frame.head.format_map(words)
+    shown = {name: words[name] for name in _html_words(form, structure)}
+    layout = _layout(form, shown, start=len(head), end=len(head) + len(body))
+    if heading != subject:
+        layout["heading"] = heading
+    return Content(subject, f"{head}{body}{frame.tail.format_map(words)}", layout)
+
+
+def _render_directly(form: str, template: str, context: Mapping[str, Any]) -> Content:
+    """Render one message through the templates, word by word (the subject as the template wrote it)."""
+    parts = _render_blocks(template, context, ("subject", "body"))
+    subject, body = parts["subject"], _tidy(parts["body"])
+    if form == "script":
+        return Content(subject, body)
+    around = _around_body(form, context)
+    if around is None or not body:
+        text = _tidy(_render_text(f"notifications/email/{form}.txt", {**context, "body": body}))
+        return Content(subject, text)
+    head, tail = around
+    shown = {name: context[name] for name in _html_words(form, context)}
+    layout = _layout(form, shown, start=len(head), end=len(head) + len(body))
+    return Content(subject, f"{head}{body}{tail}", layout)
+
+
+def _layout(form: str, words: dict[str, str], *, start: int, end: int) -> dict[str, Any]:
+    """What the HTML version needs beyond the subject and text: where the body is, and the facts' words."""
+    return {"form": form, "body": [start, end], "words": words}
+
+
+# --- HTML, drawn at send time -----------------------------------------------------------------
+
+# The words the HTML version shows around the text, kept with the message when it is written.
+STAFF_HTML_WORDS = (
+    "customer_contact",
+    "summary",
+    "owner_name",
+    "due",
+    "status_label",
+    "commitment_url",
+    "team_name",
+    "team_zone",
+)
+CUSTOMER_HTML_WORDS = ("first_name", "summary", "owner_name", "team_name", "status_url")
+
+
+def _html_words(form: str, structure: Mapping[str, Any]) -> tuple[str, ...]:
+    if form == "staff":
+        return STAFF_HTML_WORDS
+    # The customer's facts show the due time and the next update where the status has them.
+    return (
+        CUSTOMER_HTML_WORDS
+        + (("due",) if structure["shows_due"] else ())
+        + (("next_contact",) if structure["shows_next"] else ())
+    )
+
+
+def email_html(*, subject: str, text: str, layout: Mapping[str, Any]) -> str:
+    """The HTML version of an email, from its text and the layout kept with it ("" without one)."""
+    if not layout:
+        return ""
+    start, end = layout["body"]
+    context = _html_context(layout["form"], layout["words"], layout.get("heading") or subject, text[start:end])
+    return str(_compiled("notifications/email/layout.html").render(Context(context, autoescape=True)))
+
+
+def _html_context(form: str, words: Mapping[str, str], subject: str, body: str) -> dict[str, Any]:
+    """What the HTML layout shows around the body: facts, the one button, the footer."""
+    paragraphs = _paragraphs(body)
+    common = {
+        "subject": subject,
+        "heading": subject,
+        "preheader": paragraphs[0] if paragraphs else subject,
+        "paragraphs": paragraphs,
+        "team_name": words["team_name"],
+    }
+    if form == "staff":
+        return {
+            **common,
+            "greeting": "",
+            "facts": [
+                ("Customer", words["customer_contact"]),
+                ("Promise", words["summary"]),
+                ("Owner", words["owner_name"]),
+                ("Due", words["due"]),
+                ("Status", words["status_label"]),
+            ],
+            "action_url": words["commitment_url"],
+            "action_label": "Open the commitment",
+            "signature": "",
+            "footer": f"Followthrough, {words['team_name']}. Times are the team's: {words['team_zone']}.",
+        }
+    facts = [("Our promise", words["summary"]), ("Owner", f"{words['owner_name']}, {words['team_name']}")]
+    if "due" in words:
+        facts.append(("Due", words["due"]))
+    if "next_contact" in words:
+        facts.append(("Next update", f"by {words['next_contact']}"))
+    return {
+        **common,
+        "greeting": f"Hi {words['first_name']},",
+        "facts": facts,
+        "action_url": words["status_url"],
+        "action_label": "See where it stands",
+        "signature": f"{words['owner_name']}\n{words['team_name']}",
+        "footer": (
+            f"You receive this because {words['team_name']} made you a promise. "
+            "Your status page lets you change how we reach you."
+        ),
+    }
+
+
+# --- Customer messages ----------------------------------------------------------------------
+
+
 def customer_context(
     commitment: Commitment,
     *,
@@ -431,38 +819,8 @@ def customer_context(
     since: datetime | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    now = now or timezone.now()
-    customer = commitment.customer
-    zone = customer.zone
-    next_contact = next_contact_time(commitment, now=now) or now
-    since = since or commitment.last_update_at or commitment.created_at
-    satisfaction_on = commitment.satisfaction_due_at or (now + settings.FOLLOWTHROUGH_SATISFACTION_AFTER)
-    return {
-        "first_name": first_name(customer.name),
-        "customer_name": customer.name,
-        "summary": as_phrase(commitment.summary),
-        "owner_name": commitment.owner.display_name,
-        "team_name": commitment.team.name,
-        "due": long_time(commitment.due_at, zone, now=now),
-        "due_short": short_time(commitment.due_at, zone),
-        "next_contact": long_time(next_contact, zone, now=now),
-        "next_contact_short": short_time(next_contact, zone),
-        "since": long_time(since, zone, now=now),
-        "since_short": short_time(since, zone),
-        "message": as_sentence(message),
-        "reason": as_sentence(message),
-        "request": as_sentence(message or commitment.waiting_request),
-        "waiting_request": as_sentence(commitment.waiting_request),
-        "resolution": as_sentence(message or commitment.resolution),
-        "fulfilled": long_time(commitment.fulfilled_at or now, zone, now=now),
-        "satisfaction_on": long_time(satisfaction_on, zone, now=now),
-        "is_waiting": commitment.status == Status.WAITING,
-        "is_missed": commitment.status == Status.MISSED,
-        "is_reopened": commitment.status == Status.REOPENED,
-        "shows_due": commitment.status in (*RUNNING_STATUSES, Status.MISSED),
-        "shows_next": commitment.status in (*RUNNING_STATUSES, Status.MISSED, Status.WAITING),
-        "status_url": status_url(commitment),
-    }
+    """Every word a customer message can use, and its structure (for rendering a template directly)."""
+    return CustomerWords(commitment, message=message, since=since, now=now).context()
 
 
 def render_customer_message(
@@ -474,40 +832,65 @@ def render_customer_message(
     since: datetime | None = None,
     now: datetime | None = None,
 ) -> Content:
-    """The customer's message of this kind: email (subject, text, HTML) or a short text.
+    """The customer's message of this kind: email (subject, text and layout) or a short text.
 
     For the phone channel the content is the script the owner reads out: the email's words.
     """
-    context = customer_context(commitment, message=message, since=since, now=now)
+    words = CustomerWords(commitment, message=message, since=since, now=now)
     template = f"notifications/customer/{kind}.txt"
     if channel == Channel.SMS:
-        return Content(subject="", text=_fit_sms(template, context))
-    return _compose("script" if channel == Channel.PHONE else "customer", template, context)
+        return Content(subject="", text=_fit_sms(template, words))
+    return _compose("script" if channel == Channel.PHONE else "customer", template, words, words.structure)
 
 
 # The free text a long message gives up first, in this order; never the link or the times.
 SHORTENED_FIRST = ("message", "reason", "request", "waiting_request", "resolution", "summary")
 
 
-def _fit_sms(template: str, context: Mapping[str, Any]) -> str:
+@dataclass(frozen=True)
+class _SmsFrame:
+    text: str
+    names: tuple[str, ...]
+
+
+_sms_frames: dict[tuple[Any, ...], _SmsFrame | None] = {}
+
+
+def _sms_frame(template: str, words: Words) -> _SmsFrame | None:
+    key = _shape("sms", template, words, words.structure)
+    if key not in _sms_frames:
+        if len(_sms_frames) >= _FRAME_LIMIT:
+            _sms_frames.clear()
+        marked = gsm_friendly(_render_blocks(template, _marked(words, words.structure), ("sms",))["sms"])
+        text = _as_format(marked, words.names)
+        names = tuple(dict.fromkeys(_MARK.findall(marked)))
+        _sms_frames[key] = _SmsFrame(text, names) if text is not None else None
+    return _sms_frames[key]
+
+
+def _fit_sms(template: str, words: Words) -> str:
     """The text block as one GSM-7 friendly line of at most two segments, status link kept."""
-    frame, words = _compose_sms(template, context)
+    frame = _sms_frame(template, words)
+    names = frame.names if frame else words.names
+    said = {name: gsm_friendly(words[name]) for name in names}
 
     def write() -> str:
         if frame:
-            return _fill(frame, words)
-        return gsm_friendly(_render_blocks(template, {**context, **words}, ("sms",))["sms"])
+            return frame.text.format_map(said)
+        return gsm_friendly(_render_blocks(template, {**words.structure, **said}, ("sms",))["sms"])
 
     text = write()
-    for field in SHORTENED_FIRST:
-        excess = sms_length(text)[0] - sms_limit(text)
+    for name in SHORTENED_FIRST:
+        length, encoding = sms_length(text)
+        excess = length - _limit(encoding)
         if excess <= 0:
             break
-        if words.get(field) and words[field] in text:
-            words[field] = shorten(words[field], excess)
+        if said.get(name) and said[name] in text:
+            said[name] = shorten(said[name], excess)
             text = write()
-    if words["status_url"] not in text:  # Every message to a customer carries the link.
-        text = f"{text} {words['status_url']}"
+    link = said.get("status_url") or gsm_friendly(words["status_url"])
+    if link not in text:  # Every message to a customer carries the link.
+        text = f"{text} {link}"
     return text
 
 
@@ -522,50 +905,9 @@ def staff_context(
     details: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    now = now or timezone.now()
-    team = commitment.team
-    zone = team.zone
-    customer = commitment.customer
-    contact = ", ".join(part for part in (customer.email, customer.phone) if part)
-    # Written out for reading aloud only where someone is to call (it costs a parse).
-    calling = bool(details and "call_kind" in details)
-    context: dict[str, Any] = {
-        "summary": as_phrase(commitment.summary),
-        "customer_name": customer.name,
-        "customer_contact": f"{customer.name} ({contact})" if contact else customer.name,
-        "phone": (readable_phone(customer.phone) if calling else customer.phone) or "(no number on file)",
-        "owner_name": commitment.owner.display_name,
-        "is_owner": recipient is not None and recipient.pk == commitment.owner_id,
-        "team_name": team.name,
-        "team_zone": team.timezone,
-        "due": long_time(commitment.due_at, zone, now=now),
-        "time_left": describe_duration(commitment.due_at - now),
-        "overdue": describe_duration(now - commitment.due_at),
-        "every_interval": every(commitment.update_interval),
-        "last_update": long_time(commitment.last_update_at, zone, now=now) if commitment.last_update_at else "none",
-        "next_update": long_time(commitment.next_update_at, zone, now=now) if commitment.next_update_at else "none",
-        "status_label": STATUS_LABELS.get(commitment.status, commitment.status),
-        "status_url": status_url(commitment),
-        "commitment_url": f"{settings.SITE_URL}{_commitment_path(commitment.pk)}",
-        "message": as_sentence(message),
-        "occasion": "",
-    }
-    for key, value in (details or {}).items():
-        context[key] = long_time(value, zone, now=now) if isinstance(value, datetime) else value
-    if details and "call_kind" in details:
-        context["call_topic"] = CALL_TOPICS.get(details["call_kind"], "talk it through")
-    return context
-
-
-def _commitment_path(pk: int) -> str:
-    prefix, suffix = _commitment_path_around_id(get_script_prefix())
-    return f"{prefix}{pk}{suffix}"
-
-
-@lru_cache(maxsize=8)
-def _commitment_path_around_id(script_prefix: str) -> tuple[str, str]:
-    prefix, _, suffix = reverse("commitments:detail", args=[987654321]).partition("987654321")
-    return prefix, suffix
+    """Every word a staff message can use, and its structure (for rendering a template directly)."""
+    words = StaffWords(commitment, message=message, details=details, now=now)
+    return words.context(words.for_recipient(recipient))
 
 
 def render_staff_message(
@@ -582,8 +924,25 @@ def render_staff_message(
     ``details`` adds to what the template knows; for an ``escalation``, ``occasion`` says which:
     ``warning`` (with ``step`` and ``last_step``), ``missed``, ``reminder`` or ``call_not_made``.
     """
-    context = staff_context(commitment, recipient=recipient, message=message, details=details, now=now)
-    return _compose("staff", f"notifications/staff/{kind}.txt", context)
+    [content] = render_staff_messages(
+        commitment, kind, recipients=[recipient], message=message, details=details, now=now
+    )
+    return content
+
+
+def render_staff_messages(
+    commitment: Commitment,
+    kind: str,
+    *,
+    recipients: Iterable[User | None],
+    message: str = "",
+    details: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> list[Content]:
+    """The same email to several members of staff (the owner reads "your promise", a lead the owner's name)."""
+    words = StaffWords(commitment, message=message, details=details, now=now)
+    template = f"notifications/staff/{kind}.txt"
+    return [_compose("staff", template, words, words.for_recipient(recipient)) for recipient in recipients]
 
 
 def render_call_task(

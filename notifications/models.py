@@ -55,7 +55,9 @@ class Notification(models.Model):
     ``next_attempt_at`` has come and whose lease (``leased_until``) is free.
     """
 
-    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="notifications")
+    # Indexed (with the time) by notification_commitment_time: a second index on the key alone
+    # would only slow down every insert.
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="notifications", db_index=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     audience = models.CharField(max_length=10, choices=Audience.choices)
@@ -65,7 +67,11 @@ class Notification(models.Model):
     )
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField()
+    # The HTML version of an email is drawn at send time from ``body`` and ``layout`` (the facts
+    # shown around the text, as they were when the message was made); ``html_body``, when set,
+    # is sent as it is (messages made before the layout existed).
     html_body = models.TextField(blank=True)
+    layout = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     scheduled_for = models.DateTimeField(default=timezone.now)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -73,7 +79,8 @@ class Notification(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    # Unique by the constraint below (``unique=True`` would add a pattern index no lookup uses).
+    idempotency_key = models.CharField(max_length=200)
     # For call tasks: the customer message the call delivers, when the owner logged the call, and
     # when an undone task escalates to owner and lead (cleared once done or escalated).
     customer_kind = models.CharField(max_length=20, choices=Kind.choices, blank=True)
@@ -83,6 +90,9 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="notification_unique_idempotency_key"),
+        ]
         indexes = [
             models.Index(fields=["next_attempt_at"], name="notification_deliverable", condition=Q(status="pending")),
             models.Index(fields=["commitment", "created_at"], name="notification_commitment_time"),

@@ -5,24 +5,26 @@ Each sweep is an indexed range scan over one of the commitment's time columns (`
 taken in batches with ``SELECT ... FOR UPDATE SKIP LOCKED``: two beats, or a sweep and an agent
 saving the same commitment, never wait for each other and never take the same row. Within one
 transaction per batch the sweep moves each row's time column past ``now`` (so the row leaves the
-scan), writes its messages and timeline events with one insert each, and updates the batch with
-one statement: the queries grow per batch, never per commitment.
+scan), writes its messages and timeline events (with ``COPY`` on PostgreSQL), and updates the
+batch with one statement: the queries grow per batch, never per commitment. Teams, owners, leads
+and working hours are read once per run, for all its batches.
 
 Every message carries an idempotency key naming its cycle (the due time, the scheduled moment,
 the fulfilment): should the same cycle ever be handled twice, the second insert is a no-op.
 """
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from django.db import connection, transaction
-from django.db.models import Field, QuerySet
+from django.db.models import DateTimeField, Field, ForeignKey, Model, QuerySet
+from django.db.models.base import ModelState
 from django.utils import timezone
 
-from accounts.models import Membership, User
-from commitments.models import ACTIVE_STATUSES, RUNNING_STATUSES, Channel, Commitment, Status, TimelineEvent
+from accounts.models import Membership, Team, User
+from commitments.models import ACTIVE_STATUSES, RUNNING_STATUSES, Channel, Commitment, Customer, Status, TimelineEvent
 from commitments.schedule import (
     WorkingHours,
     escalation_steps,
@@ -35,7 +37,9 @@ from notifications.models import Kind, Notification
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
+# Commitments claimed and handled in one transaction. Big enough that the few statements a batch
+# costs are shared by many; small enough that a batch holds its locks for well under a second.
+BATCH_SIZE = 2000
 
 Row = TypeVar("Row", Commitment, Notification)
 
@@ -54,56 +58,158 @@ UPDATE_FIELDS = ["last_update_at", "next_update_at", "updated_at"]
 SATISFACTION_FIELDS = ["satisfaction_due_at", "updated_at"]
 
 
+class Staff:
+    """The teams, owners, team leads and working hours a run needs, each read once for every batch."""
+
+    def __init__(self) -> None:
+        self.teams: dict[int, Team] = {}
+        self.users: dict[int, User] = {}
+        self.leads: dict[int, list[User]] = {}
+        self.hours: dict[int, WorkingHours] = {}
+
+    def attach(self, commitments: list[Commitment], *, leads: bool = False, hours: bool = False) -> None:
+        """Give each commitment its team and owner; read leads and working hours where asked."""
+        team_ids = {commitment.team_id for commitment in commitments}
+        if missing := team_ids - self.teams.keys():
+            self.teams.update(Team.objects.in_bulk(missing))
+        if missing := {commitment.owner_id for commitment in commitments} - self.users.keys():
+            self.users.update(User.objects.in_bulk(missing))
+        if leads and (missing := team_ids - self.leads.keys()):
+            self.leads.update({team_id: [] for team_id in missing})
+            memberships = Membership.objects.filter(
+                team_id__in=missing, role=Membership.Role.LEAD, user__is_active=True
+            ).select_related("user")
+            for membership in memberships:
+                user = self.users.setdefault(membership.user_id, membership.user)
+                self.leads[membership.team_id].append(user)
+        if hours and (missing := team_ids - self.hours.keys()):
+            self.hours.update(working_hours_of(self.teams[team_id] for team_id in missing))
+        team = cast("ForeignKey[Any, Any]", Commitment._meta.get_field("team"))
+        owner = cast("ForeignKey[Any, Any]", Commitment._meta.get_field("owner"))
+        for commitment in commitments:
+            team.set_cached_value(commitment, self.teams[commitment.team_id])
+            owner.set_cached_value(commitment, self.users[commitment.owner_id])
+
+
+class Run:
+    """One run of the sweeps: its moment, and the staff its batches share."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.staff = Staff()
+
+
 def run_sweeps(now: datetime | None = None) -> dict[str, int]:
     """Run every sweep once; return how many commitments (or call tasks) each one handled."""
-    now = now or timezone.now()
+    run = Run(now or timezone.now())
+    sweeps: dict[str, tuple[QuerySet[Any], Callable[[list[Any], Run], None], Callable[[QuerySet[Any]], list[Any]]]] = {
+        "missed": (_missed_due(run.now), _mark_missed, _with_customers),
+        "escalations": (_escalations_due(run.now), _escalate, _with_customers),
+        "status_updates": (_updates_due(run.now), _send_automatic_updates, _with_customers),
+        "satisfaction_checks": (_satisfaction_due(run.now), _ask_satisfaction, _with_customers),
+        "call_task_escalations": (_call_tasks_due(run.now), _escalate_call_tasks, list),
+    }
+    due = _with_work({name: query for name, (query, _, _) in sweeps.items()})
     counts = {
-        "missed": _sweep(_missed_due(now), _mark_missed, now=now),
-        "escalations": _sweep(_escalations_due(now), _escalate, now=now),
-        "status_updates": _sweep(_updates_due(now), _send_automatic_updates, now=now),
-        "satisfaction_checks": _sweep(_satisfaction_due(now), _ask_satisfaction, now=now),
-        "call_task_escalations": _sweep(_call_tasks_due(now), _escalate_call_tasks, now=now),
+        name: _sweep(query, handle, run, load=load) if name in due else 0
+        for name, (query, handle, load) in sweeps.items()
     }
     if any(counts.values()):
-        logger.info("Sweeps at %s: %s", now.isoformat(), counts)
+        logger.info("Sweeps at %s: %s", run.now.isoformat(), counts)
     return counts
+
+
+def _with_work(due: dict[str, QuerySet[Any]]) -> set[str]:
+    """The sweeps that have anything due, asked in one statement: a run with nothing to do is one query.
+
+    Each sweep's first due row, in its own order: the planner walks the sweep's index for it, where
+    an ``EXISTS`` (which drops the order) may scan the whole table when its statistics are stale.
+    """
+    probes: list[str] = []
+    params: list[Any] = []
+    for query in due.values():
+        sql, query_params = query.values("pk")[:1].query.sql_with_params()
+        probes.append(f"({sql})")
+        params.extend(query_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(probes)}", params)
+        found = cursor.fetchone()
+    return {name for name, first in zip(due, found, strict=True) if first is not None}
 
 
 # --- What is due (each an indexed range scan) -----------------------------------------------
 
 
-def _commitments() -> QuerySet[Commitment]:
-    return Commitment.objects.select_related("customer", "team", "owner")
-
-
 def _missed_due(now: datetime) -> QuerySet[Commitment]:
-    return _commitments().filter(status__in=RUNNING_STATUSES, due_at__lte=now).order_by("due_at")
+    return Commitment.objects.filter(status__in=RUNNING_STATUSES, due_at__lte=now).order_by("due_at")
 
 
 def _escalations_due(now: datetime) -> QuerySet[Commitment]:
-    return _commitments().filter(status__in=ACTIVE_STATUSES, next_escalation_at__lte=now).order_by("next_escalation_at")
+    return Commitment.objects.filter(status__in=ACTIVE_STATUSES, next_escalation_at__lte=now).order_by(
+        "next_escalation_at"
+    )
 
 
 def _updates_due(now: datetime) -> QuerySet[Commitment]:
-    return _commitments().filter(status__in=ACTIVE_STATUSES, next_update_at__lte=now).order_by("next_update_at")
+    return Commitment.objects.filter(status__in=ACTIVE_STATUSES, next_update_at__lte=now).order_by("next_update_at")
 
 
 def _satisfaction_due(now: datetime) -> QuerySet[Commitment]:
-    return _commitments().filter(status=Status.FULFILLED, satisfaction_due_at__lte=now).order_by("satisfaction_due_at")
+    return Commitment.objects.filter(status=Status.FULFILLED, satisfaction_due_at__lte=now).order_by(
+        "satisfaction_due_at"
+    )
 
 
 def _call_tasks_due(now: datetime) -> QuerySet[Notification]:
     return (
-        Notification.objects.select_related("commitment__customer", "commitment__team", "commitment__owner")
+        Notification.objects.select_related("commitment__customer")
+        .defer("body", "html_body", "layout")
         .filter(escalate_at__lte=now)
         .order_by("escalate_at")
     )
 
 
+def _with_customers(due: QuerySet[Commitment]) -> list[Commitment]:
+    """The commitments with their customers (team and owner come from the run's ``Staff``).
+
+    Built the way unpickling builds model instances: Django's ``Model.__init__`` sets each of some
+    forty columns through the model's machinery and sends two signals per instance (no receiver
+    listens for these models), which cost more than the rest of reading a batch.
+    """
+    commitment_columns = [field.attname for field in Commitment._meta.concrete_fields]
+    customer_columns = [field.attname for field in Customer._meta.concrete_fields]
+    rows = due.values_list(*commitment_columns, *(f"customer__{name}" for name in customer_columns))
+    split, db = len(commitment_columns), due.db
+    customer = cast("ForeignKey[Any, Any]", Commitment._meta.get_field("customer"))
+    loaded = []
+    for row in rows:
+        commitment = _instance(Commitment, commitment_columns, row[:split], db)
+        customer.set_cached_value(commitment, _instance(Customer, customer_columns, row[split:], db))
+        loaded.append(commitment)
+    return loaded
+
+
+M = TypeVar("M", bound=Model)
+
+
+def _instance(model: type[M], columns: list[str], values: tuple[Any, ...], db: str) -> M:
+    instance = model.__new__(model)
+    instance.__dict__.update(zip(columns, values, strict=True))
+    instance._state = ModelState()
+    instance._state.adding, instance._state.db = False, db
+    return instance
+
+
 # --- The batch loop -------------------------------------------------------------------------
 
 
-def _sweep(due: QuerySet[Row], handle: Callable[[list[Row], datetime], None], *, now: datetime) -> int:
+def _sweep(
+    due: QuerySet[Row],
+    handle: Callable[[list[Row], Run], None],
+    run: Run,
+    *,
+    load: Callable[[QuerySet[Row]], list[Row]],
+) -> int:
     """Claim due rows a batch at a time, each batch in its own short transaction.
 
     A row that cannot be handled (a bug, bad data) must not hold back every other one: when a batch
@@ -116,7 +222,7 @@ def _sweep(due: QuerySet[Row], handle: Callable[[list[Row], datetime], None], *,
     while True:
         with transaction.atomic():
             claim = due.exclude(pk__in=failed) if failed else due
-            batch = list(claim.select_for_update(skip_locked=skip_locked, of=("self",))[:BATCH_SIZE])
+            batch = load(claim.select_for_update(skip_locked=skip_locked, of=("self",))[:BATCH_SIZE])
             if not batch:
                 break
             if seen.intersection(row.pk for row in batch):
@@ -126,11 +232,11 @@ def _sweep(due: QuerySet[Row], handle: Callable[[list[Row], datetime], None], *,
             seen.update(row.pk for row in batch)
             try:
                 with transaction.atomic():
-                    handle(batch, now)
+                    handle(batch, run)
                 handled += len(batch)
             except Exception:
                 logger.exception("Sweep %s failed on a batch; handling its rows one by one", handle.__name__)
-                handled += _one_by_one(due, [row.pk for row in batch], handle, now=now, failed=failed)
+                handled += _one_by_one(due, [row.pk for row in batch], handle, run=run, load=load, failed=failed)
         if len(batch) < BATCH_SIZE:
             break
     return handled
@@ -139,16 +245,17 @@ def _sweep(due: QuerySet[Row], handle: Callable[[list[Row], datetime], None], *,
 def _one_by_one(
     due: QuerySet[Row],
     pks: list[int],
-    handle: Callable[[list[Row], datetime], None],
+    handle: Callable[[list[Row], Run], None],
     *,
-    now: datetime,
+    run: Run,
+    load: Callable[[QuerySet[Row]], list[Row]],
     failed: set[int],
 ) -> int:
     handled = 0
     for pk in pks:
         try:
             with transaction.atomic():
-                handle(list(due.filter(pk=pk)), now)  # A fresh copy: the failed try changed the old one.
+                handle(load(due.filter(pk=pk)), run)  # A fresh copy: the failed try changed the old one.
             handled += 1
         except Exception:
             logger.exception("Sweep %s could not handle %s #%s", handle.__name__, due.model.__name__, pk)
@@ -159,15 +266,16 @@ def _one_by_one(
 # --- Missed ---------------------------------------------------------------------------------
 
 
-def _mark_missed(batch: list[Commitment], now: datetime) -> None:
+def _mark_missed(batch: list[Commitment], run: Run) -> None:
     """Past due and not fulfilled: missed. The customer gets an apology, owner and lead an escalation.
 
     The apology counts as hearing from us (updates go on one interval later), and owner and lead
     are reminded every update interval until it is rescheduled, fulfilled or cancelled.
     """
-    hours = working_hours_of(_teams(batch))
-    leads = _leads_by_team(batch)
-    out = outbox.Outgoing(now=now, hours=hours)
+    now = run.now
+    run.staff.attach(batch, leads=True, hours=True)
+    hours, leads = run.staff.hours, run.staff.leads
+    out = outbox.Outgoing(now=now, hours=hours, bulk=True)
     steps = len(escalation_steps())
     for commitment in batch:
         cycle = stamp(commitment.due_at)
@@ -186,7 +294,7 @@ def _mark_missed(batch: list[Commitment], now: datetime) -> None:
             data={"due_at": commitment.due_at.isoformat()},
         )
         out.to_customer(commitment, Kind.APOLOGY, key=f"{commitment.pk}:apology:{cycle}")
-        told = _owner_and(leads.get(commitment.team_id, []), commitment)
+        told = _owner_and(leads[commitment.team_id], commitment)
         out.to_staff(
             commitment,
             Kind.ESCALATION,
@@ -202,15 +310,16 @@ def _mark_missed(batch: list[Commitment], now: datetime) -> None:
 # --- The escalation ladder and missed reminders ---------------------------------------------
 
 
-def _escalate(batch: list[Commitment], now: datetime) -> None:
+def _escalate(batch: list[Commitment], run: Run) -> None:
     """Warnings before due (owner at each step, the lead too at the last); reminders once missed."""
-    hours = working_hours_of(_teams(batch))
-    leads = _leads_by_team(batch)
-    out = outbox.Outgoing(now=now, hours=hours)
+    now = run.now
+    run.staff.attach(batch, leads=True, hours=True)
+    hours, leads = run.staff.hours, run.staff.leads
+    out = outbox.Outgoing(now=now, hours=hours, bulk=True)
     steps = escalation_steps()
     for commitment in batch:
         team_hours = hours[commitment.team_id]
-        team_leads = leads.get(commitment.team_id, [])
+        team_leads = leads[commitment.team_id]
         commitment.updated_at = now
         if commitment.status == Status.MISSED:
             _remind_missed(out, commitment, team_leads, team_hours, now)
@@ -279,9 +388,11 @@ def _remind_missed(
 # --- Proactive status updates ---------------------------------------------------------------
 
 
-def _send_automatic_updates(batch: list[Commitment], now: datetime) -> None:
+def _send_automatic_updates(batch: list[Commitment], run: Run) -> None:
     """The customer hears from us every update interval, with or without news from the agent."""
-    out = outbox.Outgoing(now=now, hours=_hours_if_calls(batch))
+    now = run.now
+    run.staff.attach(batch, hours=_has_callers(batch))
+    out = outbox.Outgoing(now=now, hours=run.staff.hours, bulk=True)
     for commitment in batch:
         assert commitment.next_update_at is not None
         cycle = stamp(commitment.next_update_at)
@@ -316,9 +427,11 @@ def _send_automatic_updates(batch: list[Commitment], now: datetime) -> None:
 # --- Satisfaction checks --------------------------------------------------------------------
 
 
-def _ask_satisfaction(batch: list[Commitment], now: datetime) -> None:
+def _ask_satisfaction(batch: list[Commitment], run: Run) -> None:
     """Some time after fulfilment, ask the customer whether it is really solved."""
-    out = outbox.Outgoing(now=now, hours=_hours_if_calls(batch))
+    now = run.now
+    run.staff.attach(batch, hours=_has_callers(batch))
+    out = outbox.Outgoing(now=now, hours=run.staff.hours, bulk=True)
     for commitment in batch:
         cycle = stamp(commitment.fulfilled_at or commitment.satisfaction_due_at or now)
         out.to_customer(commitment, Kind.SATISFACTION_CHECK, key=f"{commitment.pk}:satisfaction_check:{cycle}")
@@ -331,15 +444,15 @@ def _ask_satisfaction(batch: list[Commitment], now: datetime) -> None:
 # --- Call tasks not done --------------------------------------------------------------------
 
 
-def _escalate_call_tasks(batch: list[Notification], now: datetime) -> None:
+def _escalate_call_tasks(batch: list[Notification], run: Run) -> None:
     """A call task still not logged one update interval on goes to owner and lead, once per task."""
-    commitments = [task.commitment for task in batch]
-    leads = _leads_by_team(commitments)
-    out = outbox.Outgoing(now=now)
+    run.staff.attach([task.commitment for task in batch], leads=True)
+    leads = run.staff.leads
+    out = outbox.Outgoing(now=run.now, bulk=True)
     for task in batch:
         commitment = task.commitment
         if task.completed_at is None and commitment.status not in (Status.CANCELLED, Status.CONFIRMED):
-            told = _owner_and(leads.get(commitment.team_id, []), commitment)
+            told = _owner_and(leads[commitment.team_id], commitment)
             out.to_staff(
                 commitment,
                 Kind.ESCALATION,
@@ -366,8 +479,9 @@ def _escalate_call_tasks(batch: list[Notification], now: datetime) -> None:
 def save_changes(batch: list[Row], fields: list[str]) -> None:
     """Write these columns of the whole batch back in one statement.
 
-    On PostgreSQL, ``UPDATE ... FROM (VALUES ...)``: Django's ``bulk_update`` says the same with a
-    ``CASE`` per column and row, which costs more to build than the sweep spends on everything else.
+    On PostgreSQL, ``UPDATE ... FROM unnest(<one array per column>)``: a handful of parameters
+    however big the batch. Django's ``bulk_update`` says the same with a ``CASE`` per column and
+    row, which costs more to build than the sweep spends on everything else.
     """
     if not batch:
         return
@@ -378,43 +492,40 @@ def save_changes(batch: list[Row], fields: list[str]) -> None:
     quote = connection.ops.quote_name
     columns: list[Field[Any, Any]] = [meta.pk]
     columns.extend(cast("Field[Any, Any]", meta.get_field(name)) for name in fields)
-    casts = ", ".join(f"%s::{column.db_type(connection)}" for column in columns)
-    values = ", ".join([f"({casts})"] * len(batch))
-    params = [column.get_db_prep_save(getattr(row, column.attname), connection) for row in batch for column in columns]
+    arrays = [_column_values(column, batch) for column in columns]
+    arrays_sql = ", ".join(f"%s::{column.db_type(connection)}[]" for column in columns)
     names = ", ".join(quote(str(column.column)) for column in columns)
     assignments = ", ".join(f"{quote(str(column.column))} = v.{quote(str(column.column))}" for column in columns[1:])
     table, pk = quote(meta.db_table), quote(str(meta.pk.column))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v ({names}) WHERE {table}.{pk} = v.{pk}",  # noqa: S608
-            params,
+            f"UPDATE {table} SET {assignments} FROM unnest({arrays_sql}) AS v ({names}) "  # noqa: S608
+            f"WHERE {table}.{pk} = v.{pk}",
+            arrays,
         )
 
 
+def _column_values(column: "Field[Any, Any]", batch: list[Row]) -> list[Any]:
+    values = [getattr(row, column.attname) for row in batch]
+    if not isinstance(column, DateTimeField):
+        return values
+    # As text: psycopg2 writes a list of datetimes out one slow adaptation at a time.
+    written: dict[datetime, str] = {}
+    for index, value in enumerate(values):
+        if value is not None:
+            values[index] = written.get(value) or written.setdefault(value, value.isoformat())
+    return values
+
+
 def stamp(moment: datetime) -> str:
-    """A moment as it goes into an idempotency key: UTC, to the microsecond."""
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    """A moment as it goes into an idempotency key: UTC, to the microsecond (``20261124T150000000000Z``)."""
+    at = moment.astimezone(UTC)
+    return f"{at.year:04}{at.month:02}{at.day:02}T{at.hour:02}{at.minute:02}{at.second:02}{at.microsecond:06}Z"
 
 
-def _teams(batch: Iterable[Commitment]) -> list:
-    return list({commitment.team_id: commitment.team for commitment in batch}.values())
-
-
-def _hours_if_calls(batch: list[Commitment]) -> dict[int, WorkingHours]:
+def _has_callers(batch: list[Commitment]) -> bool:
     """Working hours are needed for call tasks only (when an undone one escalates)."""
-    callers = [commitment for commitment in batch if commitment.customer.preferred_channel == Channel.PHONE]
-    return working_hours_of(_teams(callers)) if callers else {}
-
-
-def _leads_by_team(batch: Iterable[Commitment]) -> dict[int, list[User]]:
-    team_ids = {commitment.team_id for commitment in batch}
-    leads: dict[int, list[User]] = {}
-    memberships = Membership.objects.filter(
-        team_id__in=team_ids, role=Membership.Role.LEAD, user__is_active=True
-    ).select_related("user")
-    for membership in memberships:
-        leads.setdefault(membership.team_id, []).append(membership.user)
-    return leads
+    return any(commitment.customer.preferred_channel == Channel.PHONE for commitment in batch)
 
 
 def _owner_and(leads: list[User], commitment: Commitment) -> list[User]:

@@ -3,6 +3,9 @@
 Every attempt carries the row's stable Message-ID, so a mail server or client that sees the same
 message twice (the one unavoidable window: sent, then the worker died before recording it) can
 drop the repeat. Customer mail carries a one-click unsubscribe (RFC 2369 and RFC 8058).
+
+The HTML alternative is drawn here, at send time, from the row's text and layout (see
+``messages.email_html``); a row that carries ready-made ``html_body`` sends that instead.
 """
 
 import logging
@@ -15,6 +18,7 @@ from django.urls import reverse
 
 from commitments.models import Commitment
 from commitments.status_links import token_for
+from notifications import messages
 from notifications.channels.errors import DeliveryFailure, PermanentFailure, TransientFailure
 from notifications.models import Audience, Notification
 
@@ -44,8 +48,11 @@ def build_email(notification: Notification, *, connection: BaseEmailBackend | No
         headers=headers,
         connection=connection,
     )
-    if notification.html_body:
-        message.attach_alternative(notification.html_body, "text/html")
+    html = notification.html_body or messages.email_html(
+        subject=notification.subject, text=notification.body, layout=notification.layout
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
     return message
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from commitments import services
 from commitments.models import Channel, Status
 from notifications import messages
+from notifications.channels.email import build_email
 from notifications.models import CUSTOMER_KINDS, Kind
 from tests.factories import customer_details, make_commitment
 
@@ -283,34 +284,75 @@ def test_durations_are_said_in_words(seconds, words):
 
 @pytest.mark.parametrize("kind", sorted(CUSTOMER_KINDS))
 def test_a_message_filled_into_its_frame_reads_exactly_as_one_written_directly(promise, kind):
-    # Given words with characters HTML must escape, line breaks, and no ending full stop
+    # Given words with characters HTML must escape, line breaks, blank lines and trailing spaces
     words = state_for(promise, kind)
-    promise.summary = 'Fix the "Smith & Sons" heater <urgent>'
-    words["message"] = "Parts ordered: 2 valves & 1 pipe.\nThe plumber comes at 9"
+    promise.summary = 'Fix the "Smith & Sons" heater <urgent> {soon}'
+    words["message"] = "Parts ordered: 2 valves & 1 pipe.  \n\n\n\nThe plumber comes at 9"
 
-    # When the message is written through its frame, and directly
+    # When the message is written through its frame, and directly through the templates
+    framed = messages.render_customer_message(promise, kind, **words)
     context = messages.customer_context(promise, **words)
-    template = f"notifications/customer/{kind}.txt"
-    framed = messages._compose("customer", template, context)
-    direct = messages._render_directly("customer", template, context)
+    direct = messages._render_directly("customer", f"notifications/customer/{kind}.txt", context)
 
     # Then both read the same, in text and in HTML
     assert framed.subject == messages.gsm_friendly(direct.subject)
     assert framed.text == direct.text
     assert framed.html == direct.html
-    assert "Smith &amp; Sons" in framed.html and "&lt;urgent&gt;" in framed.html
+    assert "Smith &amp; Sons" in framed.html and "&lt;urgent&gt; {soon}" in framed.html
 
 
 @pytest.mark.parametrize("occasion", ["warning", "missed", "reminder", "call_not_made"])
-def test_a_staff_message_filled_into_its_frame_reads_exactly_as_one_written_directly(promise, lead, occasion):
+def test_a_staff_message_filled_into_its_frame_reads_exactly_as_one_written_directly(promise, agent, lead, occasion):
     promise.summary = 'Fix the "Smith & Sons" heater'
     details = {"occasion": occasion, "step": 2, "last_step": True, "call_kind": Kind.STATUS_UPDATE}
     details["task_created"] = timezone.now()
-    context = messages.staff_context(promise, recipient=lead, details=details)
-    framed = messages._compose("staff", "notifications/staff/escalation.txt", context)
-    direct = messages._render_directly("staff", "notifications/staff/escalation.txt", context)
-    assert (framed.subject, framed.text, framed.html) == (
-        messages.gsm_friendly(direct.subject),
-        direct.text,
-        direct.html,
-    )
+    # The owner and the lead get the same words in two shapes ("Your promise", "Alex Rivera's promise").
+    framed = messages.render_staff_messages(promise, Kind.ESCALATION, recipients=[agent, lead], details=details)
+    for content, recipient in zip(framed, [agent, lead], strict=True):
+        context = messages.staff_context(promise, recipient=recipient, details=details)
+        direct = messages._render_directly("staff", "notifications/staff/escalation.txt", context)
+        assert (content.subject, content.text, content.html) == (
+            messages.gsm_friendly(direct.subject),
+            direct.text,
+            direct.html,
+        )
+    assert framed[0].text != framed[1].text
+
+
+# --- HTML, drawn when the email is sent -------------------------------------------------------
+
+
+def test_the_html_version_is_drawn_at_send_time_from_the_text_and_the_facts_kept_with_it(promise):
+    # Given the acknowledgement of a promise to Dana, in the outbox: its text and a small layout
+    row = promise.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
+    assert row.html_body == "" and row.layout["form"] == "customer"
+
+    # When it is built for sending
+    email = build_email(row)
+
+    # Then the mail has the text as stored and an HTML version saying the same, with the facts
+    [(html, mimetype)] = email.alternatives
+    assert isinstance(html, str) and mimetype == "text/html" and email.body == row.body
+    assert html.startswith("<!doctype html>") and "<title>We are on it: Send the repair estimate</title>" in html
+    assert "Thank you for reaching out. Here is our promise to you." in html
+    assert "Alex Rivera, Home Repairs" in html and "Thursday 26 November at 6:00 PM JST" in html
+    assert f'href="{promise.status_url}"' in html
+    # and it is the HTML the message was written with
+    written = messages.render_customer_message(promise, Kind.ACKNOWLEDGEMENT, now=row.created_at)
+    assert written.text == row.body and written.html == html
+
+
+def test_a_row_that_carries_its_own_html_sends_that(promise):
+    # Given a message whose HTML was stored with it (as the outbox did before layouts)
+    row = promise.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
+    row.html_body, row.layout = "<p>We promised: <b>the estimate</b></p>", {}
+
+    # Then that HTML goes out as it is
+    [(html, _)] = build_email(row).alternatives
+    assert html == "<p>We promised: <b>the estimate</b></p>"
+
+
+def test_a_text_has_no_html_version(agent, now):
+    commitment = make_commitment(actor=agent, customer=customer_details(preferred_channel="sms"))
+    row = commitment.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
+    assert row.layout == {} and messages.email_html(subject=row.subject, text=row.body, layout=row.layout) == ""

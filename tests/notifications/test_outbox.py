@@ -14,6 +14,7 @@ from commitments import services
 from commitments.errors import IllegalMove, NotAllowed
 from commitments.models import Channel, Customer, TimelineEvent
 from notifications import call_tasks, outbox
+from notifications.channels.email import build_email
 from notifications.models import Audience, DeliveryStatus, Kind, Notification
 from notifications.quiet_hours import QuietHours, parse_quiet_hours
 from tests.factories import customer_details, make_commitment
@@ -55,8 +56,12 @@ def test_a_customer_who_prefers_email_gets_email_and_it_is_enqueued_after_commit
         Audience.CUSTOMER,
         DeliveryStatus.PENDING,
     )
-    assert row.subject == "We are on it: Send the repair estimate" and row.html_body.startswith("<!doctype html>")
+    assert row.subject == "We are on it: Send the repair estimate"
     assert len(callbacks) == 1
+    # and the mail that goes out has the text and an HTML version, drawn when it is sent
+    [(html, mimetype)] = build_email(row).alternatives
+    assert isinstance(html, str) and html.startswith("<!doctype html>")
+    assert mimetype == "text/html" and row.html_body == ""
 
 
 def test_a_customer_who_prefers_texts_gets_a_text_to_their_e164_number(agent):
