@@ -101,10 +101,6 @@ def escalation_steps() -> list[timedelta]:
     return sorted(settings.FOLLOWTHROUGH_ESCALATE_BEFORE, reverse=True)
 
 
-def is_last_step(step_index: int) -> bool:
-    return step_index == len(escalation_steps()) - 1
-
-
 def plan_escalations(commitment: Commitment, *, now: datetime, hours: WorkingHours | None = None) -> None:
     """Set the ladder for a fresh due time: steps already behind ``now`` are skipped.
 
@@ -150,9 +146,3 @@ def call_task_escalation_time(created_at: datetime, interval: timedelta, hours: 
     nominal = created_at + interval
     moved = hours.latest_working_moment(nominal)
     return moved if moved > created_at else nominal
-
-
-def working_hours_label(team: Team) -> str:
-    start: time = team.workday_starts
-    end: time = team.workday_ends
-    return f"{start:%H:%M}–{end:%H:%M} {team.timezone}"

@@ -24,7 +24,6 @@ from accounts.models import Membership, Team, User
 from commitments.errors import IllegalMove, InvalidInput, NotAllowed
 from commitments.models import (
     ACTIVE_STATUSES,
-    CLOSED_STATUSES,
     Channel,
     Commitment,
     Customer,
@@ -256,10 +255,6 @@ _STATUS_PHRASES: dict[str, str] = {
     Status.MISSED: "missed",
     Status.CANCELLED: "cancelled",
 }
-
-
-def team_ids_of(user: User) -> set[int]:
-    return set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
 
 
 def is_lead_of(user: User, team_id: int) -> bool:
@@ -836,7 +831,3 @@ def reopen(*, actor: User | None, commitment: Commitment, reason: str, by_custom
         message=f"{who} reopened this commitment: {reason or 'still a problem.'}",
     )
     return commitment
-
-
-def is_closed(commitment: Commitment) -> bool:
-    return commitment.status in CLOSED_STATUSES
