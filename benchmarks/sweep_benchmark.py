@@ -131,6 +131,7 @@ def run(options: argparse.Namespace) -> None:
     customers = Customer.objects.bulk_create(
         [
             Customer(
+                team=owners[index % len(owners)][0],
                 name=f"Customer {index}",
                 email=f"customer{index}@example.com",
                 phone=f"+1202{index:07d}",

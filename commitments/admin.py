@@ -8,12 +8,13 @@ same checks apply and each open commitment records the change.
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.admin_scoping import TeamScopedAdminMixin
 from commitments import services
-from commitments.errors import InvalidInput
+from commitments.errors import InvalidInput, NotAllowed
 from commitments.models import Commitment, Customer, TimelineEvent
 
 
@@ -50,7 +51,13 @@ class CommitmentInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 class CustomerAdminForm(forms.ModelForm):
-    """The same checks as everywhere else: normalized email and phone, a contact for the channel."""
+    """The same checks as everywhere else: normalized email and phone, a contact for the channel.
+
+    Every refusal the service would make is found here, so the admin shows it on the form
+    instead of failing the save.
+    """
+
+    actor: Any = None  # Set by CustomerAdmin.get_form: the staff user saving.
 
     class Meta:
         model = Customer
@@ -58,6 +65,11 @@ class CustomerAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if self.actor is not None and self.instance.pk:
+            try:
+                services.ensure_can_edit_customer(self.actor, self.instance)
+            except NotAllowed as refusal:
+                raise forms.ValidationError(str(refusal)) from refusal
         details = services.CustomerDetails(
             name=data.get("name") or "",
             email=data.get("email") or "",
@@ -73,16 +85,23 @@ class CustomerAdminForm(forms.ModelForm):
                     self.add_error(field if field in self.fields else None, problem)
             return data
         data.update(email=cleaned.email, phone=cleaned.phone, name=cleaned.name, timezone=cleaned.timezone)
+        if self.instance.pk:
+            taken = services.contact_taken_in_team(self.instance, email=cleaned.email, phone=cleaned.phone)
+            for field in ("email", "phone"):
+                if taken[field]:
+                    self.add_error(field, f"This {field} belongs to another of the team's customers.")
         return data
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     form = CustomerAdminForm
-    list_display = ["name", "email", "phone", "preferred_channel", "timezone", "sms_opted_out", "created_at"]
+    list_display = ["name", "team", "email", "phone", "preferred_channel", "timezone", "sms_opted_out", "created_at"]
     list_filter = ["preferred_channel", "sms_opted_out", "email_updates_opted_out"]
     search_fields = ["name", "email", "phone"]
+    list_select_related = ["team"]
     fields = [
+        "team",
         "name",
         "email",
         "phone",
@@ -94,8 +113,13 @@ class CustomerAdmin(admin.ModelAdmin):
         "created_at",
     ]
     # Opt-outs are the customer's own choice (STOP, the unsubscribe link): shown, never overridden here.
-    readonly_fields = ["sms_opted_out", "email_updates_opted_out", "created_at"]
+    readonly_fields = ["team", "sms_opted_out", "email_updates_opted_out", "created_at"]
     inlines = [CommitmentInline]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user
+        return form
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # Customers come with the promise made to them.
@@ -111,13 +135,17 @@ class CustomerAdmin(admin.ModelAdmin):
             preferred_channel=obj.preferred_channel,
             timezone=obj.timezone,
         )
-        # Through the service, so each of their open commitments records the change.
-        services.edit_customer(actor=request.user, customer=obj, details=details, notes=obj.notes)  # type: ignore[arg-type]
+        # Through the service, so each of their open commitments records the change. The form
+        # already ran its checks; a refusal left (a race with another save) is shown, never a 500.
+        try:
+            services.edit_customer(actor=request.user, customer=obj, details=details, notes=obj.notes)  # type: ignore[arg-type]
+        except (InvalidInput, NotAllowed) as refusal:
+            self.message_user(request, f"Not saved: {refusal}", level=messages.ERROR)
         obj.refresh_from_db()
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CommitmentAdmin(TeamScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "summary", "customer", "team", "owner", "assignee", "status", "due_at", "next_update_at"]
     list_filter = ["status", "team"]
     search_fields = ["summary", "external_ref", "customer__name", "customer__email", "customer__phone"]
@@ -158,7 +186,8 @@ class CommitmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(TimelineEvent)
-class TimelineEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TimelineEventAdmin(TeamScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    team_lookup = "commitment__team"
     list_display = ["created_at", "commitment", "kind", "actor_name", "message"]
     list_filter = ["kind"]
     search_fields = ["message", "commitment__summary"]

@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from commitments import services
+from commitments import services, text_opt_outs
 from commitments.errors import IllegalMove, InvalidInput
 from commitments.models import CLOSED_STATUSES, Channel, Commitment, Customer, Status, TimelineEvent
 from commitments.status_links import issue_status_link
@@ -118,9 +118,10 @@ def change_preferences(*, commitment: Commitment, preferences: ContactPreference
         )
     if cleaned is not None:
         # Say nothing about whose record holds the address: the page is open to whoever has the link.
-        if cleaned.email and Customer.objects.filter(email=cleaned.email).exclude(pk=customer.pk).exists():
+        taken = services.contact_taken_in_team(customer, email=cleaned.email, phone=cleaned.phone)
+        if taken["email"]:
             errors["email"] = ["We can't use this email address here. Please contact us to change it."]
-        if cleaned.phone and Customer.objects.filter(phone=cleaned.phone).exclude(pk=customer.pk).exists():
+        if taken["phone"]:
             errors["phone"] = ["We can't use this phone number here. Please contact us to change it."]
     if errors:
         raise InvalidInput(errors)
@@ -192,89 +193,101 @@ def keyword_of(body: str) -> str:
     return word if word in OPT_OUT_WORDS | OPT_IN_WORDS | HELP_WORDS else ""
 
 
-def customer_for_number(phone: str) -> Customer | None:
+def customers_for_number(phone: str) -> list[Customer]:
+    """Every team's record of this number (a text to our number may concern any of them)."""
     try:
         number = services.normalize_phone(phone)
     except ValueError:
-        return None
-    return Customer.objects.filter(phone=number).first() if number else None
+        return []
+    return list(Customer.objects.filter(phone=number).order_by("pk")) if number else []
 
 
 def receive_text(*, from_number: str, body: str, message_sid: str = "") -> TextReceived:
     """An inbound text: an opt-out, an opt-in, a request for help, or a reply for the owner."""
-    customer = customer_for_number(from_number)
+    customers = customers_for_number(from_number)
     keyword = keyword_of(body)
     if keyword in HELP_WORDS:
-        if customer is not None:
+        for customer in customers:
             _note_help_request(customer=customer, keyword=keyword, message_sid=message_sid)
-        return TextReceived(outcome="help", reply=help_reply(customer))
-    if customer is None:
-        return TextReceived(outcome="unknown")
+        return TextReceived(outcome="help", reply=help_reply(customers))
     if keyword in OPT_OUT_WORDS:
-        stop_texts(customer=customer, keyword=keyword)
-        return TextReceived(outcome="stopped")
+        # Recorded for the number even when no team knows it yet: STOP binds every later record too.
+        stop_texts(phone=from_number, keyword=keyword)
+        return TextReceived(outcome="stopped" if customers else "unknown")
+    if not customers:
+        return TextReceived(outcome="unknown")
     if keyword in OPT_IN_WORDS:
-        resume_texts(customer=customer, keyword=keyword)
+        resume_texts(phone=from_number, keyword=keyword)
         return TextReceived(outcome="resumed")
-    commitment = record_text_reply(customer=customer, body=body, message_sid=message_sid)
+    commitment = record_text_reply(customers=customers, body=body, message_sid=message_sid)
     return TextReceived(outcome="reply" if commitment else "ignored", commitment=commitment)
 
 
 @transaction.atomic
-def stop_texts(*, customer: Customer, keyword: str = "STOP") -> bool:
-    """No more texts to this customer; False if they had already stopped them."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    if customer.sms_opted_out:
+def stop_texts(*, phone: str, keyword: str = "STOP") -> bool:
+    """No more texts to this number from any team; False if no record of it had texts allowed."""
+    try:
+        number = services.normalize_phone(phone)
+    except ValueError:
         return False
-    customer.sms_opted_out = True
-    customer.save(update_fields=["sms_opted_out", "updated_at"])
-    fallback = "by email" if customer.email else "only on their status page"
-    _tell_owners(
-        customer,
-        current=None,
-        key="sms_stopped",
-        message=f"Texted {keyword}: no more text messages.",
-        data={"changes": {"sms_opted_out": [False, True]}, "via": "sms", "keyword": keyword},
-        alert=f"{customer.name} texted {keyword}: they get no more texts. Our messages reach them {fallback}.",
-    )
-    return True
+    if not number:
+        return False
+    stopped = text_opt_outs.stop_texts_to_number(phone=number, keyword=keyword)
+    for customer in stopped:
+        fallback = "by email" if customer.email else "only on their status page"
+        _tell_owners(
+            customer,
+            current=None,
+            key="sms_stopped",
+            message=f"Texted {keyword}: no more text messages.",
+            data={"changes": {"sms_opted_out": [False, True]}, "via": "sms", "keyword": keyword},
+            alert=f"{customer.name} texted {keyword}: they get no more texts. Our messages reach them {fallback}.",
+        )
+    return bool(stopped)
 
 
 @transaction.atomic
-def resume_texts(*, customer: Customer, keyword: str = "START") -> bool:
-    """Texts are allowed again; False if they were not stopped."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    if not customer.sms_opted_out:
+def resume_texts(*, phone: str, keyword: str = "START") -> bool:
+    """Texts to this number are allowed again, in every team; False if they were not stopped."""
+    try:
+        number = services.normalize_phone(phone)
+    except ValueError:
         return False
-    customer.sms_opted_out = False
-    customer.save(update_fields=["sms_opted_out", "updated_at"])
-    _tell_owners(
-        customer,
-        current=None,
-        key="sms_resumed",
-        message=f"Texted {keyword}: text messages allowed again.",
-        data={"changes": {"sms_opted_out": [True, False]}, "via": "sms", "keyword": keyword},
-        alert=f"{customer.name} texted {keyword}: we may text them again.",
-    )
-    return True
+    resumed = text_opt_outs.resume_texts_to_number(phone=number) if number else []
+    for customer in resumed:
+        _tell_owners(
+            customer,
+            current=None,
+            key="sms_resumed",
+            message=f"Texted {keyword}: text messages allowed again.",
+            data={"changes": {"sms_opted_out": [True, False]}, "via": "sms", "keyword": keyword},
+            alert=f"{customer.name} texted {keyword}: we may text them again.",
+        )
+    return bool(resumed)
 
 
 @transaction.atomic
-def record_text_reply(*, customer: Customer, body: str, message_sid: str = "") -> Commitment | None:
-    """Any other text goes on the customer's most recent open commitment (else their latest) for its owner."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)  # One reply at a time per customer.
+def record_text_reply(*, customers: list[Customer], body: str, message_sid: str = "") -> Commitment | None:
+    """Any other text goes on the number's most recent open commitment (else its latest), in whichever team.
+
+    The sender is every record with the number; the reply reaches the one promise they most
+    likely answer, and only that team sees it.
+    """
+    ids = [customer.pk for customer in customers]
+    # One reply at a time per number: lock its records in pk order.
+    list(Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
     if (
         message_sid
         and TimelineEvent.objects.filter(
-            commitment__customer=customer, kind=TimelineEvent.Kind.CUSTOMER_REPLY, data__message_sid=message_sid
+            commitment__customer_id__in=ids, kind=TimelineEvent.Kind.CUSTOMER_REPLY, data__message_sid=message_sid
         ).exists()
     ):
         return None  # Twilio delivered the same message twice.
-    commitment = _most_recent(customer.commitments.exclude(status__in=CLOSED_STATUSES)) or _most_recent(
-        customer.commitments.all()
-    )
+    theirs = Commitment.objects.filter(customer_id__in=ids)
+    commitment = _most_recent(theirs.exclude(status__in=CLOSED_STATUSES)) or _most_recent(theirs)
     if commitment is None:
         return None
+    customer = commitment.customer
     text = (body or "").strip()[:ANSWER_LIMIT]
     event = TimelineEvent.objects.create(
         commitment=commitment,
@@ -296,9 +309,9 @@ def record_text_reply(*, customer: Customer, body: str, message_sid: str = "") -
     return commitment
 
 
-def help_reply(customer: Customer | None) -> str:
+def help_reply(customers: list[Customer]) -> str:
     """Who we are and how to stop, as carriers expect in answer to HELP."""
-    commitment = _most_recent(customer.commitments.all()) if customer else None
+    commitment = _most_recent(Commitment.objects.filter(customer__in=customers)) if customers else None
     sender = commitment.team.name if commitment else "Followthrough"
     return (
         f"{sender}: we text you updates about the request you made with us. "
@@ -333,7 +346,7 @@ def describe_changes(changes: dict[str, list[Any]]) -> str:
 
 def _most_recent(commitments: Any) -> Commitment | None:
     result: Commitment | None = (
-        commitments.select_related("owner", "team")
+        commitments.select_related("owner", "team", "customer")
         .order_by(F("last_update_at").desc(nulls_last=True), "-created_at", "-pk")
         .first()
     )

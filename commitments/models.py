@@ -17,8 +17,14 @@ class Channel(models.TextChoices):
 
 
 class Customer(models.Model):
-    """A person we made a promise to. Found again by normalized email or phone, never duplicated."""
+    """A person a team made a promise to. Found again by normalized email or phone within the team.
 
+    The same person known to two teams is two records: nothing one team does changes what the
+    other sees or where its messages go (only STOP, which is about our number, reaches every team:
+    see ``commitments.text_opt_outs``).
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="customers")
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True, help_text="Stored lower-cased.")
     phone = models.CharField(max_length=20, blank=True, help_text="Stored in E.164, e.g. +15555550100.")
@@ -35,9 +41,14 @@ class Customer(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["email"], condition=~Q(email=""), name="customer_unique_email"),
-            models.UniqueConstraint(fields=["phone"], condition=~Q(phone=""), name="customer_unique_phone"),
+            models.UniqueConstraint(
+                fields=["team", "email"], condition=~Q(email=""), name="customer_unique_email_per_team"
+            ),
+            models.UniqueConstraint(
+                fields=["team", "phone"], condition=~Q(phone=""), name="customer_unique_phone_per_team"
+            ),
         ]
+        indexes = [models.Index(fields=["phone"], name="customer_phone")]
 
     def __str__(self) -> str:
         return self.name
@@ -48,6 +59,21 @@ class Customer(models.Model):
 
     def local(self, moment: datetime) -> datetime:
         return tz.localtime(moment, self.zone)
+
+
+class TextOptOut(models.Model):
+    """A phone number that texted STOP to our sending number: no team texts it until it texts START.
+
+    Kept per number, not per customer record, so a team that first meets the number later starts
+    with texts stopped too.
+    """
+
+    phone = models.CharField(max_length=20, unique=True, help_text="E.164.")
+    keyword = models.CharField(max_length=20, default="STOP")
+    created_at = models.DateTimeField(default=tz.now)
+
+    def __str__(self) -> str:
+        return f"{self.phone} ({self.keyword})"
 
 
 class Status(models.TextChoices):

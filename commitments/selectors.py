@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Team, User
 from commitments.models import ACTIVE_STATUSES, RUNNING_STATUSES, Commitment, Customer, Status, TimelineEvent
-from commitments.services import find_customer, normalize_phone
+from commitments.services import normalize_email, normalize_phone
 from notifications.models import Kind, Notification
 
 # An update counts as due when the next one is this close: time for the owner to write it themselves.
@@ -145,7 +145,9 @@ def search_commitments(*, user: User, query: str) -> QuerySet[Commitment]:
     except ValueError:
         phone = ""
     exact_customers = Q(email=text.lower()) | Q(phone=phone) if phone else Q(email=text.lower())
-    customer_ids = list(Customer.objects.filter(exact_customers).values_list("pk", flat=True)[:2])
+    customer_ids = list(
+        visible_customers(user=user).filter(exact_customers).values_list("pk", flat=True)[:MAX_LISTED_CUSTOMERS]
+    )
     found = visible_commitments(user=user).filter(Q(customer_id__in=customer_ids) | Q(external_ref=text))
     if not found.exists():
         found = matching_text(visible_commitments(user=user), text)
@@ -185,12 +187,17 @@ class NarrowFirst:
         return [rows[pk] for pk in ids if pk in rows]
 
 
+def visible_customers(*, user: User) -> QuerySet[Customer]:
+    """The customers of the user's teams (every team's for a superuser)."""
+    if user.is_superuser:
+        return Customer.objects.all()
+    team_ids = list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+    return Customer.objects.filter(team_id__in=team_ids)
+
+
 def visible_customer(*, user: User, pk: int) -> Customer | None:
-    """The customer, if one of the user's teams made them a promise (any customer for a superuser)."""
-    customers = Customer.objects.filter(pk=pk)
-    if not user.is_superuser:
-        customers = customers.filter(commitments__team__memberships__user=user)
-    return customers.distinct().first()
+    """The customer, if they belong to one of the user's teams (any customer for a superuser)."""
+    return visible_customers(user=user).filter(pk=pk).first()
 
 
 def customer_commitments(*, user: User, customer: Customer) -> QuerySet[Commitment]:
@@ -207,11 +214,18 @@ def customer_commitments(*, user: User, customer: Customer) -> QuerySet[Commitme
 
 
 def returning_customer(*, user: User, email: str = "", phone: str = "") -> Customer | None:
-    """The customer these details find again, if the user's teams know them (for the log-a-promise form)."""
-    customer = find_customer(email=email, phone=phone)
-    if customer is None:
+    """The customer these details find again among the user's teams' own (for the log-a-promise form)."""
+    customers = visible_customers(user=user).order_by("pk")
+    email = normalize_email(email)
+    if email:
+        found = customers.filter(email=email).first()
+        if found:
+            return found
+    try:
+        phone = normalize_phone(phone)
+    except ValueError:
         return None
-    return visible_customer(user=user, pk=customer.pk)
+    return customers.filter(phone=phone).first() if phone else None
 
 
 def timeline(*, commitment: Commitment) -> QuerySet[TimelineEvent]:

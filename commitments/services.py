@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
+from commitments import text_opt_outs
 from commitments.errors import IllegalMove, InvalidInput, NotAllowed
 from commitments.models import (
     ACTIVE_STATUSES,
@@ -125,60 +126,78 @@ def clean_customer_details(details: CustomerDetails, *, on_file: Customer | None
     return CustomerDetails(name=name, email=email, phone=phone, preferred_channel=channel, timezone=zone)
 
 
-def find_customer(*, email: str = "", phone: str = "") -> Customer | None:
-    """The customer with this email, else with this phone (both normalized first)."""
+def find_customer(*, team: Team | int, email: str = "", phone: str = "") -> Customer | None:
+    """The team's customer with this email, else with this phone (both normalized first)."""
     email = normalize_email(email)
+    customers = Customer.objects.filter(team=team)
     if email:
-        found = Customer.objects.filter(email=email).first()
+        found = customers.filter(email=email).first()
         if found:
             return found
     try:
         phone = normalize_phone(phone)
     except ValueError:
         return None
-    return Customer.objects.filter(phone=phone).first() if phone else None
+    return customers.filter(phone=phone).first() if phone else None
 
 
-def upsert_customer(details: CustomerDetails) -> Customer:
-    """Find the customer again by email or phone and bring their details up to date, or create them.
+def upsert_customer(details: CustomerDetails, *, team: Team) -> Customer:
+    """Find the team's customer again by email or phone and bring their details up to date, or create them.
 
-    Call inside a transaction. Raises InvalidInput if the details are bad or would merge two people.
+    Only this team's record is read or changed: another team's customer with the same email or
+    phone is another record. Call inside a transaction. Raises InvalidInput if the details are bad
+    or would merge two of the team's customers.
     """
-    customer = _matching_customer(details)
+    customer = _matching_customer(details, team=team)
     cleaned = clean_customer_details(details, on_file=customer)
     if customer is None:
-        customer = Customer()
+        customer = Customer(team=team)
     _ensure_contacts_are_theirs(customer, cleaned)
     customer.name = cleaned.name
     customer.email = cleaned.email or customer.email
     customer.phone = cleaned.phone or customer.phone
     customer.preferred_channel = cleaned.preferred_channel
     customer.timezone = cleaned.timezone
+    customer.sms_opted_out = text_opt_outs.texts_stopped_for(
+        phone=customer.phone, chosen_by_customer=customer.sms_opted_out
+    )
     _save_customer(customer)
     return customer
 
 
-def _matching_customer(details: CustomerDetails) -> Customer | None:
-    """The customer on file with this email, else this phone, locked for the rest of the transaction."""
+def _matching_customer(details: CustomerDetails, *, team: Team) -> Customer | None:
+    """The team's customer with this email, else this phone, locked for the rest of the transaction."""
+    customers = Customer.objects.select_for_update().filter(team=team)
     email = normalize_email(details.email)
     if email:
-        found = Customer.objects.select_for_update().filter(email=email).first()
+        found = customers.filter(email=email).first()
         if found:
             return found
     try:
         phone = normalize_phone(details.phone)
     except ValueError:
         return None
-    return Customer.objects.select_for_update().filter(phone=phone).first() if phone else None
+    return customers.filter(phone=phone).first() if phone else None
+
+
+def contact_taken_in_team(customer: Customer, *, email: str = "", phone: str = "") -> dict[str, bool]:
+    """Whether another of the team's customers already has this email or phone (the two may not merge)."""
+    others = Customer.objects.filter(team_id=customer.team_id)
+    if customer.pk:
+        others = others.exclude(pk=customer.pk)
+    return {
+        "email": bool(email) and others.filter(email=email).exists(),
+        "phone": bool(phone) and others.filter(phone=phone).exists(),
+    }
 
 
 def _ensure_contacts_are_theirs(customer: Customer, cleaned: CustomerDetails) -> None:
-    """One person never becomes two, and two people never become one."""
-    others = Customer.objects.exclude(pk=customer.pk) if customer.pk else Customer.objects.all()
+    """One person never becomes two, and two of a team's customers never become one."""
+    taken = contact_taken_in_team(customer, email=cleaned.email, phone=cleaned.phone)
     errors: dict[str, list[str]] = {}
-    if cleaned.email and others.filter(email=cleaned.email).exists():
+    if taken["email"]:
         errors["email"] = ["This email address belongs to another customer's record."]
-    if cleaned.phone and others.filter(phone=cleaned.phone).exists():
+    if taken["phone"]:
         errors["phone"] = ["This phone number belongs to another customer's record."]
     if errors:
         raise InvalidInput(errors)
@@ -192,12 +211,17 @@ def _save_customer(customer: Customer) -> None:
         raise InvalidInput({"email": ["This customer was just saved by someone else; try again."]}) from error
 
 
+def ensure_can_edit_customer(actor: User, customer: Customer) -> None:
+    """A customer's details are their team's to correct (and a superuser's)."""
+    if not actor.is_superuser and not Membership.objects.filter(user=actor, team_id=customer.team_id).exists():
+        raise NotAllowed("Only a member of the customer's team can change their details.")
+
+
 @transaction.atomic
 def edit_customer(*, actor: User, customer: Customer, details: CustomerDetails, notes: str | None = None) -> Customer:
     """Correct a customer's contact details or preferences; each of their open commitments records it."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    if not actor.is_superuser and not customer.commitments.filter(team__memberships__user=actor).exists():
-        raise NotAllowed("Only a member of a team with a commitment to this customer can change their details.")
+    ensure_can_edit_customer(actor, customer)
     cleaned = clean_customer_details(details)
     _ensure_contacts_are_theirs(customer, cleaned)
     new_values = {
@@ -218,6 +242,10 @@ def edit_customer(*, actor: User, customer: Customer, details: CustomerDetails, 
         return customer
     for field, value in new_values.items():
         setattr(customer, field, value)
+    if "phone" in changes:
+        customer.sms_opted_out = text_opt_outs.opt_out_after_new_number(
+            old_phone=changes["phone"][0], new_phone=customer.phone, opted_out=customer.sms_opted_out
+        )
     _save_customer(customer)
     # Private notes are no news to the timeline; contact details and preferences are.
     visible = {field: change for field, change in changes.items() if field != "notes"}
@@ -409,11 +437,15 @@ def create_commitment(
     now = timezone.now()
     errors: dict[str, Any] = {}
     owner = owner or actor
+    team_row = _resolve_team(actor=actor, owner=owner, team=team, errors=errors)
+    customer_row: Customer | None = None
     try:
-        customer_row: Customer | None = upsert_customer(customer)
+        if team_row is not None:
+            customer_row = upsert_customer(customer, team=team_row)
+        else:  # No team to file the customer under: still report every bad detail at once.
+            clean_customer_details(customer)
     except InvalidInput as error:
         errors["customer"] = error.errors
-        customer_row = None
     summary = _collect(errors, lambda: _clean_text(summary, "summary", required="Say what was promised.", limit=300))
     details = _collect(errors, lambda: _clean_text(details, "details"))
     external_ref = _collect(errors, lambda: _clean_text(external_ref, "external_ref", limit=200))
@@ -425,7 +457,6 @@ def create_commitment(
             errors["target_at"] = ["The internal target must be no later than the time promised to the customer."]
     if not owner.is_active:
         errors["owner"] = ["This person's account is switched off: choose someone else."]
-    team_row = _resolve_team(actor=actor, owner=owner, team=team, errors=errors)
     if errors:
         raise InvalidInput(errors)  # Leaving the transaction rolls back the customer too.
     assert customer_row is not None and team_row is not None and due_at is not None

@@ -7,12 +7,14 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.admin_scoping import TeamScopedAdminMixin
 from notifications import delivery
 from notifications.models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+    team_lookup = "commitment__team"
     list_display = [
         "id",
         "commitment",

@@ -41,11 +41,13 @@ def twiml(reply: str = "") -> HttpResponse:
 @csrf_exempt
 @require_POST
 def twilio_sms(request: HttpRequest) -> HttpResponse:
+    # The signature first: unsigned posts naming a customer's number must not use up the bucket
+    # their real STOP needs.
+    if not signed_by_twilio(request):
+        return HttpResponse("Forbidden: this address only takes signed requests from Twilio.\n", status=403)
     checks: list[tuple[str, RateKey]] = [("inbound-sms:ip", "ip"), ("inbound-sms:from", "post:From")]
     if over_limit(request, checks=checks, rate=inbound_rate):
         return too_many_requests()
-    if not signed_by_twilio(request):
-        return HttpResponse("Forbidden: this address only takes signed requests from Twilio.\n", status=403)
     received = customer_services.receive_text(
         from_number=request.POST.get("From", ""),
         body=request.POST.get("Body", ""),

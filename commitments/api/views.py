@@ -172,7 +172,16 @@ class CommitmentListView(VisibleCommitmentsView, generics.ListAPIView[Commitment
             external_ref=data["external_ref"],
             target_at=data.get("target_at"),
         )
-        return Response(CommitmentSerializer(commitment).data, status=status.HTTP_201_CREATED)
+        answer = CommitmentSerializer(commitment).data
+        # The answer tells the caller only the contacts they gave: whatever else is on file for
+        # this customer stays on the team's pages, not in a reply to whoever typed an email.
+        given = data["customer"]
+        answer["customer"] = {
+            **answer["customer"],
+            "email": answer["customer"]["email"] if given.get("email") else "",
+            "phone": answer["customer"]["phone"] if given.get("phone") else "",
+        }
+        return Response(answer, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(
