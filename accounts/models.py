@@ -1,5 +1,6 @@
 import zoneinfo
 from datetime import date, time
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -22,6 +23,14 @@ def validate_working_days(value: str) -> None:
 
 class User(AbstractUser):
     """A member of staff: an agent who makes promises or a lead who answers for a team."""
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # set_password() leaves the new raw password in _password until the save: a changed
+        # password ends every API token the old one gave out.
+        password_changed = self._password is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            ApiToken.objects.filter(user=self).delete()
 
     @property
     def display_name(self) -> str:
@@ -93,3 +102,19 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}, {self.team})"
+
+
+class ApiToken(models.Model):
+    """An API token (``Authorization: Token <token>``). Only its SHA-256 is stored; it expires.
+
+    The token itself is shown once, in the answer to ``POST /api/v1/auth/token/``. A password change
+    deletes every token of the user; expired ones are pruned by the daily housekeeping.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"API token of {self.user} (until {self.expires_at:%Y-%m-%d %H:%M})"

@@ -85,7 +85,7 @@ def test_deploy_check_is_clean_with_production_settings():
 
 
 def test_a_bad_setting_names_the_variable():
-    result = run_manage("check", FOLLOWTHROUGH_UPDATE_INTERVAL="often")
+    result = run_manage("check", DEBUG="true", FOLLOWTHROUGH_UPDATE_INTERVAL="often")
     assert result.returncode != 0
     assert "FOLLOWTHROUGH_UPDATE_INTERVAL" in result.stderr
 

@@ -5,11 +5,12 @@ DRF's own classes copy the rates once at import; these read them on each request
 The counters live in the default cache, shared through Redis by every web process.
 """
 
-import hashlib
 from typing import TYPE_CHECKING
 
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+
+from followthrough.client_address import client_address
 
 if TYPE_CHECKING:  # rest_framework.views imports this module while it loads its settings.
     from rest_framework.request import Request
@@ -18,6 +19,10 @@ if TYPE_CHECKING:  # rest_framework.views imports this module while it loads its
 
 class CurrentRatesMixin:
     scope: str | None
+
+    def get_ident(self, request: "Request") -> str:
+        # The one rule for a client's address: a client's own X-Forwarded-For never picks its bucket.
+        return client_address(request._request)
 
     def get_rate(self) -> str | None:
         rates = api_settings.DEFAULT_THROTTLE_RATES
@@ -40,9 +45,9 @@ class PerTokenRateThrottle(CurrentRatesMixin, SimpleRateThrottle):
     scope = "token"
 
     def get_cache_key(self, request: "Request", view: "APIView") -> str | None:
-        token = getattr(request.auth, "key", None)
-        if not token:
+        digest = getattr(request.auth, "digest", None)
+        if not digest:
             return None  # Session requests are held by the per-user limit.
-        # Keep the token itself out of the cache: a digest identifies it just as well.
-        ident = hashlib.sha256(str(token).encode()).hexdigest()[:40]
+        # Tokens are stored as digests: the digest identifies the token without being it.
+        ident = str(digest)[:40]
         return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -7,14 +7,18 @@ may act (403), which moves a status allows (409) and whether the input makes sen
 
 from typing import Any, ClassVar
 
+from django.conf import settings
+from django.contrib.auth import authenticate
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from accounts.api_tokens import issue_api_token
+from accounts.login_lockout import LOCKED_OUT, lockout_minutes
 from accounts.models import User
 from commitments import selectors, services
 from commitments.api import errors
@@ -102,7 +106,11 @@ class TokenRequestSerializer(serializers.Serializer):
         tags=["auth"],
         operation_id="auth_token_create",
         summary="Get an API token",
-        description="Trade a staff member's username and password for their API token (the same one each time).",
+        description=(
+            "Trade a staff member's username and password for a new API token, good for API_TOKEN_LIFETIME "
+            "(30 days by default) or until their password changes. After 5 wrong passwords for one username "
+            "from one address within 15 minutes, that pair is refused for 15 minutes (429)."
+        ),
         request=TokenRequestSerializer,
         responses={
             200: TokenResponseSerializer,
@@ -113,12 +121,31 @@ class TokenRequestSerializer(serializers.Serializer):
         auth=[],
     )
 )
-class TokenView(ObtainAuthToken):
+class TokenView(APIView):
     # Credentials sent along (a stale token, a session) play no part in asking for a token.
     authentication_classes = ()
-    # DRF leaves its token view unthrottled: hold password guessing to the anonymous rate.
+    permission_classes = ()
+    # Hold password guessing to the anonymous rate, besides the per-username lockout (django-axes).
     throttle_classes = (AnonymousRateThrottle,)
     parser_classes = (JsonBodyParser, FormParser, MultiPartParser)
+
+    def post(self, request: Request) -> Response:
+        body = TokenRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        # authenticate() with the plain HttpRequest: django-axes counts the failure against this
+        # username and address, and refuses a locked-out pair before the password is checked.
+        user = authenticate(
+            request._request, username=body.validated_data["username"], password=body.validated_data["password"]
+        )
+        if getattr(request._request, "axes_locked_out", False):
+            locked = Response({"detail": LOCKED_OUT.format(minutes=lockout_minutes())}, status=429)
+            locked["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+            return locked
+        if not isinstance(user, User) or not user.is_active:
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Unable to log in with provided credentials."]}, code="authorization"
+            )
+        return Response({"token": issue_api_token(user=user)})
 
 
 # --- Commitments ----------------------------------------------------------------------------

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.api_tokens import issue_api_token
 from accounts.models import User
 from commitments.models import Commitment
 from tests.factories import make_commitment
@@ -18,8 +18,7 @@ API = "/api/v1"
 
 def client_for(user: User) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=user)}")
     return client
 
 

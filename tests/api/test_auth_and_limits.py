@@ -2,10 +2,11 @@
 
 import pytest
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
+from accounts.api_tokens import digest_of
+from accounts.models import ApiToken
 from tests.api.conftest import API, client_for
 from tests.factories import PASSWORD
 
@@ -16,7 +17,9 @@ def test_a_staff_member_trades_username_and_password_for_their_token(agent):
     response = APIClient().post(f"{API}/auth/token/", {"username": "alex", "password": PASSWORD}, format="json")
 
     assert response.status_code == 200
-    assert response.json() == {"token": Token.objects.get(user=agent).key}
+    # Tokens are stored hashed now: the answer's token is the one whose digest is on file.
+    assert set(response.json()) == {"token"}
+    assert ApiToken.objects.get(user=agent).digest == digest_of(response.json()["token"])
     # And the token opens the API
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
@@ -37,7 +40,7 @@ def test_a_wrong_or_missing_credential_is_a_400_in_drfs_shape(agent, body, field
 
     assert response.status_code == 400
     assert isinstance(response.json()[field], list)
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_a_stale_token_sent_along_does_not_stop_logging_in(agent):

@@ -14,10 +14,10 @@ import pytest
 import schemathesis
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from accounts.api_tokens import issue_api_token
 from commitments import services
 from tests.factories import make_commitment
 
@@ -32,7 +32,7 @@ def live_api(live_server, transactional_db, agent, colleague, settings):
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"anon": "100000/min", "user": "100000/min", "token": "100000/min"},
     }
-    token = Token.objects.create(user=agent)
+    token = issue_api_token(user=agent)
     first = make_commitment(actor=agent)
     second = make_commitment(
         actor=agent,
@@ -41,7 +41,7 @@ def live_api(live_server, transactional_db, agent, colleague, settings):
     )
     services.wait_on_customer(actor=agent, commitment=second, request="A photo of the label.")
     third = make_commitment(actor=colleague, customer=services.CustomerDetails(name="Fay", email="fay@example.com"))
-    return {"url": live_server.url, "token": token.key, "ids": [first.pk, second.pk, third.pk, 10**9]}
+    return {"url": live_server.url, "token": token, "ids": [first.pk, second.pk, third.pk, 10**9]}
 
 
 @pytest.fixture

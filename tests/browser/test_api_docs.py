@@ -4,8 +4,8 @@ import re
 
 import pytest
 from playwright.sync_api import Page, Route, expect
-from rest_framework.authtoken.models import Token
 
+from accounts.api_tokens import issue_api_token
 from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,7 +23,7 @@ def test_the_docs_page_works_with_no_internet_and_tries_a_call(page: Page, live_
             route.abort()
 
     page.route("**/*", only_the_app)
-    token = Token.objects.create(user=agent).key
+    token = issue_api_token(user=agent)
 
     # When the integrator opens the docs and authorizes with their token
     page.goto("/api/v1/docs/")
