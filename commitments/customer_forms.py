@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from commitments.customer_selectors import masked_email, masked_phone
 from commitments.customer_services import ANSWER_LIMIT, ContactPreferences
 from commitments.models import Channel, Customer
 
@@ -55,23 +56,46 @@ class PreferencesForm(forms.Form):
 
     @classmethod
     def for_customer(cls, customer: Customer, data: Any = None) -> "PreferencesForm":
-        return cls(
+        """The customer's choices, their email and phone masked (whoever holds the link sees this page).
+
+        Left as shown, a masked contact stays as it is; emptied, it is removed; a new one is used
+        once confirmed from the message we send to it.
+        """
+        form = cls(
             data=data,
             initial={
                 "preferred_channel": customer.preferred_channel,
-                "email": customer.email,
-                "phone": customer.phone,
+                "email": masked_email(customer.email),
+                "phone": masked_phone(customer.phone),
                 "texts_allowed": not customer.sms_opted_out,
                 "email_updates": not customer.email_updates_opted_out,
             },
         )
+        form.customer = customer
+        if customer.email:
+            form.fields["email"].help_text = "A new address is used once you confirm it from the message we send there."
+        if customer.phone:
+            form.fields["phone"].help_text = (
+                "With the country code if it's not a US number, e.g. +44 7700 900123. "
+                "A new number is used once you confirm it from the text we send there."
+            )
+        return form
+
+    customer: Customer | None = None
 
     def preferences(self) -> ContactPreferences:
         data = self.cleaned_data
+        email, phone = data["email"].strip(), data["phone"].strip()
+        if self.customer is not None:
+            # The masked contact sent back unchanged means "keep it".
+            if email == masked_email(self.customer.email):
+                email = self.customer.email
+            if phone == masked_phone(self.customer.phone):
+                phone = self.customer.phone
         return ContactPreferences(
             preferred_channel=data["preferred_channel"],
-            email=data["email"],
-            phone=data["phone"],
+            email=email,
+            phone=phone,
             texts_allowed=data["texts_allowed"],
             email_updates=data["email_updates"],
         )

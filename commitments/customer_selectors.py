@@ -143,6 +143,30 @@ def customer_history(*, commitment: Commitment, now: datetime) -> list[HistoryEn
     return entries
 
 
+# A closed commitment's link keeps showing where things stood, but changes nothing after this long.
+READ_ONLY_AFTER = timedelta(days=30)
+
+
+def link_is_read_only(commitment: Commitment, now: datetime | None = None) -> bool:
+    """True once the commitment was confirmed or cancelled more than 30 days ago."""
+    if commitment.status not in (Status.CONFIRMED, Status.CANCELLED):
+        return False
+    closed_at = commitment.confirmed_at if commitment.status == Status.CONFIRMED else commitment.cancelled_at
+    closed_at = closed_at or commitment.updated_at
+    return closed_at <= (now or timezone.now()) - READ_ONLY_AFTER
+
+
+def masked_email(email: str) -> str:
+    """``d•••@example.com``: enough for the customer to recognise, too little for whoever else holds the link."""
+    name, at, domain = email.partition("@")
+    return f"{name[:1]}•••{at}{domain}" if email else ""
+
+
+def masked_phone(phone: str) -> str:
+    """``•••• 0123``: the last four digits only."""
+    return f"•••• {phone[-4:]}" if phone else ""
+
+
 def first_name(commitment: Commitment) -> str:
     owner = commitment.owner
     return owner.first_name or owner.get_username()

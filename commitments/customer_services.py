@@ -5,20 +5,25 @@ promise stands whatever the customer changes about how we reach them. The lifecy
 customer makes (confirm, reopen, resume) go through ``commitments.services`` like any other.
 """
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from commitments import services, text_opt_outs
 from commitments.errors import IllegalMove, InvalidInput
-from commitments.models import CLOSED_STATUSES, Channel, Commitment, Customer, Status, TimelineEvent
-from commitments.status_links import issue_status_link
+from commitments.models import CLOSED_STATUSES, Channel, Commitment, ContactChange, Customer, Status, TimelineEvent
+from commitments.status_links import hash_token, issue_status_link
 from notifications import outbox
+from notifications.contact_checks import send_contact_check
 from notifications.models import Kind
 
 CUSTOMER = "customer"
@@ -82,6 +87,8 @@ def answer_request(*, commitment: Commitment, answer: str) -> Commitment:
 
 @dataclass(frozen=True)
 class ContactPreferences:
+    """What the customer submits: the email and phone they want (blank: none)."""
+
     preferred_channel: str
     email: str
     phone: str
@@ -89,17 +96,35 @@ class ContactPreferences:
     email_updates: bool
 
 
+@dataclass(frozen=True)
+class PreferencesSaved:
+    customer: Customer
+    # The contacts (``email``, ``phone``) waiting for the customer to confirm them from the new address.
+    awaiting_confirmation: tuple[str, ...] = ()
+
+
+CONTACT_CHANGE_LIFETIME = timedelta(days=7)
+
+
 @transaction.atomic
-def change_preferences(*, commitment: Commitment, preferences: ContactPreferences) -> Customer:
-    """The customer changes how we reach them. Validated like staff input: a channel needs its contact."""
+def change_preferences(*, commitment: Commitment, preferences: ContactPreferences) -> PreferencesSaved:
+    """The customer changes how we reach them. Validated like staff input: a channel needs its contact.
+
+    Whoever holds the link may use this page, so a new email address or phone number is not used
+    until its holder confirms it (``confirm_contact_change``): a message with a link good for that
+    alone goes to the new address, and messages keep going where they went. A channel that needs
+    the new contact is switched to on confirmation too.
+    """
     customer = Customer.objects.select_for_update().get(pk=commitment.customer_id)
     errors: dict[str, list[str]] = {}
+    email_given = preferences.email.strip()
+    phone_given = preferences.phone.strip()
     try:
         cleaned = services.clean_customer_details(
             services.CustomerDetails(
                 name=customer.name,
-                email=preferences.email,
-                phone=preferences.phone,
+                email=email_given,
+                phone=phone_given,
                 preferred_channel=preferences.preferred_channel,
                 timezone=customer.timezone,
             )
@@ -108,9 +133,9 @@ def change_preferences(*, commitment: Commitment, preferences: ContactPreference
         errors.update(error.errors)
         cleaned = None
     # The same rule as for staff (a channel needs its contact), in words addressed to the customer.
-    if preferences.preferred_channel == Channel.EMAIL and not preferences.email.strip():
+    if preferences.preferred_channel == Channel.EMAIL and not email_given:
         errors["email"] = ["Enter your email address, or choose another way to reach you."]
-    elif preferences.preferred_channel in (Channel.SMS, Channel.PHONE) and not preferences.phone.strip():
+    elif preferences.preferred_channel in (Channel.SMS, Channel.PHONE) and not phone_given:
         errors["phone"] = ["Enter your phone number, or choose another way to reach you."]
     if preferences.preferred_channel == Channel.SMS and not preferences.texts_allowed:
         errors.setdefault("preferred_channel", []).append(
@@ -123,34 +148,124 @@ def change_preferences(*, commitment: Commitment, preferences: ContactPreference
             errors["email"] = ["We can't use this email address here. Please contact us to change it."]
         if taken["phone"]:
             errors["phone"] = ["We can't use this phone number here. Please contact us to change it."]
+        if preferences.texts_allowed and text_opt_outs.number_stopped_texts(customer.phone):
+            errors["texts_allowed"] = ["You texted STOP to our number: text START to it and we may text you again."]
     if errors:
         raise InvalidInput(errors)
     assert cleaned is not None
+    new_contacts = {
+        field: value
+        for field, value in (("email", cleaned.email), ("phone", cleaned.phone))
+        if value and value != getattr(customer, field)
+    }
+    channel_needs = "email" if cleaned.preferred_channel == Channel.EMAIL else "phone"
+    channel_waits = channel_needs in new_contacts and cleaned.preferred_channel != customer.preferred_channel
+    removed = {field: "" for field in ("email", "phone") if not getattr(cleaned, field) and getattr(customer, field)}
     wanted = {
-        "preferred_channel": cleaned.preferred_channel,
-        "email": cleaned.email,
-        "phone": cleaned.phone,
+        **removed,
+        "preferred_channel": customer.preferred_channel if channel_waits else cleaned.preferred_channel,
         "sms_opted_out": not preferences.texts_allowed,
         "email_updates_opted_out": not preferences.email_updates,
     }
     changes = {
         field: [getattr(customer, field), value] for field, value in wanted.items() if getattr(customer, field) != value
     }
-    if not changes:
-        return customer
-    for field, (_, value) in changes.items():
+    for field, value in new_contacts.items():
+        _ask_to_confirm(
+            customer,
+            commitment=commitment,
+            field=field,
+            value=value,
+            then_channel=cleaned.preferred_channel if channel_waits and field == channel_needs else "",
+        )
+    if changes:
+        for field, (_, value) in changes.items():
+            setattr(customer, field, value)
+        customer.save()
+        described = describe_changes(changes)
+        _tell_owners(
+            customer,
+            current=commitment,
+            key="preferences",
+            message=described,
+            data={"changes": changes, "via": "status_page"},
+            alert=f"{customer.name} changed how we reach them on their status page: {described}.",
+        )
+    return PreferencesSaved(customer=customer, awaiting_confirmation=tuple(new_contacts))
+
+
+def _ask_to_confirm(customer: Customer, *, commitment: Commitment, field: str, value: str, then_channel: str) -> None:
+    """Replace any earlier unconfirmed change of this contact, and send the new one's confirmation."""
+    ContactChange.objects.filter(customer=customer, field=field, confirmed_at__isnull=True).delete()
+    token = secrets.token_urlsafe(32)
+    change = ContactChange.objects.create(
+        customer=customer,
+        commitment=commitment,
+        field=field,
+        value=value,
+        then_channel=then_channel,
+        token_hash=hash_token(token),
+    )
+    confirm_url = f"{settings.SITE_URL}{reverse('customer:confirm_contact', args=[token])}"
+    send_contact_check(commitment=commitment, change=change, confirm_url=confirm_url)
+
+
+def contact_change_for_token(token: str) -> ContactChange | None:
+    """The unconfirmed, unexpired change this confirmation link is for, or ``None``."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        ContactChange.objects.select_related("customer", "commitment__team")
+        .filter(
+            token_hash=hash_token(token),
+            confirmed_at__isnull=True,
+            created_at__gt=timezone.now() - CONTACT_CHANGE_LIFETIME,
+        )
+        .first()
+    )
+
+
+@transaction.atomic
+def confirm_contact_change(*, token: str) -> ContactChange | None:
+    """The holder of the new address confirms it: from now on we use it. ``None`` for a spent or wrong link."""
+    found = contact_change_for_token(token)
+    if found is None:
+        return None
+    change = ContactChange.objects.select_for_update().get(pk=found.pk)
+    if change.confirmed_at is not None:
+        return None
+    customer = Customer.objects.select_for_update().get(pk=change.customer_id)
+    taken = services.contact_taken_in_team(customer, **{change.field: change.value})
+    if taken[change.field]:
+        raise InvalidInput({change.field: ["We can't use this address here. Please contact us to change it."]})
+    wanted: dict[str, Any] = {change.field: change.value}
+    if change.field == "phone":
+        wanted["sms_opted_out"] = text_opt_outs.opt_out_after_new_number(
+            old_phone=customer.phone, new_phone=change.value, opted_out=customer.sms_opted_out
+        )
+    if change.then_channel:
+        wanted["preferred_channel"] = change.then_channel
+    changes = {
+        field: [getattr(customer, field), value] for field, value in wanted.items() if getattr(customer, field) != value
+    }
+    # Channel first, as the customer chose it, then the contact.
+    ordered = dict(sorted(changes.items(), key=lambda item: item[0] != "preferred_channel"))
+    for field, (_, value) in ordered.items():
         setattr(customer, field, value)
     customer.save()
-    described = describe_changes(changes)
-    _tell_owners(
-        customer,
-        current=commitment,
-        key="preferences",
-        message=described,
-        data={"changes": changes, "via": "status_page"},
-        alert=f"{customer.name} changed how we reach them on their status page: {described}.",
-    )
-    return customer
+    change.confirmed_at = timezone.now()
+    change.save(update_fields=["confirmed_at"])
+    if ordered:
+        described = describe_changes(ordered)
+        _tell_owners(
+            customer,
+            current=change.commitment,
+            key="contact_confirmed",
+            message=described,
+            data={"changes": ordered, "via": "status_page"},
+            alert=f"{customer.name} changed how we reach them on their status page (confirmed): {described}.",
+        )
+    return change
 
 
 @transaction.atomic

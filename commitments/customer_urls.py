@@ -6,6 +6,8 @@ from commitments import customer_views
 
 app_name = "customer"
 urlpatterns = [
+    # Links of one purpose each (their tokens open nothing else), before the status link's routes.
+    path("contact/<str:token>/", customer_views.confirm_contact, name="confirm_contact"),
     path("<str:token>/", customer_views.status_page, name="status"),
     path("<str:token>/resolved/", customer_views.confirm_resolved, name="confirm"),
     path("<str:token>/not-resolved/", customer_views.not_resolved, name="reopen"),

@@ -22,7 +22,7 @@ from commitments import customer_selectors, customer_services, services
 from commitments.customer_forms import AnswerForm, PreferencesForm, StillAProblemForm
 from commitments.errors import IllegalMove, InvalidInput
 from commitments.models import Commitment, Status
-from commitments.status_links import commitment_for_token, hash_token
+from commitments.status_links import commitment_for_token, commitment_for_unsubscribe_token, hash_token
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,11 @@ def _private(response: HttpResponseBase) -> HttpResponseBase:
     return response
 
 
-def link_view(view: LinkView) -> Callable[[HttpRequest, str], HttpResponseBase]:
+def link_view(
+    view: LinkView, *, find: Callable[[str], Commitment | None] = commitment_for_token
+) -> Callable[[HttpRequest, str], HttpResponseBase]:
+    """Rate limits, then the link's commitment (else 404), then the page; a stale link is read-only."""
+
     @wraps(view)
     def gate(request: HttpRequest, token: str) -> HttpResponseBase:
         link_key = hash_token(token)
@@ -95,12 +99,21 @@ def link_view(view: LinkView) -> Callable[[HttpRequest, str], HttpResponseBase]:
         ]
         if over_limit(request, checks=checks, rate=customer_rate):
             return too_many_requests()
-        commitment = commitment_for_token(token)
+        commitment = find(token)
         if commitment is None:
             return not_found(request)
+        if request.method == "POST" and customer_selectors.link_is_read_only(commitment):
+            return _private(
+                render(request, "commitments/customer/read_only.html", _context(commitment, token), status=403)
+            )
         return _private(view(request, commitment, token))
 
     return gate
+
+
+def unsubscribe_link_view(view: LinkView) -> Callable[[HttpRequest, str], HttpResponseBase]:
+    """The unsubscribe link's own gate: its token opens this page and nothing else."""
+    return link_view(view, find=commitment_for_unsubscribe_token)
 
 
 def _back_to_status(token: str) -> HttpResponse:
@@ -108,7 +121,13 @@ def _back_to_status(token: str) -> HttpResponse:
 
 
 def _context(commitment: Commitment, token: str, **extra: object) -> dict[str, object]:
-    return {"commitment": commitment, "token": token, "team_name": commitment.team.name, **extra}
+    return {
+        "commitment": commitment,
+        "token": token,
+        "team_name": commitment.team.name,
+        "read_only": customer_selectors.link_is_read_only(commitment),
+        **extra,
+    }
 
 
 # --- Pages ----------------------------------------------------------------------------------
@@ -207,17 +226,24 @@ def preferences(request: HttpRequest, commitment: Commitment, token: str) -> Htt
     form = PreferencesForm.for_customer(customer, data=request.POST)
     if form.is_valid():
         try:
-            customer_services.change_preferences(commitment=commitment, preferences=form.preferences())
+            saved = customer_services.change_preferences(commitment=commitment, preferences=form.preferences())
         except InvalidInput as error:
             _add_errors(form, error)
         else:
             messages.success(request, "Saved. We'll reach you the way you chose.")
+            for field in saved.awaiting_confirmation:
+                what = "email address" if field == "email" else "phone number"
+                messages.info(
+                    request,
+                    f"We sent a link to your new {what}: open it to confirm. "
+                    f"Until then we keep using the {what} we had.",
+                )
             return _back_to_status(token)
     return render(request, "commitments/customer/preferences.html", _context(commitment, token, form=form))
 
 
 @csrf_exempt  # Only for RFC 8058's one-click POST; the page's own button is checked below.
-@link_view
+@unsubscribe_link_view
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, commitment: Commitment, token: str) -> HttpResponseBase:
     """Email one-click unsubscribe from automatic updates (RFC 8058); GET only asks."""
@@ -229,6 +255,26 @@ def unsubscribe(request: HttpRequest, commitment: Commitment, token: str) -> Htt
             return rejected
     customer_services.unsubscribe_email_updates(commitment=commitment)
     return render(request, "commitments/customer/unsubscribe.html", _context(commitment, token, done=True))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm_contact(request: HttpRequest, token: str) -> HttpResponseBase:
+    """The link sent to a new email address or phone number: GET asks, POST confirms (mail scanners GET)."""
+    checks: list[tuple[str, RateKey]] = [("customer-link:ip", "ip")]
+    if over_limit(request, checks=checks, rate=customer_rate):
+        return too_many_requests()
+    change = customer_services.contact_change_for_token(token)
+    if change is None:
+        return not_found(request)
+    context = {"change": change, "token": token, "team_name": change.commitment.team.name, "done": False}
+    if request.method == "POST":
+        try:
+            customer_services.confirm_contact_change(token=token)
+        except InvalidInput:
+            context["refused"] = True
+        else:
+            context["done"] = True
+    return _private(render(request, "commitments/customer/confirm_contact.html", context))
 
 
 def _checked_by_hand(request: HttpRequest) -> HttpResponse:

@@ -235,6 +235,31 @@ class TimelineEvent(models.Model):
         return self.actor_label or "system"
 
 
+class ContactChange(models.Model):
+    """A new email or phone a customer typed on their status page, used only once they confirm it.
+
+    A message with a one-purpose link goes to the new address; until it is opened and confirmed,
+    messages keep going where they went. Only the SHA-256 of the link's token is stored.
+    """
+
+    class Field(models.TextChoices):
+        EMAIL = "email", "Email address"
+        PHONE = "phone", "Phone number"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contact_changes")
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=10, choices=Field.choices)
+    value = models.CharField(max_length=254)
+    # The channel the customer asked for with it, switched to once this contact is confirmed.
+    then_channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=tz.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_field_display()} change for {self.customer}"
+
+
 class IdempotentRequest(models.Model):
     """A POST an API client sent with an ``Idempotency-Key`` header, and the answer it got.
 

@@ -1,8 +1,10 @@
-"""The customer's private status link.
+"""The customer's private links: the status link, and the unsubscribe link that is good for nothing else.
 
-The token is an HMAC of a per-commitment random nonce (256 bits) under the secret key, so it can
-be put in every message without being stored; the database keeps only its SHA-256 for look-up.
-Replacing the nonce revokes the old link.
+The status token is an HMAC of a per-commitment random nonce (256 bits) under the secret key, so
+it can be put in every message without being stored; the database keeps only its SHA-256 for
+look-up. The unsubscribe token is another HMAC of the same nonce under another purpose, prefixed
+with the commitment's id: it cannot be turned into the status token, nor the status token into
+it. Replacing the nonce revokes both.
 """
 
 import base64
@@ -20,9 +22,13 @@ def new_nonce() -> str:
     return secrets.token_hex(32)
 
 
-def token_for(nonce: str) -> str:
-    digest = hmac.new(settings.SECRET_KEY.encode(), f"status-link:{nonce}".encode(), hashlib.sha256).digest()
+def token_for(nonce: str, purpose: str = "status-link") -> str:
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"{purpose}:{nonce}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def unsubscribe_token(commitment: Commitment) -> str:
+    return f"{commitment.pk}-{token_for(commitment.status_token_nonce, 'unsubscribe')}"
 
 
 def hash_token(token: str) -> str:
@@ -41,12 +47,13 @@ def status_url(commitment: Commitment) -> str:
 
 def unsubscribe_url(commitment: Commitment) -> str:
     """For the ``List-Unsubscribe`` header; a POST of ``List-Unsubscribe=One-Click`` to it opts out (RFC 8058)."""
-    return customer_url(commitment, "unsubscribe")
+    path = reverse("customer:unsubscribe", args=[unsubscribe_token(commitment)])
+    return f"{settings.SITE_URL}{path}"
 
 
 def customer_url(commitment: Commitment, page: str) -> str:
-    """The absolute link to one of the customer's pages: ``status``, ``confirm``, ``reopen``, ``answer``,
-    ``preferences`` or ``unsubscribe`` (names in commitments/customer_urls.py)."""
+    """The absolute link to one of the customer's pages: ``status``, ``confirm``, ``reopen``, ``answer``
+    or ``preferences`` (names in commitments/customer_urls.py)."""
     path = reverse(f"customer:{page}", args=[token_for(commitment.status_token_nonce)])
     return f"{settings.SITE_URL}{path}"
 
@@ -60,3 +67,15 @@ def commitment_for_token(token: str) -> Commitment | None:
         .filter(status_token_hash=hash_token(token))
         .first()
     )
+
+
+def commitment_for_unsubscribe_token(token: str) -> Commitment | None:
+    """The commitment of an unsubscribe link, or ``None`` (a status token, a tampered or revoked one)."""
+    pk, _, signature = (token or "").partition("-")
+    if not pk.isdigit() or len(pk) > 18 or not signature or len(signature) > 100:
+        return None
+    commitment = Commitment.objects.select_related("customer", "owner", "team").filter(pk=int(pk)).first()
+    if commitment is None:
+        return None
+    expected = token_for(commitment.status_token_nonce, "unsubscribe")
+    return commitment if hmac.compare_digest(expected, signature) else None

@@ -11,6 +11,7 @@ urlpatterns = [
     path("commitments/new/customer/", views.customer_lookup, name="lookup"),
     path("commitments/<int:pk>/", views.commitment_detail, name="detail"),
     path("commitments/<int:pk>/calls/<int:task_pk>/", views.log_call, name="log_call"),
+    path("commitments/<int:pk>/status-link/", views.replace_status_link, name="replace_link"),
     path("commitments/<int:pk>/<slug:move>/", views.commitment_move, name="move"),
     path("customers/<int:pk>/", views.customer_detail, name="customer"),
     path("customers/<int:pk>/edit/", views.customer_edit, name="customer_edit"),

@@ -23,7 +23,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from commitments import selectors, services
+from commitments import customer_services, selectors, services
 from commitments.errors import IllegalMove, InvalidInput, NotAllowed
 from commitments.forms import (
     LOG_PROMISE_FIELDS,
@@ -443,6 +443,26 @@ def log_call(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     except NotAllowed as refusal:
         return _panel_response(request, commitment, status=403, alert=str(refusal))
     return _done(request, commitment, "Call logged.")
+
+
+@staff_page
+@require_http_methods(["GET", "POST"])
+def replace_status_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke the customer's link and issue a new one (say it reached the wrong person): GET asks first."""
+    commitment = _visible(request, pk)
+    if request.method == "GET":
+        return render(request, "commitments/replace_link.html", {"commitment": commitment, "nav": ""})
+    try:
+        customer_services.revoke_status_link(actor=_user(request), commitment=commitment)
+    except NotAllowed as refusal:
+        messages.error(request, str(refusal))
+        return render(request, "commitments/replace_link.html", {"commitment": commitment, "nav": ""}, status=403)
+    messages.success(
+        request,
+        "The customer's link was replaced: the old one no longer opens anything. "
+        "Our next message to the customer carries the new link.",
+    )
+    return redirect(commitment)
 
 
 def _done(request: HttpRequest, commitment: Commitment, notice: str) -> HttpResponse:

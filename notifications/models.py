@@ -16,6 +16,8 @@ class Kind(models.TextChoices):
     SATISFACTION_CHECK = "satisfaction_check", "Satisfaction check"
     APOLOGY = "apology", "Apology"
     CANCELLATION = "cancellation", "Cancellation notice"
+    # To a new email address or phone number the customer gave: confirm it before we use it.
+    CONTACT_CHECK = "contact_check", "Contact confirmation"
     # To staff
     ESCALATION = "escalation", "Escalation"
     ALERT = "alert", "Alert"

@@ -14,21 +14,13 @@ import smtplib
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.urls import reverse
 
-from commitments.models import Commitment
-from commitments.status_links import token_for
+from commitments.status_links import unsubscribe_url
 from notifications import messages
 from notifications.channels.errors import DeliveryFailure, PermanentFailure, TransientFailure
 from notifications.models import Audience, Notification
 
 logger = logging.getLogger(__name__)
-
-
-def unsubscribe_url(commitment: Commitment) -> str:
-    """The customer's one-click way out of automatic status updates by email."""
-    path = reverse("customer:unsubscribe", args=[token_for(commitment.status_token_nonce)])
-    return f"{settings.SITE_URL}{path}"
 
 
 def build_email(notification: Notification, *, connection: BaseEmailBackend | None = None) -> EmailMultiAlternatives:

@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from commitments import services
 from commitments.models import Status
+from commitments.status_links import unsubscribe_url
 from notifications.delivery import deliver
 from notifications.models import Audience, DeliveryStatus, Kind, Notification
 from tests.browser.conftest import screenshot
@@ -50,7 +51,9 @@ def test_a_customer_opens_the_link_from_their_email_says_no_and_sees_it_reopened
     send_pending_customer_mail(commitment)
     [acknowledgement] = mail_server.to("dana@example.com")
     link = status_link_in(acknowledgement)
-    assert acknowledgement["List-Unsubscribe"].strip() == f"<{link}unsubscribe/>"
+    # The unsubscribe link carries its own token, never the status link's
+    assert acknowledgement["List-Unsubscribe"].strip() == f"<{unsubscribe_url(commitment)}>"
+    assert link not in acknowledgement["List-Unsubscribe"]
 
     # When Dana opens the link on her phone
     phone_page.goto(link)

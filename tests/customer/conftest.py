@@ -1,15 +1,18 @@
 import html
+from urllib.parse import urlsplit
 
 import pytest
 
 from commitments.models import Commitment
-from commitments.status_links import token_for
+from commitments.status_links import token_for, unsubscribe_url
 from tests.factories import make_commitment
 
 
 def link(commitment: Commitment, page: str = "") -> str:
     """The path of the customer's page, as in the link we send them."""
     commitment.refresh_from_db()
+    if page == "unsubscribe":  # The unsubscribe link has a token of its own.
+        return urlsplit(unsubscribe_url(commitment)).path
     suffix = f"{page}/" if page else ""
     return f"/s/{token_for(commitment.status_token_nonce)}/{suffix}"
 

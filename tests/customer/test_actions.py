@@ -178,18 +178,27 @@ def test_the_preferences_page_shows_the_current_choices_with_labels(client, comm
     assert "How should we reach you?" in text
     for label in ("Email address", "Mobile phone number", "You may send me text messages"):
         assert label in text
-    assert 'value="dana@example.com"' in text
+    # The contacts on file are masked: whoever holds the link does not learn them
+    assert 'value="d•••@example.com"' in text
+    assert "dana@example.com" not in text
     assert re.search(r'value="email"[^>]*checked', text)
     assert re.search(r'name="texts_allowed"[^>]*checked', text)
 
 
 def test_switching_to_texts_is_saved_recorded_and_told_to_the_owner(client, commitment):
     # When the customer chooses texts, with a national number
-    response = client.post(
+    client.post(
         link(commitment, "preferences"),
         preferences(commitment, preferred_channel="sms", phone="(555) 555-0188"),
-        follow=True,
     )
+
+    # (A new number is used once confirmed from the text sent to it.)
+    assert Customer.objects.get(pk=commitment.customer_id).preferred_channel == "email"
+    [check] = Notification.objects.filter(commitment=commitment, recipient="+15555550188")
+    confirm_path = urlsplit(re.search(r"https?://\S+", check.body).group(0)).path
+    # (opened on the phone that got the text: another browser)
+    assert "it's confirmed" in page_text(Client().post(confirm_path))
+    response = client.get(link(commitment))
 
     # Then the customer is reached by text at the normalized number
     customer = Customer.objects.get(pk=commitment.customer_id)

@@ -5,7 +5,7 @@ import logging
 import pytest
 from django.conf import settings
 
-from commitments.status_links import token_for
+from commitments.status_links import token_for, unsubscribe_token
 from notifications import outbox
 from notifications.channels import Channels, PermanentFailure, TransientFailure
 from notifications.channels.email import EmailChannel
@@ -44,7 +44,9 @@ def test_customer_mail_carries_text_html_a_stable_message_id_and_one_click_unsub
     assert received["From"] == settings.DEFAULT_FROM_EMAIL
     assert received["Subject"] == acknowledgement.subject
     assert received["Message-ID"] == acknowledgement.message_id
-    token = token_for(acknowledgement.commitment.status_token_nonce)
+    # The unsubscribe link has a token of its own, not the status link's.
+    token = unsubscribe_token(acknowledgement.commitment)
+    assert token != token_for(acknowledgement.commitment.status_token_nonce)
     # (A long header may be folded onto the next line; unfolded, it is the link itself.)
     assert received["List-Unsubscribe"].strip() == f"<{settings.SITE_URL}/s/{token}/unsubscribe/>"
     assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

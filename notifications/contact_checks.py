@@ -1,0 +1,51 @@
+"""The message that asks a customer to confirm a new email address or phone number.
+
+It goes to the new address itself (that is the point: only its holder can confirm it), with a
+link good for that confirmation alone, and is an outbox row like any other message, listed on
+the commitment. Its words are plain text: no customer-typed text but their name goes in, and a
+text message is never HTML.
+"""
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from commitments.models import Channel, Commitment, ContactChange
+from notifications.models import Audience, DeliveryStatus, Kind
+from notifications.outbox import Message, Outgoing
+
+
+def send_contact_check(*, commitment: Commitment, change: ContactChange, confirm_url: str) -> None:
+    """Queue the confirmation to the new address (call inside the change's transaction)."""
+    now = timezone.now()
+    channel = Channel.EMAIL if change.field == ContactChange.Field.EMAIL else Channel.SMS
+    context = {
+        "team_name": commitment.team.name,
+        "first_name": commitment.customer.name.split()[0] if commitment.customer.name.split() else "",
+        "what": "email address" if channel == Channel.EMAIL else "phone number",
+        "confirm_url": confirm_url,
+    }
+    template = "email" if channel == Channel.EMAIL else "sms"
+    outgoing = Outgoing(now=now)
+    outgoing.messages.append(
+        Message(
+            commitment_id=commitment.pk,
+            kind=Kind.CONTACT_CHECK,
+            customer_kind="",
+            channel=channel,
+            audience=Audience.CUSTOMER,
+            recipient=change.value,
+            recipient_user_id=None,
+            subject=render_to_string("notifications/contact_check/subject.txt", context).strip()
+            if channel == Channel.EMAIL
+            else "",
+            body=render_to_string(f"notifications/contact_check/{template}.txt", context).strip(),
+            layout={},
+            status=DeliveryStatus.PENDING,
+            scheduled_for=now,
+            next_attempt_at=now,
+            escalate_at=None,
+            idempotency_key=f"{commitment.pk}:contact_check:{change.pk}",
+            created_at=now,
+        )
+    )
+    outgoing.save()
