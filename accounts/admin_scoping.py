@@ -22,7 +22,7 @@ class TeamScopedAdminMixin:
         user = request.user
         if user.is_superuser:
             return queryset
-        team_ids = list(Membership.objects.filter(user_id=user.pk).values_list("team_id", flat=True))
+        team_ids = list(Membership.objects.filter(user_id=user.pk or 0).values_list("team_id", flat=True))
         return queryset.filter(**{f"{self.team_lookup}__in": team_ids})
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:

@@ -118,7 +118,7 @@ class CustomerAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = request.user
+        form.actor = request.user  # type: ignore[attr-defined]
         return form
 
     def has_add_permission(self, request: HttpRequest) -> bool:

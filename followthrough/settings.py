@@ -205,6 +205,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": FOLLOWTHROUGH_SWEEP_INTERVAL.total_seconds(),
         "options": {"expires": FOLLOWTHROUGH_SWEEP_INTERVAL.total_seconds()},
     },
+    # Idempotency records older than a day, expired API tokens, unconfirmed contact changes.
+    "housekeeping": {"task": "followthrough.housekeeping.prune", "schedule": 3600.0, "options": {"expires": 3600}},
 }
 
 # --- REST API -------------------------------------------------------------------------------
@@ -316,7 +318,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Customer link tokens, API tokens and idempotency keys never reach the logs.
+    "filters": {"redact_secrets": {"()": "followthrough.log_redaction.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -12,13 +12,13 @@ import logging
 import smtplib
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 
 from commitments.status_links import unsubscribe_url
 from notifications import messages
 from notifications.channels.errors import DeliveryFailure, PermanentFailure, TransientFailure
-from notifications.models import Audience, Notification
+from notifications.models import Audience, Kind, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +32,13 @@ def build_email(notification: Notification, *, connection: BaseEmailBackend | No
     if notification.audience == Audience.CUSTOMER:
         headers["List-Unsubscribe"] = f"<{unsubscribe_url(notification.commitment)}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    subject = notification.subject
+    if notification.kind == Kind.ALERT:
+        # An alert tells the owner that another message failed (a subject with a line break among
+        # the reasons): it must get through itself, so its subject is put on one line.
+        subject = " ".join(subject.split())
     message = EmailMultiAlternatives(
-        subject=notification.subject,
+        subject=subject,
         body=notification.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient],
@@ -52,6 +57,9 @@ def classify(error: Exception) -> DeliveryFailure:
     """Transient or permanent, by what the mail server said (or failed to say)."""
     if isinstance(error, DeliveryFailure):
         return error
+    if isinstance(error, BadHeaderError):
+        # A header no mail server will take (a line break in the subject): no retry can help.
+        return PermanentFailure(f"The message cannot be sent as written: {error}")
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         answers = list(error.recipients.values())
         reason = "; ".join(f"{code} {_text(text)}" for code, text in answers) or "recipient refused"

@@ -195,7 +195,7 @@ def test_switching_to_texts_is_saved_recorded_and_told_to_the_owner(client, comm
     # (A new number is used once confirmed from the text sent to it.)
     assert Customer.objects.get(pk=commitment.customer_id).preferred_channel == "email"
     [check] = Notification.objects.filter(commitment=commitment, recipient="+15555550188")
-    confirm_path = urlsplit(re.search(r"https?://\S+", check.body).group(0)).path
+    confirm_path = urlsplit(re.findall(r"https?://\S+", check.body)[0]).path
     # (opened on the phone that got the text: another browser)
     assert "it's confirmed" in page_text(Client().post(confirm_path))
     response = client.get(link(commitment))
