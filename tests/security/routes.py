@@ -80,7 +80,9 @@ def _values(route: Route, team_a: TeamA, token: str | None) -> dict[str, list[st
     admin_objects = {
         "commitments_commitment": commitment.pk,
         "commitments_customer": customer.pk,
-        "commitments_timelineevent": TimelineEvent.objects.filter(commitment=commitment).values_list("pk", flat=True)[0],
+        "commitments_timelineevent": TimelineEvent.objects.filter(commitment=commitment).values_list("pk", flat=True)[
+            0
+        ],
         "notifications_notification": team_a.call_task.pk,
         "accounts_team": commitment.team_id,
         "accounts_user": commitment.owner_id,
