@@ -6,11 +6,11 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
-from rest_framework.test import APIClient
 
+from accounts.models import User
 from commitments import customer_services, services
 from commitments.models import Customer, TextOptOut
-from notifications.models import Audience, DeliveryStatus, Kind, Notification
+from notifications.models import Audience, Kind, Notification
 from tests.api.conftest import client_for
 from tests.factories import customer_details, make_commitment
 
@@ -62,7 +62,7 @@ def test_stop_applies_to_the_number_in_every_team_and_to_later_records(client, a
     # A third team meeting the number later starts with texts stopped
     from tests.factories import MembershipFactory, UserFactory
 
-    newcomer = UserFactory(username="kim")
+    newcomer: User = UserFactory(username="kim")  # type: ignore[assignment]
     MembershipFactory(user=newcomer)
     later = make_commitment(actor=newcomer, customer=customer_details(preferred_channel="sms"))
     assert Customer.objects.get(pk=later.customer_id).sms_opted_out is True

@@ -47,12 +47,17 @@ def test_a_published_key_never_runs_with_debug_off(key):
 
 
 def test_debug_is_off_unless_asked_for():
-    result = run_manage("shell", "--no-imports", "-c", "from django.conf import settings; print(settings.DEBUG)", SECRET_KEY="k" * 50)
+    result = run_manage(
+        "shell", "--no-imports", "-c", "from django.conf import settings; print(settings.DEBUG)", SECRET_KEY="k" * 50
+    )
     assert result.stdout.strip() == "False", result.stderr
 
 
 def test_hsts_preload_and_subdomains_are_opt_in():
-    code = "from django.conf import settings as s; print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE)"
+    code = (
+        "from django.conf import settings as s; print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
+        "s.SECURE_HSTS_PRELOAD, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE)"
+    )
     https = run_manage("shell", "--no-imports", "-c", code, **PRODUCTION, SITE_URL="https://followthrough.example.com")
     assert https.stdout.split() == ["31536000", "False", "False", "True", "True"], https.stderr
     opted = run_manage(
@@ -111,7 +116,7 @@ def test_gunicorn_with_debug_off_serves_plain_http_on_an_http_site_url(tmp_path,
 
 
 class NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def redirect_request(self, *args, **kwargs):
         raise AssertionError(f"redirected: {args[-1]}")
 
 

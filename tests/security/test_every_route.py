@@ -7,8 +7,8 @@ A's changes whatever they post; team A's own agent opens every page of theirs.
 """
 
 import json
-from urllib.parse import unquote
 from datetime import timedelta
+from urllib.parse import unquote
 
 import pytest
 from django.test import Client

@@ -6,6 +6,7 @@ client makes up. Only proxies the operator declares (TRUSTED_PROXY_COUNT) are be
 
 import html
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 TOKEN = "/api/v1/auth/token/"
 
 
-def forged(n: int) -> dict[str, str]:
+def forged(n: int) -> dict[str, Any]:
     """A new made-up X-Forwarded-For on every try, as a guesser would send."""
     return {"HTTP_X_FORWARDED_FOR": f"198.51.100.{n}", "REMOTE_ADDR": "203.0.113.7"}
 
@@ -115,7 +116,7 @@ def test_the_client_address_rule(settings, proxies, forwarded, expected):
 def test_behind_a_declared_proxy_each_client_has_its_own_lock(agent, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     api = APIClient()
-    for n in range(5):
+    for _ in range(5):
         api.post(
             TOKEN,
             {"username": "alex", "password": "x"},
@@ -123,7 +124,7 @@ def test_behind_a_declared_proxy_each_client_has_its_own_lock(agent, settings):
             REMOTE_ADDR="10.0.0.2",
             HTTP_X_FORWARDED_FOR="198.51.100.1",
         )
-    behind_proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    behind_proxy: dict[str, Any] = {"REMOTE_ADDR": "10.0.0.2"}
     assert (
         api.post(
             TOKEN,
