@@ -86,7 +86,9 @@ class CustomerSerializer(serializers.ModelSerializer[Customer]):
         fields = ["id", "name", "email", "phone", "preferred_channel", "timezone", "sms_opted_out"]
         read_only_fields = fields
         extra_kwargs = {
-            "id": {"help_text": "The customer's id: one record per person, found again by email or phone."},
+            "id": {
+                "help_text": "The customer's id: one record per person in each team, found again by email or phone."
+            },
             "name": {"help_text": "The customer's name as they gave it."},
             "timezone": {"help_text": "IANA time zone: messages are worded and texts timed in it."},
             "sms_opted_out": {"help_text": "The customer asked for no texts (STOP): messages go by email."},
@@ -94,7 +96,7 @@ class CustomerSerializer(serializers.ModelSerializer[Customer]):
 
 
 class CustomerInputSerializer(serializers.Serializer):
-    """The customer's contact details. Found again by normalized email or phone, never duplicated."""
+    """The customer's contact details. Found again in the team by normalized email or phone, never duplicated."""
 
     name = serializers.CharField(max_length=200, allow_blank=True, help_text="The customer's name (required).")
     email = serializers.CharField(

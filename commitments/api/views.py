@@ -164,8 +164,9 @@ class TokenView(APIView):
         operation_id="commitments_create",
         summary="Log a promise",
         description=(
-            "The customer is found again by normalized email or phone (never duplicated) and their details "
-            "brought up to date; they are acknowledged at once on their preferred channel and the "
+            "The customer is found again in the commitment's team by normalized email or phone (never "
+            "duplicated; another team's customer is another record) and their details brought up to date "
+            "(the answer shows only the contacts you gave); they are acknowledged at once on their preferred channel and the "
             "follow-through clock starts."
         ),
         request=CommitmentCreateSerializer,
