@@ -166,8 +166,8 @@ class TokenView(APIView):
         description=(
             "The customer is found again in the commitment's team by normalized email or phone (never "
             "duplicated; another team's customer is another record) and their details brought up to date "
-            "(the answer shows only the contacts you gave); they are acknowledged at once on their preferred channel and the "
-            "follow-through clock starts."
+            "(the answer shows only the contacts you gave); they are acknowledged at once on their preferred "
+            "channel and the follow-through clock starts."
         ),
         request=CommitmentCreateSerializer,
         responses={201: CommitmentSerializer, **CREATE_ERRORS},
