@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Team, User
 from commitments.errors import IllegalMove, InvalidInput, NotAllowed
+from commitments.languages import clean_language
 from commitments.models import (
     ACTIVE_STATUSES,
     Channel,
@@ -50,6 +51,7 @@ class CustomerDetails:
     phone: str = ""
     preferred_channel: str = Channel.EMAIL
     timezone: str = "UTC"
+    language: str = ""  # BCP 47; blank keeps the customer's (or FOLLOWTHROUGH_LANGUAGE for a new one)
 
 
 def normalize_email(raw: str) -> str:
@@ -120,9 +122,17 @@ def clean_customer_details(details: CustomerDetails, *, on_file: Customer | None
     zone = (details.timezone or "UTC").strip()
     if zone not in known_timezones():
         errors["timezone"] = [f"“{zone}” is not a known time zone (use an IANA name such as America/New_York)."]
+    language = ""
+    if details.language:
+        try:
+            language = clean_language(details.language)
+        except ValueError as error:
+            errors["language"] = [str(error)]
     if errors:
         raise InvalidInput(errors)
-    return CustomerDetails(name=name, email=email, phone=phone, preferred_channel=channel, timezone=zone)
+    return CustomerDetails(
+        name=name, email=email, phone=phone, preferred_channel=channel, timezone=zone, language=language
+    )
 
 
 def find_customer(*, email: str = "", phone: str = "") -> Customer | None:
@@ -154,6 +164,7 @@ def upsert_customer(details: CustomerDetails) -> Customer:
     customer.phone = cleaned.phone or customer.phone
     customer.preferred_channel = cleaned.preferred_channel
     customer.timezone = cleaned.timezone
+    customer.language = cleaned.language or customer.language
     _save_customer(customer)
     return customer
 
@@ -206,6 +217,7 @@ def edit_customer(*, actor: User, customer: Customer, details: CustomerDetails, 
         "phone": cleaned.phone,
         "preferred_channel": cleaned.preferred_channel,
         "timezone": cleaned.timezone,
+        "language": cleaned.language or customer.language,
     }
     if notes is not None:
         new_values["notes"] = _clean_text(notes, "notes")
