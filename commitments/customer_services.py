@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from commitments import services
@@ -87,6 +88,7 @@ class ContactPreferences:
     phone: str
     texts_allowed: bool
     email_updates: bool
+    language: str = ""  # BCP 47; blank keeps theirs
 
 
 @transaction.atomic
@@ -102,6 +104,7 @@ def change_preferences(*, commitment: Commitment, preferences: ContactPreference
                 phone=preferences.phone,
                 preferred_channel=preferences.preferred_channel,
                 timezone=customer.timezone,
+                language=preferences.language,
             )
         )
     except InvalidInput as error:
@@ -109,19 +112,19 @@ def change_preferences(*, commitment: Commitment, preferences: ContactPreference
         cleaned = None
     # The same rule as for staff (a channel needs its contact), in words addressed to the customer.
     if preferences.preferred_channel == Channel.EMAIL and not preferences.email.strip():
-        errors["email"] = ["Enter your email address, or choose another way to reach you."]
+        errors["email"] = [_("Enter your email address, or choose another way to reach you.")]
     elif preferences.preferred_channel in (Channel.SMS, Channel.PHONE) and not preferences.phone.strip():
-        errors["phone"] = ["Enter your phone number, or choose another way to reach you."]
+        errors["phone"] = [_("Enter your phone number, or choose another way to reach you.")]
     if preferences.preferred_channel == Channel.SMS and not preferences.texts_allowed:
         errors.setdefault("preferred_channel", []).append(
-            "You asked us not to text you: choose email or a phone call, or allow text messages."
+            _("You asked us not to text you: choose email or a phone call, or allow text messages.")
         )
     if cleaned is not None:
         # Say nothing about whose record holds the address: the page is open to whoever has the link.
         if cleaned.email and Customer.objects.filter(email=cleaned.email).exclude(pk=customer.pk).exists():
-            errors["email"] = ["We can't use this email address here. Please contact us to change it."]
+            errors["email"] = [_("We can't use this email address here. Please contact us to change it.")]
         if cleaned.phone and Customer.objects.filter(phone=cleaned.phone).exclude(pk=customer.pk).exists():
-            errors["phone"] = ["We can't use this phone number here. Please contact us to change it."]
+            errors["phone"] = [_("We can't use this phone number here. Please contact us to change it.")]
     if errors:
         raise InvalidInput(errors)
     assert cleaned is not None
@@ -131,6 +134,7 @@ def change_preferences(*, commitment: Commitment, preferences: ContactPreference
         "phone": cleaned.phone,
         "sms_opted_out": not preferences.texts_allowed,
         "email_updates_opted_out": not preferences.email_updates,
+        "language": cleaned.language or customer.language,
     }
     changes = {
         field: [getattr(customer, field), value] for field, value in wanted.items() if getattr(customer, field) != value
@@ -315,6 +319,7 @@ FIELD_NAMES = {
     "phone": "phone number",
     "sms_opted_out": "text messages",
     "email_updates_opted_out": "automatic email updates",
+    "language": "language",
 }
 
 

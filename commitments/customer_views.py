@@ -16,11 +16,14 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
 from commitments import customer_selectors, customer_services, services
 from commitments.customer_forms import AnswerForm, PreferencesForm, StillAProblemForm
 from commitments.errors import IllegalMove, InvalidInput
+from commitments.languages import catalog_for
 from commitments.models import Commitment, Status
 from commitments.status_links import commitment_for_token, hash_token
 
@@ -73,7 +76,8 @@ def too_many_requests() -> HttpResponse:
 
 def not_found(request: HttpRequest) -> HttpResponseBase:
     """The same answer for a link that never existed and one that was revoked."""
-    return _private(render(request, "commitments/customer/not_found.html", status=404))
+    with translation.override(catalog_for(settings.FOLLOWTHROUGH_LANGUAGE)):
+        return _private(render(request, "commitments/customer/not_found.html", status=404))
 
 
 def _private(response: HttpResponseBase) -> HttpResponseBase:
@@ -98,7 +102,9 @@ def link_view(view: LinkView) -> Callable[[HttpRequest, str], HttpResponseBase]:
         commitment = commitment_for_token(token)
         if commitment is None:
             return not_found(request)
-        return _private(view(request, commitment, token))
+        # The page, its forms and what it says back are in the customer's language.
+        with translation.override(catalog_for(commitment.customer.language_code)):
+            return _private(view(request, commitment, token))
 
     return gate
 
@@ -136,9 +142,9 @@ def confirm_resolved(request: HttpRequest, commitment: Commitment, token: str) -
     try:
         services.confirm(commitment=commitment)
     except IllegalMove:
-        messages.info(request, "There is nothing to confirm right now: this page shows where things stand.")
+        messages.info(request, _("There is nothing to confirm right now: this page shows where things stand."))
         return _back_to_status(token)
-    messages.success(request, "Thank you for confirming. We've closed your request.")
+    messages.success(request, _("Thank you for confirming. We've closed your request."))
     return _back_to_status(token)
 
 
@@ -160,15 +166,15 @@ def not_resolved(request: HttpRequest, commitment: Commitment, token: str) -> Ht
             actor=None, commitment=commitment, reason=form.cleaned_data["what_is_wrong"], by_customer=True
         )
     except IllegalMove:
-        messages.info(request, "Your request is already open: this page shows where things stand.")
+        messages.info(request, _("Your request is already open: this page shows where things stand."))
         return _back_to_status(token)
     next_update = customer_selectors.friendly_time(
         reopened.next_update_at or reopened.due_at, reopened.customer.zone, reopened.updated_at
     )
     messages.success(
         request,
-        f"Thank you for telling us. {customer_selectors.first_name(reopened)} and their team lead have been "
-        f"told, and you'll hear from us by {next_update}.",
+        _("Thank you for telling us. %(owner)s and their team lead have been told, and you'll hear from us by %(time)s.")
+        % {"owner": customer_selectors.first_name(reopened), "time": next_update},
     )
     return _back_to_status(token)
 
@@ -186,12 +192,12 @@ def answer_request(request: HttpRequest, commitment: Commitment, token: str) -> 
         try:
             customer_services.answer_request(commitment=commitment, answer=form.cleaned_data["answer"])
         except IllegalMove:
-            messages.info(request, "We aren't waiting on anything from you right now.")
+            messages.info(request, _("We aren't waiting on anything from you right now."))
             return _back_to_status(token)
         except InvalidInput as error:
             _add_errors(form, error)
         else:
-            messages.success(request, "Thank you: we have your answer and we're back on it.")
+            messages.success(request, _("Thank you: we have your answer and we're back on it."))
             return _back_to_status(token)
     return render(request, "commitments/customer/answer.html", _context(commitment, token, form=form))
 
@@ -211,7 +217,7 @@ def preferences(request: HttpRequest, commitment: Commitment, token: str) -> Htt
         except InvalidInput as error:
             _add_errors(form, error)
         else:
-            messages.success(request, "Saved. We'll reach you the way you chose.")
+            messages.success(request, _("Saved. We'll reach you the way you chose."))
             return _back_to_status(token)
     return render(request, "commitments/customer/preferences.html", _context(commitment, token, form=form))
 

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from notifications import delivery
-from notifications.models import Notification
+from notifications.models import Notification, UnmatchedEmail
 
 
 @admin.register(Notification)
@@ -82,3 +82,17 @@ class NotificationAdmin(admin.ModelAdmin):
                 f"{skipped} message(s) left alone: only failed or waiting email and text messages can be retried.",
                 messages.WARNING,
             )
+
+
+@admin.register(UnmatchedEmail)
+class UnmatchedEmailAdmin(admin.ModelAdmin):
+    """Mail that reached no commitment: read it, pass it on, tick "handled"."""
+
+    list_display = ["received_at", "sender", "recipient", "subject", "handled"]
+    list_filter = ["handled"]
+    search_fields = ["sender", "recipient", "subject", "text"]
+    readonly_fields = ["received_at", "recipient", "sender", "subject", "text", "full_text", "attachments", "message_id"]
+    fields = [*readonly_fields, "handled"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
