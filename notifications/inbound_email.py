@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from anymail.exceptions import AnymailInvalidAddress
 from anymail.inbound import AnymailInboundMessage
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, EventType
 from anymail.webhooks.mailgun import MailgunInboundWebhookView, MailgunTrackingWebhookView
@@ -135,11 +136,20 @@ class Email:
     message_id: str
 
 
+def _addresses(message: AnymailInboundMessage, header: str) -> list[str]:
+    """The addresses in a header; a malformed header (it happens) counts as none."""
+    try:
+        return [address.addr_spec for address in message.get_address_header(header)]
+    except AnymailInvalidAddress:
+        return []
+
+
 def _read(message: AnymailInboundMessage) -> Email:
-    sender = message.from_email.addr_spec if message.from_email else (message.envelope_sender or "")
+    senders = _addresses(message, "From")
+    sender = senders[0] if senders else (message.envelope_sender or "")
     names = [attachment.get_filename() or "(unnamed)" for attachment in message.attachments]
     return Email(
-        recipient=message.envelope_recipient or ", ".join(address.addr_spec for address in message.to),
+        recipient=message.envelope_recipient or ", ".join(_addresses(message, "To")),
         sender=sender[:254],
         subject=(message.subject or "")[:300],
         text=new_text(message),
@@ -156,7 +166,7 @@ def receive_email(message: AnymailInboundMessage) -> Commitment | None:
     """A reply goes on its commitment's timeline and its owner is told; anything else is kept aside."""
     email = _read(message)
     commitment_id = None
-    for address in [email.recipient, *(address.addr_spec for address in message.to)]:
+    for address in [email.recipient, *_addresses(message, "To")]:
         commitment_id = commitment_id_for(address)
         if commitment_id is not None:
             break
