@@ -39,9 +39,21 @@ AUTOMATIC_KINDS = (Kind.STATUS_UPDATE, Kind.APOLOGY, Kind.SATISFACTION_CHECK)
 
 HEADLINES = {
     Status.OPEN: (gettext_lazy("In progress"), "info", gettext_lazy("We're working on it.")),
-    Status.WAITING: (gettext_lazy("Waiting for you"), "warn", gettext_lazy("We need something from you before we can carry on.")),
-    Status.FULFILLED: (gettext_lazy("Done: is it resolved?"), "ok", gettext_lazy("We've finished. Please tell us whether it's resolved.")),
-    Status.CONFIRMED: (gettext_lazy("Resolved"), "ok", gettext_lazy("You confirmed it's resolved. Thank you for letting us know.")),
+    Status.WAITING: (
+        gettext_lazy("Waiting for you"),
+        "warn",
+        gettext_lazy("We need something from you before we can carry on."),
+    ),
+    Status.FULFILLED: (
+        gettext_lazy("Done: is it resolved?"),
+        "ok",
+        gettext_lazy("We've finished. Please tell us whether it's resolved."),
+    ),
+    Status.CONFIRMED: (
+        gettext_lazy("Resolved"),
+        "ok",
+        gettext_lazy("You confirmed it's resolved. Thank you for letting us know."),
+    ),
     Status.REOPENED: (gettext_lazy("Reopened"), "info", gettext_lazy("It isn't resolved yet, so we're on it again.")),
     Status.MISSED: (
         gettext_lazy("Running late"),
@@ -182,8 +194,8 @@ def _day_words(local: datetime, today: date, language: str) -> str:
     if language.startswith("en"):
         words = f"{day:%A} {day.day} {day:%B}"
         return words if day.year == today.year else f"{words} {day.year}"
-    pattern = pgettext("date pattern", "EEEE d MMMM") if day.year == today.year else pgettext(
-        "date pattern", "EEEE d MMMM y"
+    pattern = (
+        pgettext("date pattern", "EEEE d MMMM") if day.year == today.year else pgettext("date pattern", "EEEE d MMMM y")
     )
     return format_datetime(local, pattern, locale=language.replace("-", "_"))
 
@@ -203,7 +215,9 @@ def _event_entry(event: TimelineEvent, zone: ZoneInfo, now: datetime, owner: str
     by_customer = event.actor_label == "customer" and event.actor_id is None
     kind = event.kind
     if kind == Event.CREATED:
-        return HistoryEntry(when, _("We logged your request"), _("%(owner)s is looking after it for you.") % {"owner": owner})
+        return HistoryEntry(
+            when, _("We logged your request"), _("%(owner)s is looking after it for you.") % {"owner": owner}
+        )
     if kind == Event.UPDATE_SENT:
         writer = (event.actor.first_name or event.actor.get_username()) if event.actor else owner
         return HistoryEntry(when, _("Update from %(writer)s") % {"writer": writer}, event.message)

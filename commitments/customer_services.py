@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 from accounts.models import User
 from commitments import services
@@ -112,19 +112,19 @@ def change_preferences(*, commitment: Commitment, preferences: ContactPreference
         cleaned = None
     # The same rule as for staff (a channel needs its contact), in words addressed to the customer.
     if preferences.preferred_channel == Channel.EMAIL and not preferences.email.strip():
-        errors["email"] = [_("Enter your email address, or choose another way to reach you.")]
+        errors["email"] = [gettext("Enter your email address, or choose another way to reach you.")]
     elif preferences.preferred_channel in (Channel.SMS, Channel.PHONE) and not preferences.phone.strip():
-        errors["phone"] = [_("Enter your phone number, or choose another way to reach you.")]
+        errors["phone"] = [gettext("Enter your phone number, or choose another way to reach you.")]
     if preferences.preferred_channel == Channel.SMS and not preferences.texts_allowed:
         errors.setdefault("preferred_channel", []).append(
-            _("You asked us not to text you: choose email or a phone call, or allow text messages.")
+            gettext("You asked us not to text you: choose email or a phone call, or allow text messages.")
         )
     if cleaned is not None:
         # Say nothing about whose record holds the address: the page is open to whoever has the link.
         if cleaned.email and Customer.objects.filter(email=cleaned.email).exclude(pk=customer.pk).exists():
-            errors["email"] = [_("We can't use this email address here. Please contact us to change it.")]
+            errors["email"] = [gettext("We can't use this email address here. Please contact us to change it.")]
         if cleaned.phone and Customer.objects.filter(phone=cleaned.phone).exclude(pk=customer.pk).exists():
-            errors["phone"] = [_("We can't use this phone number here. Please contact us to change it.")]
+            errors["phone"] = [gettext("We can't use this phone number here. Please contact us to change it.")]
     if errors:
         raise InvalidInput(errors)
     assert cleaned is not None

@@ -14,10 +14,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_safe
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import is_ratelimited
 
 from commitments import customer_selectors, customer_services, services
@@ -173,7 +173,9 @@ def not_resolved(request: HttpRequest, commitment: Commitment, token: str) -> Ht
     )
     messages.success(
         request,
-        _("Thank you for telling us. %(owner)s and their team lead have been told, and you'll hear from us by %(time)s.")
+        _(
+            "Thank you for telling us. %(owner)s and their team lead have been told, and you'll hear from us by %(time)s."  # noqa: E501
+        )
         % {"owner": customer_selectors.first_name(reopened), "time": next_update},
     )
     return _back_to_status(token)

@@ -91,7 +91,16 @@ class UnmatchedEmailAdmin(admin.ModelAdmin):
     list_display = ["received_at", "sender", "recipient", "subject", "handled"]
     list_filter = ["handled"]
     search_fields = ["sender", "recipient", "subject", "text"]
-    readonly_fields = ["received_at", "recipient", "sender", "subject", "text", "full_text", "attachments", "message_id"]
+    readonly_fields = [
+        "received_at",
+        "recipient",
+        "sender",
+        "subject",
+        "text",
+        "full_text",
+        "attachments",
+        "message_id",
+    ]
     fields = [*readonly_fields, "handled"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

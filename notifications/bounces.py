@@ -146,7 +146,11 @@ def record_complaint(*, message_id: str, recipient: str) -> int:
             key=f"{commitment.pk}:complaint:{customer.pk}:{int(now.timestamp())}",
             message=(
                 f"{customer.name} marked our email as spam. No more email goes to {address}"
-                + (f"; their messages go by text to {customer.phone}." if customer.phone else "; no other contact is on file.")
+                + (
+                    f"; their messages go by text to {customer.phone}."
+                    if customer.phone
+                    else "; no other contact is on file."
+                )
             ),
         )
     return stopped

@@ -72,7 +72,9 @@ def on_tracking(sender: object, event: AnymailTrackingEvent, esp_name: str, **kw
     """anymail's ``tracking`` signal: what happened to an email we sent."""
     reason = " ".join(part for part in (event.mta_response, event.description) if part) or str(event.reject_reason)
     if event.event_type in (EventType.BOUNCED, EventType.REJECTED):
-        bounces.record_permanent_failure(message_id=event.message_id or "", recipient=event.recipient or "", reason=reason)
+        bounces.record_permanent_failure(
+            message_id=event.message_id or "", recipient=event.recipient or "", reason=reason
+        )
     elif event.event_type == EventType.COMPLAINED:
         bounces.record_complaint(message_id=event.message_id or "", recipient=event.recipient or "")
     # Deferred (a temporary failure), delivered, opened, ...: nothing changes.

@@ -151,8 +151,10 @@ def _short_time(moment: datetime, zone: ZoneInfo) -> str:
 def _long_time_in(moment: datetime, zone: ZoneInfo, this_year: int, language: str) -> str:
     local = moment.astimezone(zone)
     # Translators: a Unicode CLDR date pattern (https://unicode.org/reports/tr35/tr35-dates.html).
-    pattern = pgettext("date pattern", "EEEE d MMMM") if local.year == this_year else pgettext(
-        "date pattern", "EEEE d MMMM y"
+    pattern = (
+        pgettext("date pattern", "EEEE d MMMM")
+        if local.year == this_year
+        else pgettext("date pattern", "EEEE d MMMM y")
     )
     locale = _babel_locale(language)
     return gettext("%(date)s at %(time)s %(zone)s") % {

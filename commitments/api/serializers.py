@@ -119,7 +119,7 @@ class CustomerInputSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
-        help_text="BCP 47 (en, es, es-MX, ...): messages and the status page are in it. Default FOLLOWTHROUGH_LANGUAGE.",
+        help_text="BCP 47 (en, es, es-MX): their messages and status page are in it; default FOLLOWTHROUGH_LANGUAGE.",
     )
 
 

@@ -4,30 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('commitments', '0004_commitment_list_indexes'),
+        ("commitments", "0004_commitment_list_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='language',
-            field=models.CharField(blank=True, help_text="BCP 47 tag of the customer's language; blank: FOLLOWTHROUGH_LANGUAGE.", max_length=35),
+            model_name="customer",
+            name="language",
+            field=models.CharField(
+                blank=True,
+                help_text="BCP 47 tag of the customer's language; blank: FOLLOWTHROUGH_LANGUAGE.",
+                max_length=35,
+            ),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='undeliverable_email',
+            model_name="customer",
+            name="undeliverable_email",
             field=models.EmailField(blank=True, max_length=254),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='undeliverable_email_at',
+            model_name="customer",
+            name="undeliverable_email_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='undeliverable_email_reason',
+            model_name="customer",
+            name="undeliverable_email_reason",
             field=models.CharField(blank=True, max_length=500),
         ),
     ]

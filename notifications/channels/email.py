@@ -20,9 +20,9 @@ from django.urls import reverse
 from commitments.models import Commitment
 from commitments.status_links import token_for
 from notifications import messages
-from notifications.reply_addresses import reply_address
 from notifications.channels.errors import DeliveryFailure, PermanentFailure, TransientFailure
 from notifications.models import Audience, Notification
+from notifications.reply_addresses import reply_address
 
 logger = logging.getLogger(__name__)
 

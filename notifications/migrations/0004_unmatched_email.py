@@ -5,29 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0003_html_at_send_time_and_leaner_outbox_indexes'),
+        ("notifications", "0003_html_at_send_time_and_leaner_outbox_indexes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='UnmatchedEmail',
+            name="UnmatchedEmail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('recipient', models.CharField(blank=True, max_length=254)),
-                ('sender', models.CharField(blank=True, max_length=254)),
-                ('subject', models.CharField(blank=True, max_length=300)),
-                ('text', models.TextField(blank=True, help_text='The new text, quoted history left out.')),
-                ('full_text', models.TextField(blank=True)),
-                ('attachments', models.JSONField(blank=True, default=list, help_text="The attachments' file names.")),
-                ('message_id', models.CharField(blank=True, max_length=300)),
-                ('handled', models.BooleanField(default=False, help_text='An operator has dealt with it.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("received_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("recipient", models.CharField(blank=True, max_length=254)),
+                ("sender", models.CharField(blank=True, max_length=254)),
+                ("subject", models.CharField(blank=True, max_length=300)),
+                ("text", models.TextField(blank=True, help_text="The new text, quoted history left out.")),
+                ("full_text", models.TextField(blank=True)),
+                ("attachments", models.JSONField(blank=True, default=list, help_text="The attachments' file names.")),
+                ("message_id", models.CharField(blank=True, max_length=300)),
+                ("handled", models.BooleanField(default=False, help_text="An operator has dealt with it.")),
             ],
             options={
-                'ordering': ['-received_at', '-pk'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('message_id', ''), _negated=True), fields=('message_id',), name='unmatched_email_once')],
+                "ordering": ["-received_at", "-pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("message_id", ""), _negated=True),
+                        fields=("message_id",),
+                        name="unmatched_email_once",
+                    )
+                ],
             },
         ),
     ]

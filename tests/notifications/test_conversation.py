@@ -129,7 +129,9 @@ def test_a_reply_to_a_closed_commitment_still_lands_and_alerts(client, mail_serv
     services.cancel(actor=agent, commitment=commitment, reason="Duplicate request")
     delivery.deliver_due()
     reply_to = mail_server.to("dana@example.com")[0]["Reply-To"]
-    mime = gmail_reply(to=reply_to, sender="dana@example.com", text="Why was it cancelled?", quoted="x", message_id="<a@b>")
+    mime = gmail_reply(
+        to=reply_to, sender="dana@example.com", text="Why was it cancelled?", quoted="x", message_id="<a@b>"
+    )
     assert post_inbound(client, recipient=reply_to, mime=mime).status_code == 200
     assert TimelineEvent.objects.get(commitment=commitment, kind=TimelineEvent.Kind.CUSTOMER_REPLY).message == (
         "Why was it cancelled?"
@@ -262,7 +264,9 @@ def test_a_forged_delivery_event_changes_nothing(client, mail_server, agent):
     delivery.deliver_due()
     acknowledgement = Notification.objects.get(commitment=commitment, kind=Kind.ACKNOWLEDGEMENT)
     body = json.loads(
-        tracking_event("failed", message_id=acknowledgement.message_id, recipient="dana@example.com", severity="permanent")
+        tracking_event(
+            "failed", message_id=acknowledgement.message_id, recipient="dana@example.com", severity="permanent"
+        )
     )
     body["signature"]["signature"] = "0" * 64
     assert client.post(TRACKING, json.dumps(body), content_type="application/json").status_code == 400
@@ -293,7 +297,9 @@ def test_a_spanish_speaking_customer_reads_every_message_and_the_status_page_in_
 
     # Texts too: the frame in Spanish, the agent's words as written.
     services.edit_customer(
-        actor=agent, customer=commitment.customer, details=customer_details(preferred_channel="sms", language="es", timezone=daytime_zone)
+        actor=agent,
+        customer=commitment.customer,
+        details=customer_details(preferred_channel="sms", language="es", timezone=daytime_zone),
     )
     services.send_update(actor=agent, commitment=commitment, message="The technician comes at 10.")
     delivery.deliver_due()
@@ -315,7 +321,7 @@ def test_the_customer_changes_their_language_on_the_status_page(client, agent):
 
 def test_an_unknown_language_is_a_400_on_customer_language(client, agent):
     client.force_login(agent)
-    body = {
+    body: dict = {
         "customer": {"name": "Ana", "email": "ana@example.com", "language": "xx-unknown"},
         "summary": "Call back",
         "due_at": "2030-01-01T10:00:00+00:00",
