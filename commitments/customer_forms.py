@@ -55,7 +55,7 @@ class PreferencesForm(forms.Form):
     texts_allowed = forms.BooleanField(label=_("You may send me text messages"), required=False)
     email_updates = forms.BooleanField(label=_("Email me regular status updates"), required=False)
     # Each language's name in that language: whoever reads the page can find their own.
-    language = forms.ChoiceField(label=_("Language"), choices=supported_languages)
+    language = forms.ChoiceField(label=_("Language"), choices=supported_languages, required=False)
 
     @classmethod
     def for_customer(cls, customer: Customer, data: Any = None) -> "PreferencesForm":
@@ -79,5 +79,5 @@ class PreferencesForm(forms.Form):
             phone=data["phone"],
             texts_allowed=data["texts_allowed"],
             email_updates=data["email_updates"],
-            language=data["language"],
+            language=data.get("language") or "",
         )

@@ -241,7 +241,7 @@ def _event_entry(event: TimelineEvent, zone: ZoneInfo, now: datetime, owner: str
     if kind == Event.CUSTOMER_REPLY:
         if event.data.get("keyword"):
             return None
-        title = _("You texted us") if event.data.get("via") == "sms" else _("You wrote to us")
+        title = _("You texted us") if event.data.get("via") == "sms" else _("You wrote us")
         return HistoryEntry(when, title, event.message, from_customer=True)
     if kind == Event.PREFERENCES and by_customer:
         words = _preference_words(event)
