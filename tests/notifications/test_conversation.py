@@ -17,8 +17,10 @@ from accounts.models import Team
 from commitments import services
 from commitments.models import Customer, TimelineEvent
 from commitments.replies import replies_not_yet_answered
-from notifications import delivery, messages
+from notifications import delivery, messages, tasks
+from notifications.inbound_email import strip_quoted
 from notifications.models import Audience, DeliveryStatus, Kind, Notification, UnmatchedEmail
+from notifications.reply_addresses import reply_address
 from tests.factories import customer_details, make_commitment
 
 pytestmark = pytest.mark.django_db
@@ -82,13 +84,18 @@ def customer_email(mail_server, address: str):
 # --- Replies ------------------------------------------------------------------------------
 
 
-def test_a_reply_from_a_mail_client_reaches_the_owner_with_only_the_new_text(client, mail_server, agent):
+def test_a_reply_to_an_update_from_a_mail_client_reaches_the_owner_within_a_sweep(client, mail_server, agent):
     commitment = make_commitment(actor=agent)
-    delivery.deliver_due()
-    acknowledgement = customer_email(mail_server, "dana@example.com")
-    reply_to = acknowledgement["Reply-To"]
+    services.send_update(actor=agent, commitment=commitment, message="The estimate is being priced.")
+    tasks.sweep()
+    update = mail_server.to("dana@example.com")[-1]
+    assert update["Subject"] == "Update: Send the repair estimate"
+    reply_to = update["Reply-To"]
     assert reply_to.startswith("replies+") and reply_to.endswith("@support.example.com")
-    assert acknowledgement["Content-Language"] == "en"
+    assert update["Content-Language"] == "en"
+    # Each commitment has an address of its own, good for nothing else.
+    other = make_commitment(actor=agent, customer=customer_details(email="lee@example.com", phone=""))
+    assert reply_address(other.pk) != reply_to and reply_address(other.pk).startswith("replies+")
 
     mime = gmail_reply(
         to=reply_to,
@@ -99,7 +106,7 @@ def test_a_reply_from_a_mail_client_reaches_the_owner_with_only_the_new_text(cli
     )
     answer = post_inbound(client, recipient=reply_to, mime=mime)
     assert answer.status_code == 200
-    delivery.deliver_due()
+    tasks.sweep()  # What beat runs: the owner's alert goes out within one sweep at the latest.
 
     [reply] = TimelineEvent.objects.filter(commitment=commitment, kind=TimelineEvent.Kind.CUSTOMER_REPLY)
     assert reply.message == "Still broken? The heater made the noise again this morning."
@@ -141,17 +148,59 @@ def test_a_reply_to_a_closed_commitment_still_lands_and_alerts(client, mail_serv
 
 def test_mailguns_stripped_text_is_used_when_it_sends_one(client, agent):
     commitment = make_commitment(actor=agent)
-    from notifications.reply_addresses import reply_address
-
     mime = gmail_reply(to="x", sender="dana@example.com", text="Full text", quoted="old", message_id="<s@b>")
     post_inbound(client, recipient=reply_address(commitment.pk), mime=mime, **{"stripped-text": "Just this"})
     assert TimelineEvent.objects.get(kind=TimelineEvent.Kind.CUSTOMER_REPLY).message == "Just this"
 
 
+def test_mailguns_fully_parsed_format_lands_too(client, mail_server, agent):
+    """Mailgun's route with forward() to a URL not ending in "mime": the message arrives as parsed fields."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    commitment = make_commitment(actor=agent)
+    fields = {
+        "recipient": reply_address(commitment.pk),
+        "sender": "dana@example.com",
+        "from": "Dana Whitfield <dana@example.com>",
+        "To": reply_address(commitment.pk),
+        "subject": "Re: Update",
+        "body-plain": "Here is the serial number: AB-1234\n\n> Hi Dana,\n> old text",
+        "stripped-text": "Here is the serial number: AB-1234",
+        "message-headers": json.dumps([["Message-Id", "<parsed-1@mail.example.com>"], ["Subject", "Re: Update"]]),
+        "attachment-count": "1",
+        "attachment-1": SimpleUploadedFile("serial.jpg", b"\xff\xd8\xff", content_type="image/jpeg"),
+        **signature(),
+    }
+    assert client.post(INBOUND, fields).status_code == 200
+    reply = TimelineEvent.objects.get(commitment=commitment, kind=TimelineEvent.Kind.CUSTOMER_REPLY)
+    assert reply.message == "Here is the serial number: AB-1234"
+    assert reply.data["attachments"] == ["serial.jpg"]
+    assert reply.data["message_id"] == "<parsed-1@mail.example.com>"
+
+
+@pytest.mark.parametrize(
+    ("written", "new"),
+    [
+        (
+            "¿Ya está?\n\nEl mié, 2 dic 2026 a las 15:00, Alex Smith (<replies+1.x@support.example.com>)\n"
+            "escribió:\n\n> Hola, Dana:\n> Novedades",
+            "¿Ya está?",
+        ),
+        (
+            "Thanks, that works.\n\n________________________________\nFrom: Alex Smith\nSent: Tuesday\n\nHi Dana",
+            "Thanks, that works.",
+        ),
+        ("Fine by me.\n-- \nDana Whitfield\nAcme Ltd", "Fine by me."),
+        ("Yes.\n\nFrom: Alex <a@b.c>\nSent: Tuesday, 1 December\nTo: Dana\n\nold", "Yes."),
+        ("Line one\n> quoted in the middle\nLine two", "Line one\nLine two"),
+    ],
+)
+def test_quoted_history_and_signatures_are_left_out(written, new):
+    assert strip_quoted(written) == new
+
+
 def test_a_bad_signature_is_refused_and_records_nothing(client, agent):
     commitment = make_commitment(actor=agent)
-    from notifications.reply_addresses import reply_address
-
     fields = {"recipient": reply_address(commitment.pk), "sender": "dana@example.com", "body-plain": "hi"}
     forged = {**fields, **signature(key="not-the-key")}
     assert client.post(INBOUND, forged).status_code == 400
@@ -179,8 +228,6 @@ def test_mail_for_no_commitment_is_kept_for_an_operator(client, agent, admin_cli
 
 def test_replies_not_yet_answered_lists_text_and_email_replies_until_we_write_back(client, agent, team):
     commitment = make_commitment(actor=agent)
-    from notifications.reply_addresses import reply_address
-
     mime = gmail_reply(to="x", sender="dana@example.com", text="Any news?", quoted="q", message_id="<n@b>")
     post_inbound(client, recipient=reply_address(commitment.pk), mime=mime)
     waiting = list(replies_not_yet_answered(teams=Team.objects.all()))
@@ -243,6 +290,24 @@ def test_a_bounced_email_goes_by_text_and_later_messages_too(client, mail_server
     services.send_update(actor=agent, commitment=commitment, message="Fitted today.")
     delivery.deliver_due()
     assert len(mail_server.to("dana.w@example.com")) == 1
+
+
+def test_after_a_bounce_a_customer_who_texted_stop_gets_nothing_and_the_timeline_says_why(
+    client, mail_server, sms_webhook, agent, daytime_zone
+):
+    commitment = make_commitment(actor=agent, customer=customer_details(timezone=daytime_zone))
+    delivery.deliver_due()
+    Customer.objects.update(sms_opted_out=True)
+    acknowledgement = Notification.objects.get(commitment=commitment, kind=Kind.ACKNOWLEDGEMENT)
+    bounced = tracking_event(
+        "failed", message_id=acknowledgement.message_id, recipient="dana@example.com", severity="permanent"
+    )
+    assert client.post(TRACKING, bounced, content_type="application/json").status_code == 200
+    delivery.deliver_due()
+    assert sms_webhook.to("+12025550123") == []
+    again = Notification.objects.get(idempotency_key=f"{acknowledgement.idempotency_key}:by_text")
+    assert again.status == DeliveryStatus.SUPPRESSED
+    assert TimelineEvent.objects.filter(commitment=commitment, message__contains="no text can go instead").exists()
 
 
 def test_a_spam_complaint_stops_email_to_that_address(client, mail_server, agent):
@@ -308,12 +373,47 @@ def test_a_spanish_speaking_customer_reads_every_message_and_the_status_page_in_
     assert messages.sms_segments(body, language="es") <= 2
 
 
+ENGLISH_FRAME = ("Hi ", "We ", "Next update", "Status:", "owns it", "promise", "Thank you", "Done by")
+
+
+@pytest.mark.parametrize("kind", sorted(messages.CALL_TOPICS))
+def test_every_kind_of_message_is_written_in_spanish(agent, kind, daytime_zone):
+    commitment = make_commitment(
+        actor=agent, customer=customer_details(language="es", timezone=daytime_zone), summary="Enviar el presupuesto"
+    )
+    commitment.resolution, commitment.waiting_request = "Cambiamos la pieza.", "El número de serie."
+    email = messages.render_customer_message(commitment, kind, channel="email")
+    text = messages.render_customer_message(commitment, kind, channel="sms")
+    for written in (email.subject, email.text, email.html, text.text):
+        assert not [words for words in ENGLISH_FRAME if words in written], written
+    assert email.text.startswith("Hola, Dana:")
+    assert '<html lang="es">' in email.html
+    assert messages.sms_segments(text.text, language="es") <= 2, text.text
+    assert messages.sms_encoding(text.text, language="es") != "UCS-2", text.text
+
+
+def test_the_status_page_is_spanish_in_every_state(client, agent):
+    commitment = make_commitment(actor=agent, customer=customer_details(language="es"))
+    path = commitment.status_url.replace("http://127.0.0.1:8000", "")
+    services.wait_on_customer(actor=agent, commitment=commitment, request="El número de serie.")
+    waiting = client.get(path).content.decode()
+    assert "Necesitamos algo de usted" in waiting and "Enviar mi respuesta" in waiting
+    answered = client.post(f"{path}answer/", {"answer": "AB-1234"}, follow=True).content.decode()
+    assert "Gracias: tenemos su respuesta y volvemos a ello." in answered
+    services.fulfil(actor=agent, commitment=commitment, resolution="Listo.")
+    done = client.get(path).content.decode()
+    assert "¿Está resuelto?" in done and "Sí, está resuelto" in done and " a las " in done
+    assert "Preferred" not in done and "What we promised" not in done
+    preferences = client.get(f"{path}preferences/").content.decode()
+    assert "¿Cómo quiere que le contactemos?" in preferences and "Idioma" in preferences
+
+
 def test_the_customer_changes_their_language_on_the_status_page(client, agent):
     commitment = make_commitment(actor=agent)
     path = commitment.status_url.replace("http://127.0.0.1:8000", "")
     assert '<html lang="en">' in client.get(path).content.decode()
     form = {"preferred_channel": "email", "email": "dana@example.com", "phone": "+12025550123", "email_updates": "on"}
-    answer = client.post(f"{path}preferences/".replace("//preferences", "/preferences"), {**form, "language": "es"})
+    answer = client.post(f"{path}preferences/", {**form, "language": "es"})
     assert answer.status_code == 302
     assert Customer.objects.get().language == "es"
     assert "Lo que le prometimos" in client.get(path).content.decode()
