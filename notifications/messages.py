@@ -14,6 +14,7 @@ outbox does not store a few kilobytes of markup per message.
 import math
 import re
 import time
+from contextlib import AbstractContextManager, nullcontext
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -111,12 +112,12 @@ def _year_in(now: datetime, zone: ZoneInfo) -> int:
     return now.astimezone(zone).year
 
 
-def long_time(moment: datetime, zone: ZoneInfo, *, now: datetime | None = None) -> str:
+def long_time(moment: datetime, zone: ZoneInfo, *, now: datetime | None = None, language: str | None = None) -> str:
     """``Wednesday 25 November at 3:00 PM EST`` (the year only when it is not this year's).
 
-    In the active language: ``miércoles 25 de noviembre a las 15:00 CET`` in Spanish.
+    In ``language`` (else the active one): ``miércoles 25 de noviembre a las 15:00 CET`` in Spanish.
     """
-    language = translation.get_language() or "en"
+    language = language or translation.get_language() or "en"
     if not language.startswith("en"):
         return _long_time_in(moment, zone, _year_in(now or timezone.now(), zone), language)
     return _long_time(moment, zone, _year_in(now or timezone.now(), zone))
@@ -131,9 +132,9 @@ def _long_time(moment: datetime, zone: ZoneInfo, this_year: int) -> str:
     return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}{year} at {_clock(local)} {local.tzname()}"
 
 
-def short_time(moment: datetime, zone: ZoneInfo) -> str:
+def short_time(moment: datetime, zone: ZoneInfo, *, language: str | None = None) -> str:
     """``Wed 25 Nov 3:00 PM EST``: for texts, where every character counts (``mié 25 nov 15:00 CET``)."""
-    language = translation.get_language() or "en"
+    language = language or translation.get_language() or "en"
     if not language.startswith("en"):
         return _short_time_in(moment, zone, language)
     return _short_time(moment, zone)
@@ -174,6 +175,11 @@ def _short_time_in(moment: datetime, zone: ZoneInfo, language: str) -> str:
 
 def _babel_locale(language: str) -> str:
     return language.replace("-", "_")
+
+
+def _in_language(code: str) -> AbstractContextManager[object]:
+    """Words in ``code``: a switch only when another language is active (a sweep writes thousands)."""
+    return nullcontext() if translation.get_language() == code else translation.override(code)
 
 
 def describe_duration(value: timedelta) -> str:
@@ -420,6 +426,8 @@ class Words(dict[str, str]):
         self.eager: tuple[str, ...] = ()  # the words set at once, that may be empty
         self.structure: dict[str, Any] = {}
         self._empty: tuple[str, ...] | None = None
+        # The language the words are written in: the active one when they are made.
+        self.language: str = translation.get_language() or settings.LANGUAGE_CODE
 
     def __missing__(self, name: str) -> str:
         work_out = self.LATER.get(name)
@@ -494,17 +502,20 @@ class CustomerWords(Words):
     )
     EAGER = NAMES[:10]
     LATER: ClassVar[Mapping[str, Callable[[Any], str]]] = {
-        "due": lambda words: long_time(words.commitment.due_at, words.zone, now=words.now),
-        "due_short": lambda words: short_time(words.commitment.due_at, words.zone),
-        "next_contact": lambda words: long_time(words.next_contact, words.zone, now=words.now),
-        "next_contact_short": lambda words: short_time(words.next_contact, words.zone),
-        "since": lambda words: long_time(words.since, words.zone, now=words.now),
-        "since_short": lambda words: short_time(words.since, words.zone),
-        "fulfilled": lambda words: long_time(words.commitment.fulfilled_at or words.now, words.zone, now=words.now),
+        "due": lambda words: long_time(words.commitment.due_at, words.zone, now=words.now, language=words.language),
+        "due_short": lambda words: short_time(words.commitment.due_at, words.zone, language=words.language),
+        "next_contact": lambda words: long_time(words.next_contact, words.zone, now=words.now, language=words.language),
+        "next_contact_short": lambda words: short_time(words.next_contact, words.zone, language=words.language),
+        "since": lambda words: long_time(words.since, words.zone, now=words.now, language=words.language),
+        "since_short": lambda words: short_time(words.since, words.zone, language=words.language),
+        "fulfilled": lambda words: long_time(
+            words.commitment.fulfilled_at or words.now, words.zone, now=words.now, language=words.language
+        ),
         "satisfaction_on": lambda words: long_time(
             words.commitment.satisfaction_due_at or (words.now + settings.FOLLOWTHROUGH_SATISFACTION_AFTER),
             words.zone,
             now=words.now,
+            language=words.language,
         ),
         "status_url": lambda words: status_url(words.commitment),
     }
@@ -565,12 +576,12 @@ def _call_phone(words: "StaffWords") -> str:
 
 def _last_update(words: "StaffWords") -> str:
     moment = words.commitment.last_update_at
-    return long_time(moment, words.zone, now=words.now) if moment else "none"
+    return long_time(moment, words.zone, now=words.now, language=words.language) if moment else "none"
 
 
 def _next_update(words: "StaffWords") -> str:
     moment = words.commitment.next_update_at
-    return long_time(moment, words.zone, now=words.now) if moment else "none"
+    return long_time(moment, words.zone, now=words.now, language=words.language) if moment else "none"
 
 
 class StaffWords(Words):
@@ -601,7 +612,7 @@ class StaffWords(Words):
     EAGER = NAMES[:8]
     LATER: ClassVar[Mapping[str, Callable[[Any], str]]] = {
         "phone": _call_phone,
-        "due": lambda words: long_time(words.commitment.due_at, words.zone, now=words.now),
+        "due": lambda words: long_time(words.commitment.due_at, words.zone, now=words.now, language=words.language),
         "time_left": lambda words: describe_duration(words.commitment.due_at - words.now),
         "overdue": lambda words: describe_duration(words.now - words.commitment.due_at),
         "every_interval": lambda words: every(words.commitment.update_interval),
@@ -664,7 +675,7 @@ class StaffWords(Words):
         moment = self.moments.get(name)
         if moment is None:
             return super().__missing__(name)
-        word = self[name] = long_time(moment, self.zone, now=self.now)
+        word = self[name] = long_time(moment, self.zone, now=self.now, language=self.language)
         return word
 
     def for_recipient(self, recipient: User | None) -> dict[str, Any]:
@@ -706,7 +717,7 @@ def _shape(form: str, template: str, words: Words, structure: Mapping[str, Any])
         tuple(structure.items()),
         words.names,
         words.empty(),
-        translation.get_language(),  # The same shape reads differently in each language.
+        words.language,  # The same shape reads differently in each language.
     )
 
 
@@ -926,7 +937,7 @@ def render_customer_message(
     For the phone channel the content is the script the owner reads out: the email's words.
     """
     language = commitment.customer.language_code
-    with translation.override(catalog_for(language)):
+    with _in_language(catalog_for(language)):
         words = CustomerWords(commitment, message=message, since=since, now=now)
         template = f"notifications/customer/{kind}.txt"
         if channel == Channel.SMS:
@@ -1035,7 +1046,7 @@ def render_staff_messages(
     now: datetime | None = None,
 ) -> list[Content]:
     """The same email to several members of staff (the owner reads "your promise", a lead the owner's name)."""
-    with translation.override(settings.LANGUAGE_CODE):  # Staff read English, whoever the customer is.
+    with _in_language(settings.LANGUAGE_CODE):  # Staff read English, whoever the customer is.
         words = StaffWords(commitment, message=message, details=details, now=now)
         template = f"notifications/staff/{kind}.txt"
         return [_compose("staff", template, words, words.for_recipient(recipient)) for recipient in recipients]
@@ -1058,7 +1069,7 @@ def render_call_task(
         "call_kind": customer_kind,
         "script": script,
         "escalate_at": escalate_at,
-        "customer_now": short_time(now, zone),
-        "call_from": short_time(allowed, zone) if allowed > now else "",
+        "customer_now": short_time(now, zone, language=settings.LANGUAGE_CODE),
+        "call_from": short_time(allowed, zone, language=settings.LANGUAGE_CODE) if allowed > now else "",
     }
     return render_staff_message(commitment, Kind.CALL_TASK, recipient=recipient, details=details, now=now)
