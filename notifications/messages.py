@@ -14,8 +14,8 @@ outbox does not store a few kilobytes of markup per message.
 import math
 import re
 import time
-from contextlib import AbstractContextManager, nullcontext
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
