@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Team
-from commitments import services
+from commitments import customer_services, services
 from commitments.models import Customer, TimelineEvent
 from commitments.replies import replies_not_yet_answered
 from notifications import delivery, messages, tasks
@@ -230,8 +230,13 @@ def test_replies_not_yet_answered_lists_text_and_email_replies_until_we_write_ba
     commitment = make_commitment(actor=agent)
     mime = gmail_reply(to="x", sender="dana@example.com", text="Any news?", quoted="q", message_id="<n@b>")
     post_inbound(client, recipient=reply_address(commitment.pk), mime=mime)
+    customer_services.record_text_reply(customer=commitment.customer, body="Also: is Friday OK?", message_sid="SM1")
+    customer_services.stop_texts(customer=commitment.customer)  # A keyword is no reply.
     waiting = list(replies_not_yet_answered(teams=Team.objects.all()))
-    assert [event.message for event in waiting] == ["Any news?"]
+    assert [(event.message, event.data["via"]) for event in waiting] == [
+        ("Any news?", "email"),
+        ("Also: is Friday OK?", "sms"),
+    ]
     services.send_update(actor=agent, commitment=commitment, message="The part arrives tomorrow.")
     assert not replies_not_yet_answered(teams=Team.objects.all()).exists()
 
