@@ -3,56 +3,60 @@
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from commitments.customer_selectors import masked_email, masked_phone
 from commitments.customer_services import ANSWER_LIMIT, ContactPreferences
+from commitments.languages import catalog_for, supported_languages
 from commitments.models import Channel, Customer
 
 CHANNEL_CHOICES = [
-    (Channel.EMAIL.value, "Email"),
-    (Channel.SMS.value, "Text message"),
-    (Channel.PHONE.value, "Phone call"),
+    (Channel.EMAIL.value, _("Email")),
+    (Channel.SMS.value, _("Text message")),
+    (Channel.PHONE.value, _("Phone call")),
 ]
 
 
 class StillAProblemForm(forms.Form):
     what_is_wrong = forms.CharField(
-        label="What is still wrong?",
+        label=_("What is still wrong?"),
         required=False,
         max_length=ANSWER_LIMIT,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="A sentence or two helps us fix it faster.",
+        help_text=_("A sentence or two helps us fix it faster."),
     )
 
 
 class AnswerForm(forms.Form):
     answer = forms.CharField(
-        label="Your answer",
+        label=_("Your answer"),
         max_length=ANSWER_LIMIT,
         widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": "Write your answer before sending it."},
+        error_messages={"required": _("Write your answer before sending it.")},
     )
 
 
 class PreferencesForm(forms.Form):
     preferred_channel = forms.ChoiceField(
-        label="How should we reach you?", choices=CHANNEL_CHOICES, widget=forms.RadioSelect
+        label=_("How should we reach you?"), choices=CHANNEL_CHOICES, widget=forms.RadioSelect
     )
     email = forms.CharField(
-        label="Email address",
+        label=_("Email address"),
         required=False,
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     phone = forms.CharField(
-        label="Mobile phone number",
+        label=_("Mobile phone number"),
         required=False,
         max_length=32,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-        help_text="With the country code if it's not a US number, e.g. +44 7700 900123.",
+        help_text=_("With the country code if it's not a US number, e.g. +44 7700 900123."),
     )
-    texts_allowed = forms.BooleanField(label="You may send me text messages", required=False)
-    email_updates = forms.BooleanField(label="Email me regular status updates", required=False)
+    texts_allowed = forms.BooleanField(label=_("You may send me text messages"), required=False)
+    email_updates = forms.BooleanField(label=_("Email me regular status updates"), required=False)
+    # Each language's name in that language: whoever reads the page can find their own.
+    language = forms.ChoiceField(label=_("Language"), choices=supported_languages, required=False)
 
     @classmethod
     def for_customer(cls, customer: Customer, data: Any = None) -> "PreferencesForm":
@@ -69,6 +73,7 @@ class PreferencesForm(forms.Form):
                 "phone": masked_phone(customer.phone),
                 "texts_allowed": not customer.sms_opted_out,
                 "email_updates": not customer.email_updates_opted_out,
+                "language": catalog_for(customer.language_code),
             },
         )
         form.customer = customer
@@ -98,4 +103,5 @@ class PreferencesForm(forms.Form):
             phone=phone,
             texts_allowed=data["texts_allowed"],
             email_updates=data["email_updates"],
+            language=data.get("language") or "",
         )

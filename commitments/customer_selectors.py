@@ -9,8 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone
+from babel.dates import format_datetime
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from commitments.models import ACTIVE_STATUSES, Channel, Commitment, Status, TimelineEvent
 from notifications.models import Audience, Kind, Notification
@@ -35,20 +38,36 @@ VISIBLE_EVENTS = (
 AUTOMATIC_KINDS = (Kind.STATUS_UPDATE, Kind.APOLOGY, Kind.SATISFACTION_CHECK)
 
 HEADLINES = {
-    Status.OPEN: ("In progress", "info", "We're working on it."),
-    Status.WAITING: ("Waiting for you", "warn", "We need something from you before we can carry on."),
-    Status.FULFILLED: ("Done: is it resolved?", "ok", "We've finished. Please tell us whether it's resolved."),
-    Status.CONFIRMED: ("Resolved", "ok", "You confirmed it's resolved. Thank you for letting us know."),
-    Status.REOPENED: ("Reopened", "info", "It isn't resolved yet, so we're on it again."),
-    Status.MISSED: (
-        "Running late",
-        "bad",
-        "We didn't finish by the time we promised, and we're sorry. We keep you posted until it's done.",
+    Status.OPEN: (gettext_lazy("In progress"), "info", gettext_lazy("We're working on it.")),
+    Status.WAITING: (
+        gettext_lazy("Waiting for you"),
+        "warn",
+        gettext_lazy("We need something from you before we can carry on."),
     ),
-    Status.CANCELLED: ("Cancelled", "muted", "This request was cancelled."),
+    Status.FULFILLED: (
+        gettext_lazy("Done: is it resolved?"),
+        "ok",
+        gettext_lazy("We've finished. Please tell us whether it's resolved."),
+    ),
+    Status.CONFIRMED: (
+        gettext_lazy("Resolved"),
+        "ok",
+        gettext_lazy("You confirmed it's resolved. Thank you for letting us know."),
+    ),
+    Status.REOPENED: (gettext_lazy("Reopened"), "info", gettext_lazy("It isn't resolved yet, so we're on it again.")),
+    Status.MISSED: (
+        gettext_lazy("Running late"),
+        "bad",
+        gettext_lazy("We didn't finish by the time we promised, and we're sorry. We keep you posted until it's done."),
+    ),
+    Status.CANCELLED: (gettext_lazy("Cancelled"), "muted", gettext_lazy("This request was cancelled.")),
 }
 
-CHANNEL_WORDS = {Channel.EMAIL: "by email", Channel.SMS: "by text message", Channel.PHONE: "by phone call"}
+CHANNEL_WORDS = {
+    Channel.EMAIL: gettext_lazy("by email"),
+    Channel.SMS: gettext_lazy("by text message"),
+    Channel.PHONE: gettext_lazy("by phone call"),
+}
 
 
 @dataclass(frozen=True)
@@ -112,16 +131,16 @@ def status_page(*, commitment: Commitment, now: datetime | None = None) -> Statu
         commitment=commitment,
         owner_name=first_name(commitment),
         team_name=commitment.team.name,
-        headline=headline,
+        headline=str(headline),
         tone=tone,
-        explanation=explanation,
+        explanation=str(explanation),
         zone_label=zone_label(zone, now),
         due=moment(commitment.due_at, zone, now),
         next_update=next_update,
         fulfilled=moment(commitment.fulfilled_at, zone, now) if commitment.fulfilled_at else None,
         latest=latest,
         history=history,
-        channel_words=CHANNEL_WORDS.get(Channel(commitment.customer.preferred_channel), ""),
+        channel_words=str(CHANNEL_WORDS.get(Channel(commitment.customer.preferred_channel), "")),
     )
 
 
@@ -180,19 +199,29 @@ def friendly_time(at: datetime, zone: ZoneInfo, now: datetime) -> str:
     """``today at 3:00 pm``, ``tomorrow at 9:00 am``, ``Tuesday 12 May at 5:30 pm`` in the customer's zone."""
     local = timezone.localtime(at, zone)
     today = timezone.localtime(now, zone).date()
-    clock = f"{local.hour % 12 or 12}:{local.minute:02d} {'am' if local.hour < 12 else 'pm'}"
-    return f"{_day_words(local.date(), today)} at {clock}"
+    language = translation.get_language() or "en"
+    if language.startswith("en"):
+        clock = f"{local.hour % 12 or 12}:{local.minute:02d} {'am' if local.hour < 12 else 'pm'}"
+    else:  # Other languages write the clock the way their CLDR pattern says (``15:00``).
+        clock = format_datetime(local, pgettext("time pattern", "h:mm a"), locale=language.replace("-", "_"))
+    return _("%(day)s at %(time)s") % {"day": _day_words(local, today, language), "time": clock}
 
 
-def _day_words(day: date, today: date) -> str:
+def _day_words(local: datetime, today: date, language: str) -> str:
+    day = local.date()
     if day == today:
-        return "today"
+        return _("today")
     if day == today + timedelta(days=1):
-        return "tomorrow"
+        return _("tomorrow")
     if day == today - timedelta(days=1):
-        return "yesterday"
-    words = f"{day:%A} {day.day} {day:%B}"
-    return words if day.year == today.year else f"{words} {day.year}"
+        return _("yesterday")
+    if language.startswith("en"):
+        words = f"{day:%A} {day.day} {day:%B}"
+        return words if day.year == today.year else f"{words} {day.year}"
+    pattern = (
+        pgettext("date pattern", "EEEE d MMMM") if day.year == today.year else pgettext("date pattern", "EEEE d MMMM y")
+    )
+    return format_datetime(local, pattern, locale=language.replace("-", "_"))
 
 
 def zone_label(zone: ZoneInfo, now: datetime) -> str:
@@ -202,7 +231,7 @@ def zone_label(zone: ZoneInfo, now: datetime) -> str:
         return "UTC"
     abbreviation = timezone.localtime(now, zone).tzname() or ""
     suffix = f" ({abbreviation})" if abbreviation and not abbreviation.startswith(("+", "-")) else ""
-    return f"{place} time{suffix}"
+    return _("%(place)s time") % {"place": place} + suffix
 
 
 def _event_entry(event: TimelineEvent, zone: ZoneInfo, now: datetime, owner: str) -> HistoryEntry | None:
@@ -210,41 +239,43 @@ def _event_entry(event: TimelineEvent, zone: ZoneInfo, now: datetime, owner: str
     by_customer = event.actor_label == "customer" and event.actor_id is None
     kind = event.kind
     if kind == Event.CREATED:
-        return HistoryEntry(when, "We logged your request", f"{owner} is looking after it for you.")
+        return HistoryEntry(
+            when, _("We logged your request"), _("%(owner)s is looking after it for you.") % {"owner": owner}
+        )
     if kind == Event.UPDATE_SENT:
         writer = (event.actor.first_name or event.actor.get_username()) if event.actor else owner
-        return HistoryEntry(when, f"Update from {writer}", event.message)
+        return HistoryEntry(when, _("Update from %(writer)s") % {"writer": writer}, event.message)
     if kind == Event.RESCHEDULED:
-        return HistoryEntry(when, f"New time: {_new_time(event, zone, now)}", event.message)
+        return HistoryEntry(when, _("New time: %(time)s") % {"time": _new_time(event, zone, now)}, event.message)
     if kind == Event.WAITING:
-        return HistoryEntry(when, "We asked you for something", event.message)
+        return HistoryEntry(when, _("We asked you for something"), event.message)
     if kind == Event.RESUMED:
-        title = "Thanks: we're back on it" if by_customer else "We picked it up again"
-        return HistoryEntry(when, title, f"New time: {_new_time(event, zone, now)}.")
+        title = _("Thanks: we're back on it") if by_customer else _("We picked it up again")
+        return HistoryEntry(when, title, _("New time: %(time)s.") % {"time": _new_time(event, zone, now)})
     if kind == Event.FULFILLED:
-        return HistoryEntry(when, "Done", event.message)
+        return HistoryEntry(when, _("Done"), event.message)
     if kind == Event.CONFIRMED:
-        return HistoryEntry(when, "You confirmed it's resolved", from_customer=True)
+        return HistoryEntry(when, _("You confirmed it's resolved"), from_customer=True)
     if kind == Event.REOPENED:
         if by_customer:
-            return HistoryEntry(when, "You told us it's still a problem", event.message, from_customer=True)
-        return HistoryEntry(when, "We reopened your request")  # Staff reasons can be internal.
+            return HistoryEntry(when, _("You told us it's still a problem"), event.message, from_customer=True)
+        return HistoryEntry(when, _("We reopened your request"))  # Staff reasons can be internal.
     if kind == Event.CANCELLED:
-        return HistoryEntry(when, "Cancelled", event.message)
+        return HistoryEntry(when, _("Cancelled"), event.message)
     if kind == Event.CUSTOMER_REPLY:
         if event.data.get("keyword"):
             return None
-        how = "texted" if event.data.get("via") == "sms" else "wrote"
-        return HistoryEntry(when, f"You {how} us", event.message, from_customer=True)
+        title = _("You texted us") if event.data.get("via") == "sms" else _("You wrote us")
+        return HistoryEntry(when, title, event.message, from_customer=True)
     if kind == Event.PREFERENCES and by_customer:
         words = _preference_words(event)
-        return HistoryEntry(when, "You changed how we reach you", words, from_customer=True, is_news=False)
+        return HistoryEntry(when, _("You changed how we reach you"), words, from_customer=True, is_news=False)
     return None
 
 
 def _new_time(event: TimelineEvent, zone: ZoneInfo, now: datetime) -> str:
     to = parse_datetime(str(event.data.get("to", "")))
-    return friendly_time(to, zone, now) if to else "to be confirmed"
+    return friendly_time(to, zone, now) if to else _("to be confirmed")
 
 
 def _preference_words(event: TimelineEvent) -> str:
@@ -252,23 +283,23 @@ def _preference_words(event: TimelineEvent) -> str:
     changes = event.data.get("changes", {})
     parts = []
     if "preferred_channel" in changes:
-        parts.append(f"We now reach you {CHANNEL_WORDS.get(changes['preferred_channel'][1], '')}.")
+        parts.append(_("We now reach you %(how)s.") % {"how": CHANNEL_WORDS.get(changes["preferred_channel"][1], "")})
     if "email" in changes:
-        parts.append("You updated your email address.")
+        parts.append(_("You updated your email address."))
     if "phone" in changes:
-        parts.append("You updated your phone number.")
+        parts.append(_("You updated your phone number."))
     if "sms_opted_out" in changes:
-        parts.append("We no longer text you." if changes["sms_opted_out"][1] else "We may text you again.")
+        parts.append(_("We no longer text you.") if changes["sms_opted_out"][1] else _("We may text you again."))
     if "email_updates_opted_out" in changes:
         stopped = changes["email_updates_opted_out"][1]
-        parts.append("Automatic email updates stopped." if stopped else "Automatic email updates resumed.")
+        parts.append(_("Automatic email updates stopped.") if stopped else _("Automatic email updates resumed."))
     return " ".join(parts)
 
 
 MESSAGE_TITLES = {
-    Kind.STATUS_UPDATE: "Status update",
-    Kind.APOLOGY: "Our apology",
-    Kind.SATISFACTION_CHECK: "We asked whether it's resolved",
+    Kind.STATUS_UPDATE: gettext_lazy("Status update"),
+    Kind.APOLOGY: gettext_lazy("Our apology"),
+    Kind.SATISFACTION_CHECK: gettext_lazy("We asked whether it's resolved"),
 }
 
 
@@ -276,7 +307,7 @@ def _message_entry(message: Notification, zone: ZoneInfo, now: datetime) -> Hist
     how = CHANNEL_WORDS.get(Channel(message.channel), "")
     return HistoryEntry(
         moment(message.scheduled_for, zone, now),
-        MESSAGE_TITLES.get(Kind(message.kind), "Message"),
-        f"Sent to you {how}." if how else "",
+        str(MESSAGE_TITLES.get(Kind(message.kind), _("Message"))),
+        _("Sent to you %(how)s.") % {"how": how} if how else "",
         message_body=message.body,
     )

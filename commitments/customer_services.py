@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from commitments import services, text_opt_outs
@@ -94,6 +95,7 @@ class ContactPreferences:
     phone: str
     texts_allowed: bool
     email_updates: bool
+    language: str = ""  # BCP 47; blank keeps theirs
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ def change_preferences(*, commitment: Commitment, preferences: ContactPreference
                 phone=phone_given,
                 preferred_channel=preferences.preferred_channel,
                 timezone=customer.timezone,
+                language=preferences.language,
             )
         )
     except InvalidInput as error:
@@ -134,22 +137,24 @@ def change_preferences(*, commitment: Commitment, preferences: ContactPreference
         cleaned = None
     # The same rule as for staff (a channel needs its contact), in words addressed to the customer.
     if preferences.preferred_channel == Channel.EMAIL and not email_given:
-        errors["email"] = ["Enter your email address, or choose another way to reach you."]
+        errors["email"] = [gettext("Enter your email address, or choose another way to reach you.")]
     elif preferences.preferred_channel in (Channel.SMS, Channel.PHONE) and not phone_given:
-        errors["phone"] = ["Enter your phone number, or choose another way to reach you."]
+        errors["phone"] = [gettext("Enter your phone number, or choose another way to reach you.")]
     if preferences.preferred_channel == Channel.SMS and not preferences.texts_allowed:
         errors.setdefault("preferred_channel", []).append(
-            "You asked us not to text you: choose email or a phone call, or allow text messages."
+            gettext("You asked us not to text you: choose email or a phone call, or allow text messages.")
         )
     if cleaned is not None:
         # Say nothing about whose record holds the address: the page is open to whoever has the link.
         taken = services.contact_taken_in_team(customer, email=cleaned.email, phone=cleaned.phone)
         if taken["email"]:
-            errors["email"] = ["We can't use this email address here. Please contact us to change it."]
+            errors["email"] = [gettext("We can't use this email address here. Please contact us to change it.")]
         if taken["phone"]:
-            errors["phone"] = ["We can't use this phone number here. Please contact us to change it."]
+            errors["phone"] = [gettext("We can't use this phone number here. Please contact us to change it.")]
         if preferences.texts_allowed and text_opt_outs.number_stopped_texts(customer.phone):
-            errors["texts_allowed"] = ["You texted STOP to our number: text START to it and we may text you again."]
+            errors["texts_allowed"] = [
+                gettext("You texted STOP to our number: text START to it and we may text you again.")
+            ]
     if errors:
         raise InvalidInput(errors)
     assert cleaned is not None
@@ -166,6 +171,7 @@ def change_preferences(*, commitment: Commitment, preferences: ContactPreference
         "preferred_channel": customer.preferred_channel if channel_waits else cleaned.preferred_channel,
         "sms_opted_out": not preferences.texts_allowed,
         "email_updates_opted_out": not preferences.email_updates,
+        "language": cleaned.language or customer.language,
     }
     changes = {
         field: [getattr(customer, field), value] for field, value in wanted.items() if getattr(customer, field) != value
@@ -443,6 +449,7 @@ FIELD_NAMES = {
     "phone": "phone number",
     "sms_opted_out": "text messages",
     "email_updates_opted_out": "automatic email updates",
+    "language": "language",
 }
 
 

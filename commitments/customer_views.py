@@ -14,6 +14,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import is_ratelimited
@@ -21,6 +23,7 @@ from django_ratelimit.core import is_ratelimited
 from commitments import customer_selectors, customer_services, services
 from commitments.customer_forms import AnswerForm, PreferencesForm, StillAProblemForm
 from commitments.errors import IllegalMove, InvalidInput
+from commitments.languages import catalog_for
 from commitments.models import Commitment, Status
 from commitments.status_links import commitment_for_token, commitment_for_unsubscribe_token, hash_token
 
@@ -73,7 +76,8 @@ def too_many_requests() -> HttpResponse:
 
 def not_found(request: HttpRequest) -> HttpResponseBase:
     """The same answer for a link that never existed and one that was revoked."""
-    return _private(render(request, "commitments/customer/not_found.html", status=404))
+    with translation.override(catalog_for(settings.FOLLOWTHROUGH_LANGUAGE)):
+        return _private(render(request, "commitments/customer/not_found.html", status=404))
 
 
 def _private(response: HttpResponseBase) -> HttpResponseBase:
@@ -102,11 +106,13 @@ def link_view(
         commitment = find(token)
         if commitment is None:
             return not_found(request)
-        if request.method == "POST" and customer_selectors.link_is_read_only(commitment):
-            return _private(
-                render(request, "commitments/customer/read_only.html", _context(commitment, token), status=403)
-            )
-        return _private(view(request, commitment, token))
+        # The page, its forms and what it says back are in the customer's language.
+        with translation.override(catalog_for(commitment.customer.language_code)):
+            if request.method == "POST" and customer_selectors.link_is_read_only(commitment):
+                return _private(
+                    render(request, "commitments/customer/read_only.html", _context(commitment, token), status=403)
+                )
+            return _private(view(request, commitment, token))
 
     return gate
 
@@ -155,9 +161,9 @@ def confirm_resolved(request: HttpRequest, commitment: Commitment, token: str) -
     try:
         services.confirm(commitment=commitment)
     except IllegalMove:
-        messages.info(request, "There is nothing to confirm right now: this page shows where things stand.")
+        messages.info(request, _("There is nothing to confirm right now: this page shows where things stand."))
         return _back_to_status(token)
-    messages.success(request, "Thank you for confirming. We've closed your request.")
+    messages.success(request, _("Thank you for confirming. We've closed your request."))
     return _back_to_status(token)
 
 
@@ -179,15 +185,17 @@ def not_resolved(request: HttpRequest, commitment: Commitment, token: str) -> Ht
             actor=None, commitment=commitment, reason=form.cleaned_data["what_is_wrong"], by_customer=True
         )
     except IllegalMove:
-        messages.info(request, "Your request is already open: this page shows where things stand.")
+        messages.info(request, _("Your request is already open: this page shows where things stand."))
         return _back_to_status(token)
     next_update = customer_selectors.friendly_time(
         reopened.next_update_at or reopened.due_at, reopened.customer.zone, reopened.updated_at
     )
     messages.success(
         request,
-        f"Thank you for telling us. {customer_selectors.first_name(reopened)} and their team lead have been "
-        f"told, and you'll hear from us by {next_update}.",
+        _(
+            "Thank you for telling us. %(owner)s and their team lead have been told, and you'll hear from us by %(time)s."  # noqa: E501
+        )
+        % {"owner": customer_selectors.first_name(reopened), "time": next_update},
     )
     return _back_to_status(token)
 
@@ -205,12 +213,12 @@ def answer_request(request: HttpRequest, commitment: Commitment, token: str) -> 
         try:
             customer_services.answer_request(commitment=commitment, answer=form.cleaned_data["answer"])
         except IllegalMove:
-            messages.info(request, "We aren't waiting on anything from you right now.")
+            messages.info(request, _("We aren't waiting on anything from you right now."))
             return _back_to_status(token)
         except InvalidInput as error:
             _add_errors(form, error)
         else:
-            messages.success(request, "Thank you: we have your answer and we're back on it.")
+            messages.success(request, _("Thank you: we have your answer and we're back on it."))
             return _back_to_status(token)
     return render(request, "commitments/customer/answer.html", _context(commitment, token, form=form))
 
@@ -230,14 +238,19 @@ def preferences(request: HttpRequest, commitment: Commitment, token: str) -> Htt
         except InvalidInput as error:
             _add_errors(form, error)
         else:
-            messages.success(request, "Saved. We'll reach you the way you chose.")
+            messages.success(request, _("Saved. We'll reach you the way you chose."))
             for field in saved.awaiting_confirmation:
-                what = "email address" if field == "email" else "phone number"
-                messages.info(
-                    request,
-                    f"We sent a link to your new {what}: open it to confirm. "
-                    f"Until then we keep using the {what} we had.",
-                )
+                if field == "email":
+                    notice = _(
+                        "We sent a link to your new email address: open it to confirm. "
+                        "Until then we keep using the email address we had."
+                    )
+                else:
+                    notice = _(
+                        "We sent a link to your new phone number: open it to confirm. "
+                        "Until then we keep using the phone number we had."
+                    )
+                messages.info(request, notice)
             return _back_to_status(token)
     return render(request, "commitments/customer/preferences.html", _context(commitment, token, form=form))
 

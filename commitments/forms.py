@@ -10,9 +10,11 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Team, User
+from commitments.languages import catalog_for, supported_languages
 from commitments.models import Channel, Commitment
 from commitments.services import CustomerDetails, known_timezones
 from followthrough.durations import format_duration, parse_duration
@@ -181,6 +183,7 @@ class LogPromiseForm(DueTimeMixin, forms.Form):
     customer_name = forms.CharField(label="Customer name", required=False, widget=forms.TextInput(attrs={}))
     preferred_channel = channel_field()
     customer_timezone = forms.CharField(label="Customer's time zone", required=False, widget=TimezoneInput())
+    customer_language = forms.ChoiceField(label="Customer's language", required=False, choices=supported_languages)
     summary = forms.CharField(
         label="What did you promise?",
         required=False,
@@ -211,6 +214,7 @@ class LogPromiseForm(DueTimeMixin, forms.Form):
         self.chosen_team = self._chosen_team()
         self.zone = self.chosen_team.zone if self.chosen_team else zoneinfo.ZoneInfo("UTC")
         self.fields["customer_timezone"].initial = self.chosen_team.timezone if self.chosen_team else "UTC"
+        self.fields["customer_language"].initial = catalog_for(settings.FOLLOWTHROUGH_LANGUAGE)
         self.fields["due_at"].help_text = f"In {self.zone.key} time."
         workday_ends = self.chosen_team.workday_ends if self.chosen_team else time(17)
         self.quick_picks = quick_due_times(zone=self.zone, workday_ends=workday_ends, now=now)
@@ -238,6 +242,7 @@ class LogPromiseForm(DueTimeMixin, forms.Form):
                 phone=data.get("customer_phone") or "",
                 preferred_channel=data.get("preferred_channel") or Channel.EMAIL,
                 timezone=data.get("customer_timezone") or (self.chosen_team.timezone if self.chosen_team else "UTC"),
+                language=data.get("customer_language") or "",
             ),
             "summary": data.get("summary") or "",
             "details": data.get("details") or "",
@@ -257,6 +262,7 @@ LOG_PROMISE_FIELDS = {
     "customer.phone": "customer_phone",
     "customer.preferred_channel": "preferred_channel",
     "customer.timezone": "customer_timezone",
+    "customer.language": "customer_language",
 }
 
 
@@ -405,6 +411,7 @@ class CustomerForm(forms.Form):
     phone = forms.CharField(label="Phone", required=False, widget=forms.TextInput(attrs={"type": "tel"}))
     preferred_channel = channel_field()
     timezone = forms.CharField(label="Time zone", required=False, widget=TimezoneInput())
+    language = forms.ChoiceField(label="Language", required=False, choices=supported_languages)
     notes = forms.CharField(
         label="Private notes",
         required=False,
@@ -420,4 +427,5 @@ class CustomerForm(forms.Form):
             phone=data.get("phone") or "",
             preferred_channel=data.get("preferred_channel") or Channel.EMAIL,
             timezone=data.get("timezone") or "UTC",
+            language=data.get("language") or "",
         )

@@ -35,6 +35,14 @@ class Customer(models.Model):
         default=False, help_text="The customer unsubscribed from automatic status updates by email."
     )
     notes = models.TextField(blank=True, help_text="Private: never shown to the customer.")
+    language = models.CharField(
+        max_length=35, blank=True, help_text="BCP 47 tag of the customer's language; blank: FOLLOWTHROUGH_LANGUAGE."
+    )
+    # An address our email cannot reach (a permanent bounce) or must not (a spam complaint). It is
+    # kept as the address itself, so a new email address lifts the stop without anyone clearing it.
+    undeliverable_email = models.EmailField(blank=True)
+    undeliverable_email_reason = models.CharField(max_length=500, blank=True)
+    undeliverable_email_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=tz.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -59,6 +67,16 @@ class Customer(models.Model):
 
     def local(self, moment: datetime) -> datetime:
         return tz.localtime(moment, self.zone)
+
+    @property
+    def email_undeliverable(self) -> bool:
+        """Our email does not go to this customer's current address (it bounced, or they called it spam)."""
+        return bool(self.email) and self.undeliverable_email == self.email
+
+    @property
+    def language_code(self) -> str:
+        """The language their messages and status page are in."""
+        return self.language or settings.FOLLOWTHROUGH_LANGUAGE
 
 
 class TextOptOut(models.Model):

@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.models import Membership, Team, User
 from commitments import text_opt_outs
 from commitments.errors import IllegalMove, InvalidInput, NotAllowed
+from commitments.languages import clean_language
 from commitments.models import (
     ACTIVE_STATUSES,
     Channel,
@@ -51,6 +52,7 @@ class CustomerDetails:
     phone: str = ""
     preferred_channel: str = Channel.EMAIL
     timezone: str = "UTC"
+    language: str = ""  # BCP 47; blank keeps the customer's (or FOLLOWTHROUGH_LANGUAGE for a new one)
 
 
 def normalize_email(raw: str) -> str:
@@ -121,9 +123,17 @@ def clean_customer_details(details: CustomerDetails, *, on_file: Customer | None
     zone = (details.timezone or "UTC").strip()
     if zone not in known_timezones():
         errors["timezone"] = [f"“{zone}” is not a known time zone (use an IANA name such as America/New_York)."]
+    language = ""
+    if details.language:
+        try:
+            language = clean_language(details.language)
+        except ValueError as error:
+            errors["language"] = [str(error)]
     if errors:
         raise InvalidInput(errors)
-    return CustomerDetails(name=name, email=email, phone=phone, preferred_channel=channel, timezone=zone)
+    return CustomerDetails(
+        name=name, email=email, phone=phone, preferred_channel=channel, timezone=zone, language=language
+    )
 
 
 def find_customer(*, team: Team | int, email: str = "", phone: str = "") -> Customer | None:
@@ -161,6 +171,7 @@ def upsert_customer(details: CustomerDetails, *, team: Team) -> Customer:
     customer.sms_opted_out = text_opt_outs.texts_stopped_for(
         phone=customer.phone, chosen_by_customer=customer.sms_opted_out
     )
+    customer.language = cleaned.language or customer.language
     _save_customer(customer)
     return customer
 
@@ -230,6 +241,7 @@ def edit_customer(*, actor: User, customer: Customer, details: CustomerDetails, 
         "phone": cleaned.phone,
         "preferred_channel": cleaned.preferred_channel,
         "timezone": cleaned.timezone,
+        "language": cleaned.language or customer.language,
     }
     if notes is not None:
         new_values["notes"] = _clean_text(notes, "notes")

@@ -43,6 +43,7 @@ from commitments.forms import (
     add_service_errors,
     timezone_names,
 )
+from commitments.languages import catalog_for
 from commitments.models import ACTIVE_STATUSES, Channel, Commitment, Customer
 from notifications.models import Kind, Notification
 
@@ -582,6 +583,7 @@ def _customer_form_initial(customer: Customer) -> dict[str, str]:
         "phone": customer.phone,
         "preferred_channel": customer.preferred_channel,
         "timezone": customer.timezone,
+        "language": catalog_for(customer.language_code),
         "notes": customer.notes,
     }
 

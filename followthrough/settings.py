@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "anymail",
     "accounts",
     "commitments",
     "notifications",
@@ -113,7 +114,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The customer's languages: staff pages are in English; every customer-facing word goes through
+# gettext (catalogs in locale/, compiled .mo files committed so a fresh machine needs no gettext).
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FOLLOWTHROUGH_LANGUAGE = env.str("FOLLOWTHROUGH_LANGUAGE", default="en").strip()
+if FOLLOWTHROUGH_LANGUAGE.lower().split("-")[0] not in {code for code, _ in LANGUAGES}:
+    raise ImproperlyConfigured(f"FOLLOWTHROUGH_LANGUAGE must be one of: {', '.join(code for code, _ in LANGUAGES)}.")
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -135,6 +143,14 @@ WHITENOISE_USE_FINDERS = DEBUG
 # --- Mail and texts -------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Sending through an ESP's API instead of SMTP: EMAIL_BACKEND=anymail.backends.mailgun.EmailBackend
+# (or another of anymail's), with its settings as ANYMAIL_<NAME> (ANYMAIL_MAILGUN_API_KEY, ...).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
+ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in env.ENVIRON.items() if name.startswith("ANYMAIL_")}
+# Replies come back to replies+<token>@<this domain>; inbound mail and delivery events are posted
+# by Mailgun and checked with its webhook signing key (without it those hooks answer 404).
+EMAIL_REPLY_TO = env.str("EMAIL_REPLY_TO", default="")
+MAILGUN_WEBHOOK_SIGNING_KEY = env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default="")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="followthrough@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

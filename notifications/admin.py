@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from accounts.admin_scoping import TeamScopedAdminMixin
 from notifications import delivery
-from notifications.models import Notification
+from notifications.models import Notification, UnmatchedEmail
 
 
 @admin.register(Notification)
@@ -84,3 +84,26 @@ class NotificationAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
                 f"{skipped} message(s) left alone: only failed or waiting email and text messages can be retried.",
                 messages.WARNING,
             )
+
+
+@admin.register(UnmatchedEmail)
+class UnmatchedEmailAdmin(admin.ModelAdmin):
+    """Mail that reached no commitment: read it, pass it on, tick "handled"."""
+
+    list_display = ["received_at", "sender", "recipient", "subject", "handled"]
+    list_filter = ["handled"]
+    search_fields = ["sender", "recipient", "subject", "text"]
+    readonly_fields = [
+        "received_at",
+        "recipient",
+        "sender",
+        "subject",
+        "text",
+        "full_text",
+        "attachments",
+        "message_id",
+    ]
+    fields = [*readonly_fields, "handled"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -178,7 +178,7 @@ def _attempt(notification: Notification, channels: Channels, report: DeliveryRep
     if notification.channel == Channel.SMS and notification.audience == Audience.CUSTOMER and customer.sms_opted_out:
         # The number texted STOP after this text was queued (held for the morning, say): it must
         # not go out as a text. Like the outbox, send it by email where we have an address.
-        if not customer.email:
+        if not customer.email or customer.email_undeliverable:
             _record_opted_out(notification)
             report.suppressed += 1
             return

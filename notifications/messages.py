@@ -15,6 +15,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
@@ -22,15 +23,18 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+from babel.dates import format_datetime
 from django.conf import settings
 from django.template import Context
 from django.template.base import Template as CompiledTemplate
 from django.template.loader import get_template
 from django.template.loader_tags import BlockNode
 from django.urls import get_script_prefix, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, pgettext
 
 from accounts.models import User
+from commitments.languages import catalog_for
 from commitments.models import RUNNING_STATUSES, Channel, Commitment, Status
 from commitments.status_links import token_for
 from notifications import quiet_hours
@@ -108,8 +112,14 @@ def _year_in(now: datetime, zone: ZoneInfo) -> int:
     return now.astimezone(zone).year
 
 
-def long_time(moment: datetime, zone: ZoneInfo, *, now: datetime | None = None) -> str:
-    """``Wednesday 25 November at 3:00 PM EST`` (the year only when it is not this year's)."""
+def long_time(moment: datetime, zone: ZoneInfo, *, now: datetime | None = None, language: str | None = None) -> str:
+    """``Wednesday 25 November at 3:00 PM EST`` (the year only when it is not this year's).
+
+    In ``language`` (else the active one): ``miércoles 25 de noviembre a las 15:00 CET`` in Spanish.
+    """
+    language = language or translation.get_language() or "en"
+    if not language.startswith("en"):
+        return _long_time_in(moment, zone, _year_in(now or timezone.now(), zone), language)
     return _long_time(moment, zone, _year_in(now or timezone.now(), zone))
 
 
@@ -122,11 +132,54 @@ def _long_time(moment: datetime, zone: ZoneInfo, this_year: int) -> str:
     return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}{year} at {_clock(local)} {local.tzname()}"
 
 
+def short_time(moment: datetime, zone: ZoneInfo, *, language: str | None = None) -> str:
+    """``Wed 25 Nov 3:00 PM EST``: for texts, where every character counts (``mié 25 nov 15:00 CET``)."""
+    language = language or translation.get_language() or "en"
+    if not language.startswith("en"):
+        return _short_time_in(moment, zone, language)
+    return _short_time(moment, zone)
+
+
 @lru_cache(maxsize=4096)
-def short_time(moment: datetime, zone: ZoneInfo) -> str:
-    """``Wed 25 Nov 3:00 PM EST``: for texts, where every character counts."""
+def _short_time(moment: datetime, zone: ZoneInfo) -> str:
     local = moment.astimezone(zone)
     return f"{_DAYS[local.weekday()][:3]} {local.day} {_MONTHS[local.month - 1][:3]} {_clock(local)} {local.tzname()}"
+
+
+# Other languages write dates the way CLDR (through Babel) says, in patterns their catalog gives:
+# the translator decides the order of day and month, the words around them and the clock.
+@lru_cache(maxsize=4096)
+def _long_time_in(moment: datetime, zone: ZoneInfo, this_year: int, language: str) -> str:
+    local = moment.astimezone(zone)
+    # Translators: a Unicode CLDR date pattern (https://unicode.org/reports/tr35/tr35-dates.html).
+    pattern = (
+        pgettext("date pattern", "EEEE d MMMM")
+        if local.year == this_year
+        else pgettext("date pattern", "EEEE d MMMM y")
+    )
+    locale = _babel_locale(language)
+    return gettext("%(date)s at %(time)s %(zone)s") % {
+        "date": format_datetime(local, pattern, locale=locale),
+        "time": format_datetime(local, pgettext("time pattern", "h:mm a"), locale=locale),
+        "zone": local.tzname(),
+    }
+
+
+@lru_cache(maxsize=4096)
+def _short_time_in(moment: datetime, zone: ZoneInfo, language: str) -> str:
+    local = moment.astimezone(zone)
+    locale = _babel_locale(language)
+    date = format_datetime(local, pgettext("short date pattern", "EEE d MMM"), locale=locale)
+    return f"{date} {format_datetime(local, pgettext('time pattern', 'h:mm a'), locale=locale)} {local.tzname()}"
+
+
+def _babel_locale(language: str) -> str:
+    return language.replace("-", "_")
+
+
+def _in_language(code: str) -> AbstractContextManager[object]:
+    """Words in ``code``: a switch only when another language is active (a sweep writes thousands)."""
+    return nullcontext() if translation.get_language() == code else translation.override(code)
 
 
 def describe_duration(value: timedelta) -> str:
@@ -222,27 +275,54 @@ def is_gsm7(text: str) -> bool:
     return GSM7.issuperset(text)
 
 
-def sms_length(text: str) -> tuple[int, str]:
-    """How long a text is in its encoding's units, and the encoding (``GSM-7`` or ``UCS-2``)."""
+# 3GPP TS 23.038 A.2.2: the Spanish national language single shift table. Announced in the
+# message's user data header (3 octets), it puts the accented vowels Spanish needs behind the
+# escape, as the default extension table puts ``€``: a text in Spanish stays GSM-7 at two septets
+# for an ``á`` instead of turning the whole text into UCS-2 (70 characters a segment).
+GSM7_SPANISH_SHIFT = frozenset("çÁÍÓÚáíóú") | GSM7_EXTENDED
+GSM7_SPANISH = GSM7_BASIC | GSM7_SPANISH_SHIFT
+SPANISH_SHIFT = "GSM-7 Spanish"
+# Septets (or UCS-2 units) in one text alone, and in each part of a concatenated one. The shift
+# table's header takes 5 septets of a single text and, beside the concatenation header, 4 of a part.
+SEGMENT_SIZES = {"GSM-7": (160, 153), SPANISH_SHIFT: (155, 149), "UCS-2": (70, 67)}
+
+
+def sms_length(text: str, *, language: str | None = None) -> tuple[int, str]:
+    """How long a text is in its encoding's units, and the encoding (``GSM-7`` or ``UCS-2``).
+
+    With ``language`` Spanish (``es``, ``es-MX``), a text that needs the Spanish single shift
+    table is ``GSM-7 Spanish``; without it, the count is the default alphabet's, as it always was.
+    """
     if is_gsm7(text):
         # An extended character (``€``, ``[``) takes an escape and itself: two units.
         return len(text) + sum(text.count(char) for char in GSM7_EXTENDED), "GSM-7"
+    if language and language.split("-")[0].lower() == "es" and GSM7_SPANISH.issuperset(text):
+        return len(text) + sum(1 for char in text if char in GSM7_SPANISH_SHIFT), SPANISH_SHIFT
     return len(text.encode("utf-16-le")) // 2, "UCS-2"
 
 
-def sms_segments(text: str) -> int:
-    length, encoding = sms_length(text)
-    single, part = (160, 153) if encoding == "GSM-7" else (70, 67)
+def text_length(text: str, *, language: str | None = None) -> int:
+    """How long a text is in its encoding's units (septets, or UCS-2 code units)."""
+    return sms_length(text, language=language)[0]
+
+
+def sms_encoding(text: str, *, language: str | None = None) -> str:
+    return sms_length(text, language=language)[1]
+
+
+def sms_segments(text: str, *, language: str | None = None) -> int:
+    length, encoding = sms_length(text, language=language)
+    single, part = SEGMENT_SIZES[encoding]
     return 1 if length <= single else math.ceil(length / part)
 
 
-def sms_limit(text: str) -> int:
-    _, encoding = sms_length(text)
+def sms_limit(text: str, *, language: str | None = None) -> int:
+    _, encoding = sms_length(text, language=language)
     return _limit(encoding)
 
 
 def _limit(encoding: str) -> int:
-    return SMS_SEGMENTS * (153 if encoding == "GSM-7" else 67)
+    return SMS_SEGMENTS * SEGMENT_SIZES[encoding][1]
 
 
 _SPACES = re.compile(r"\s+")
@@ -346,6 +426,8 @@ class Words(dict[str, str]):
         self.eager: tuple[str, ...] = ()  # the words set at once, that may be empty
         self.structure: dict[str, Any] = {}
         self._empty: tuple[str, ...] | None = None
+        # The language the words are written in: the active one when they are made.
+        self.language: str = translation.get_language() or settings.LANGUAGE_CODE
 
     def __missing__(self, name: str) -> str:
         work_out = self.LATER.get(name)
@@ -420,17 +502,20 @@ class CustomerWords(Words):
     )
     EAGER = NAMES[:10]
     LATER: ClassVar[Mapping[str, Callable[[Any], str]]] = {
-        "due": lambda words: long_time(words.commitment.due_at, words.zone, now=words.now),
-        "due_short": lambda words: short_time(words.commitment.due_at, words.zone),
-        "next_contact": lambda words: long_time(words.next_contact, words.zone, now=words.now),
-        "next_contact_short": lambda words: short_time(words.next_contact, words.zone),
-        "since": lambda words: long_time(words.since, words.zone, now=words.now),
-        "since_short": lambda words: short_time(words.since, words.zone),
-        "fulfilled": lambda words: long_time(words.commitment.fulfilled_at or words.now, words.zone, now=words.now),
+        "due": lambda words: long_time(words.commitment.due_at, words.zone, now=words.now, language=words.language),
+        "due_short": lambda words: short_time(words.commitment.due_at, words.zone, language=words.language),
+        "next_contact": lambda words: long_time(words.next_contact, words.zone, now=words.now, language=words.language),
+        "next_contact_short": lambda words: short_time(words.next_contact, words.zone, language=words.language),
+        "since": lambda words: long_time(words.since, words.zone, now=words.now, language=words.language),
+        "since_short": lambda words: short_time(words.since, words.zone, language=words.language),
+        "fulfilled": lambda words: long_time(
+            words.commitment.fulfilled_at or words.now, words.zone, now=words.now, language=words.language
+        ),
         "satisfaction_on": lambda words: long_time(
             words.commitment.satisfaction_due_at or (words.now + settings.FOLLOWTHROUGH_SATISFACTION_AFTER),
             words.zone,
             now=words.now,
+            language=words.language,
         ),
         "status_url": lambda words: status_url(words.commitment),
     }
@@ -491,12 +576,12 @@ def _call_phone(words: "StaffWords") -> str:
 
 def _last_update(words: "StaffWords") -> str:
     moment = words.commitment.last_update_at
-    return long_time(moment, words.zone, now=words.now) if moment else "none"
+    return long_time(moment, words.zone, now=words.now, language=words.language) if moment else "none"
 
 
 def _next_update(words: "StaffWords") -> str:
     moment = words.commitment.next_update_at
-    return long_time(moment, words.zone, now=words.now) if moment else "none"
+    return long_time(moment, words.zone, now=words.now, language=words.language) if moment else "none"
 
 
 class StaffWords(Words):
@@ -527,7 +612,7 @@ class StaffWords(Words):
     EAGER = NAMES[:8]
     LATER: ClassVar[Mapping[str, Callable[[Any], str]]] = {
         "phone": _call_phone,
-        "due": lambda words: long_time(words.commitment.due_at, words.zone, now=words.now),
+        "due": lambda words: long_time(words.commitment.due_at, words.zone, now=words.now, language=words.language),
         "time_left": lambda words: describe_duration(words.commitment.due_at - words.now),
         "overdue": lambda words: describe_duration(words.now - words.commitment.due_at),
         "every_interval": lambda words: every(words.commitment.update_interval),
@@ -590,7 +675,7 @@ class StaffWords(Words):
         moment = self.moments.get(name)
         if moment is None:
             return super().__missing__(name)
-        word = self[name] = long_time(moment, self.zone, now=self.now)
+        word = self[name] = long_time(moment, self.zone, now=self.now, language=self.language)
         return word
 
     def for_recipient(self, recipient: User | None) -> dict[str, Any]:
@@ -625,7 +710,15 @@ _frames: dict[tuple[Any, ...], _Frame | None] = {}
 
 
 def _shape(form: str, template: str, words: Words, structure: Mapping[str, Any]) -> tuple[Any, ...]:
-    return (form, template, id(_compiled(template)), tuple(structure.items()), words.names, words.empty())
+    return (
+        form,
+        template,
+        id(_compiled(template)),
+        tuple(structure.items()),
+        words.names,
+        words.empty(),
+        words.language,  # The same shape reads differently in each language.
+    )
 
 
 def _marked(words: Words, structure: Mapping[str, Any]) -> dict[str, Any]:
@@ -760,8 +853,11 @@ def email_html(*, subject: str, text: str, layout: Mapping[str, Any]) -> str:
     if not layout:
         return ""
     start, end = layout["body"]
-    context = _html_context(layout["form"], layout["words"], layout.get("heading") or subject, text[start:end])
-    return str(_compiled("notifications/email/layout.html").render(Context(context, autoescape=True)))
+    # A customer's email is drawn in the language its text was written in; staff read English.
+    language = layout.get("language")
+    with translation.override(catalog_for(language) if language else settings.LANGUAGE_CODE):
+        context = _html_context(layout["form"], layout["words"], layout.get("heading") or subject, text[start:end])
+        return str(_compiled("notifications/email/layout.html").render(Context(context, autoescape=True)))
 
 
 def _html_context(form: str, words: Mapping[str, str], subject: str, body: str) -> dict[str, Any]:
@@ -790,22 +886,26 @@ def _html_context(form: str, words: Mapping[str, str], subject: str, body: str) 
             "signature": "",
             "footer": f"Followthrough, {words['team_name']}. Times are the team's: {words['team_zone']}.",
         }
-    facts = [("Our promise", words["summary"]), ("Owner", f"{words['owner_name']}, {words['team_name']}")]
+    facts = [
+        (gettext("Our promise"), words["summary"]),
+        (gettext("Owner"), f"{words['owner_name']}, {words['team_name']}"),
+    ]
     if "due" in words:
-        facts.append(("Due", words["due"]))
+        facts.append((gettext("Due"), words["due"]))
     if "next_contact" in words:
-        facts.append(("Next update", f"by {words['next_contact']}"))
+        facts.append((gettext("Next update"), gettext("by %(time)s") % {"time": words["next_contact"]}))
     return {
         **common,
-        "greeting": f"Hi {words['first_name']},",
+        "language": translation.get_language(),
+        "greeting": gettext("Hi %(first_name)s,") % {"first_name": words["first_name"]},
         "facts": facts,
         "action_url": words["status_url"],
-        "action_label": "See where it stands",
+        "action_label": gettext("See where it stands"),
         "signature": f"{words['owner_name']}\n{words['team_name']}",
-        "footer": (
-            f"You receive this because {words['team_name']} made you a promise. "
-            "Your status page lets you change how we reach you."
-        ),
+        "footer": gettext(
+            "You receive this because %(team)s made you a promise. Your status page lets you change how we reach you."
+        )
+        % {"team": words["team_name"]},
     }
 
 
@@ -836,11 +936,17 @@ def render_customer_message(
 
     For the phone channel the content is the script the owner reads out: the email's words.
     """
-    words = CustomerWords(commitment, message=message, since=since, now=now)
-    template = f"notifications/customer/{kind}.txt"
-    if channel == Channel.SMS:
-        return Content(subject="", text=_fit_sms(template, words))
-    return _compose("script" if channel == Channel.PHONE else "customer", template, words, words.structure)
+    language = commitment.customer.language_code
+    with _in_language(catalog_for(language)):
+        words = CustomerWords(commitment, message=message, since=since, now=now)
+        template = f"notifications/customer/{kind}.txt"
+        if channel == Channel.SMS:
+            return Content(subject="", text=_fit_sms(template, words, language=language))
+        content = _compose("script" if channel == Channel.PHONE else "customer", template, words, words.structure)
+    if content.layout:
+        # The HTML is drawn at send time in this language, and the email says which it is.
+        return Content(content.subject, content.text, {**content.layout, "language": language})
+    return content
 
 
 # The free text a long message gives up first, in this order; never the link or the times.
@@ -868,7 +974,7 @@ def _sms_frame(template: str, words: Words) -> _SmsFrame | None:
     return _sms_frames[key]
 
 
-def _fit_sms(template: str, words: Words) -> str:
+def _fit_sms(template: str, words: Words, *, language: str | None = None) -> str:
     """The text block as one GSM-7 friendly line of at most two segments, status link kept."""
     frame = _sms_frame(template, words)
     names = frame.names if frame else words.names
@@ -881,7 +987,7 @@ def _fit_sms(template: str, words: Words) -> str:
 
     text = write()
     for name in SHORTENED_FIRST:
-        length, encoding = sms_length(text)
+        length, encoding = sms_length(text, language=language)
         excess = length - _limit(encoding)
         if excess <= 0:
             break
@@ -940,9 +1046,10 @@ def render_staff_messages(
     now: datetime | None = None,
 ) -> list[Content]:
     """The same email to several members of staff (the owner reads "your promise", a lead the owner's name)."""
-    words = StaffWords(commitment, message=message, details=details, now=now)
-    template = f"notifications/staff/{kind}.txt"
-    return [_compose("staff", template, words, words.for_recipient(recipient)) for recipient in recipients]
+    with _in_language(settings.LANGUAGE_CODE):  # Staff read English, whoever the customer is.
+        words = StaffWords(commitment, message=message, details=details, now=now)
+        template = f"notifications/staff/{kind}.txt"
+        return [_compose("staff", template, words, words.for_recipient(recipient)) for recipient in recipients]
 
 
 def render_call_task(
@@ -962,7 +1069,7 @@ def render_call_task(
         "call_kind": customer_kind,
         "script": script,
         "escalate_at": escalate_at,
-        "customer_now": short_time(now, zone),
-        "call_from": short_time(allowed, zone) if allowed > now else "",
+        "customer_now": short_time(now, zone, language=settings.LANGUAGE_CODE),
+        "call_from": short_time(allowed, zone, language=settings.LANGUAGE_CODE) if allowed > now else "",
     }
     return render_staff_message(commitment, Kind.CALL_TASK, recipient=recipient, details=details, now=now)

@@ -116,3 +116,30 @@ class Notification(models.Model):
         """A stable Message-ID, the same on every attempt, so a receiver can drop a repeat."""
         domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "followthrough.localhost"
         return f"<{self.idempotency_key.replace(':', '.')}@{domain}>"
+
+
+class UnmatchedEmail(models.Model):
+    """Mail that came in for no commitment (a stale or mangled reply address, a stray message).
+
+    Kept, never dropped, for an operator to read in the admin and pass on by hand.
+    """
+
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    recipient = models.CharField(max_length=254, blank=True)
+    sender = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True, help_text="The new text, quoted history left out.")
+    full_text = models.TextField(blank=True)
+    attachments = models.JSONField(default=list, blank=True, help_text="The attachments' file names.")
+    message_id = models.CharField(max_length=300, blank=True)
+    handled = models.BooleanField(default=False, help_text="An operator has dealt with it.")
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            # Mailgun retries a webhook it got no answer to: the same message is kept once.
+            models.UniqueConstraint(fields=["message_id"], condition=~Q(message_id=""), name="unmatched_email_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender} → {self.recipient}: {self.subject}"

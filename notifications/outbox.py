@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 STOPPED_TEXTS_BY_EMAIL = "This number texted STOP, so the {kind} went by email to {email} instead."
 STOPPED_TEXTS_SUPPRESSED = "This number texted STOP and there is no email address on file: the {kind} was not sent."
 NO_CONTACT_SUPPRESSED = "There is no email address or phone number on file: the {kind} was not sent."
+EMAIL_STOPPED_BY_TEXT = "Email to {email} stopped ({reason}), so the {kind} goes by text to {phone} instead."
+EMAIL_STOPPED_SUPPRESSED = "Email to {email} stopped ({reason}) and no text can go instead: the {kind} was not sent."
 
 
 class Message(NamedTuple):
@@ -119,6 +121,11 @@ class Outgoing:
         if goes_by_text(customer):
             channel, recipient = Channel.SMS, customer.phone
             when = quiet_hours.text_allowed_from(when, customer.zone)
+            if customer.email_undeliverable and customer.preferred_channel == Channel.EMAIL:
+                self.note(commitment, _email_stopped(EMAIL_STOPPED_BY_TEXT, customer, kind), kind)
+        elif customer.email_undeliverable:
+            channel, recipient, status = Channel.EMAIL, customer.email, DeliveryStatus.SUPPRESSED
+            self.note(commitment, _email_stopped(EMAIL_STOPPED_SUPPRESSED, customer, kind), kind)
         elif customer.email:
             channel, recipient = Channel.EMAIL, customer.email
             if wants_text and customer.sms_opted_out:
@@ -142,7 +149,8 @@ class Outgoing:
             recipient_user_id=None,
             subject=content.subject,
             body=content.text,
-            layout=content.layout,
+            # The agent's own words, kept so a bounced email can go again as a text.
+            layout={**content.layout, "message": message} if message and content.layout else content.layout,
             status=status,
             scheduled_for=when,
             next_attempt_at=when,
@@ -428,7 +436,8 @@ def _text(text: str) -> str:
 def goes_by_text(customer: Customer) -> bool:
     """A message to this customer goes as a text (rather than email or a call task)."""
     wants_text = customer.preferred_channel == Channel.SMS or (
-        customer.preferred_channel == Channel.EMAIL and not customer.email
+        # An address our email cannot (bounced) or must not (spam complaint) reach counts as none.
+        customer.preferred_channel == Channel.EMAIL and (not customer.email or customer.email_undeliverable)
     )
     return wants_text and bool(customer.phone) and not customer.sms_opted_out
 
@@ -483,6 +492,12 @@ def suppress_unsent(commitment: Commitment) -> int:
     Notification.objects.filter(commitment=commitment, escalate_at__isnull=False).update(escalate_at=None)
     return Notification.objects.filter(commitment=commitment, status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.SUPPRESSED, leased_until=None
+    )
+
+
+def _email_stopped(template: str, customer: Customer, kind: str) -> str:
+    return template.format(
+        email=customer.email, reason=customer.undeliverable_email_reason, phone=customer.phone, kind=_label(kind)
     )
 
 

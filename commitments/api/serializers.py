@@ -80,10 +80,13 @@ class CustomerSerializer(serializers.ModelSerializer[Customer]):
     # Plain strings: either contact may be blank.
     email = serializers.CharField(read_only=True, help_text="Lower-cased; blank when unknown.")
     phone = serializers.CharField(read_only=True, help_text="E.164, e.g. +15555550100; blank when unknown.")
+    language = serializers.CharField(
+        source="language_code", read_only=True, help_text="BCP 47: the language of their messages and status page."
+    )
 
     class Meta:
         model = Customer
-        fields = ["id", "name", "email", "phone", "preferred_channel", "timezone", "sms_opted_out"]
+        fields = ["id", "name", "email", "phone", "preferred_channel", "timezone", "language", "sms_opted_out"]
         read_only_fields = fields
         extra_kwargs = {
             "id": {
@@ -112,6 +115,13 @@ class CustomerInputSerializer(serializers.Serializer):
     preferred_channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.EMAIL)
     timezone = serializers.CharField(
         max_length=64, required=False, default="UTC", help_text="IANA time zone, e.g. America/New_York."
+    )
+    language = serializers.CharField(
+        max_length=35,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="BCP 47 (en, es, es-MX): their messages and status page are in it; default FOLLOWTHROUGH_LANGUAGE.",
     )
 
 

@@ -11,6 +11,7 @@ The HTML alternative is drawn here, at send time, from the row's text and layout
 import logging
 import smtplib
 
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
@@ -19,6 +20,7 @@ from commitments.status_links import unsubscribe_url
 from notifications import messages
 from notifications.channels.errors import DeliveryFailure, PermanentFailure, TransientFailure
 from notifications.models import Audience, Kind, Notification
+from notifications.reply_addresses import reply_address
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +31,16 @@ def build_email(notification: Notification, *, connection: BaseEmailBackend | No
         # RFC 3834: an automatic message; well-behaved responders do not answer it with another.
         "Auto-Submitted": "auto-generated",
     }
+    reply_to: list[str] = []
     if notification.audience == Audience.CUSTOMER:
         headers["List-Unsubscribe"] = f"<{unsubscribe_url(notification.commitment)}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        # The language the text is written in (RFC 3282); a message made before languages, English.
+        headers["Content-Language"] = (notification.layout or {}).get("language") or settings.LANGUAGE_CODE
+        # A reply comes back on its commitment (see notifications/inbound_email.py).
+        address = reply_address(notification.commitment_id)
+        if address:
+            reply_to = [address]
     subject = notification.subject
     if notification.kind == Kind.ALERT:
         # An alert tells the owner that another message failed (a subject with a line break among
@@ -42,6 +51,7 @@ def build_email(notification: Notification, *, connection: BaseEmailBackend | No
         body=notification.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient],
+        reply_to=reply_to,
         headers=headers,
         connection=connection,
     )
@@ -79,6 +89,14 @@ def classify(error: Exception) -> DeliveryFailure:
         return TransientFailure(reason)
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return TransientFailure(f"SMTP server disconnected: {error}")
+    if isinstance(error, AnymailRecipientsRefused):
+        return PermanentFailure(f"The email service refused the recipient: {error}")
+    if isinstance(error, AnymailAPIError):
+        # An ESP's HTTP API (anymail's backends): as for any HTTP service, 4xx is permanent.
+        status = error.status_code
+        if status is not None and 400 <= status < 500 and status not in (408, 429):
+            return PermanentFailure(f"The email service answered {status}: {error.describe_response()}")
+        return TransientFailure(f"The email service failed: {status or type(error).__name__}")
     if isinstance(error, TimeoutError):
         return TransientFailure(f"SMTP server did not answer within {settings.EMAIL_TIMEOUT}s")
     if isinstance(error, OSError):

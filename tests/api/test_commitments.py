@@ -53,6 +53,7 @@ def test_an_agent_logs_a_promise_and_gets_the_whole_commitment_back(api, agent, 
         "phone": "+15555550123",
         "preferred_channel": "sms",
         "timezone": "America/New_York",
+        "language": "en",
         "sms_opted_out": False,
     }
     assert commitment["status_url"].startswith("http://127.0.0.1:8000/s/")
