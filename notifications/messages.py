@@ -33,7 +33,7 @@ from django.utils import timezone
 from accounts.models import User
 from commitments.models import RUNNING_STATUSES, Channel, Commitment, Status
 from commitments.status_links import token_for
-from notifications import quiet_hours
+from notifications import quiet_hours, team_templates
 from notifications.models import Kind
 
 SUBJECT_LIMIT = 200
@@ -282,6 +282,19 @@ def _compiled(name: str) -> CompiledTemplate:
     if known is None or now - known[0] > TEMPLATE_RECHECK:
         known = _templates[name] = (now, get_template(name).template)  # type: ignore[attr-defined]
     return known[1]
+
+
+def use_compiled(name: str, template: CompiledTemplate) -> None:
+    """Keep a template compiled elsewhere under ``name`` (a team's own wording, never changed once saved)."""
+    _templates[name] = (math.inf, template)
+
+
+def is_compiled(name: str) -> bool:
+    return name in _templates
+
+
+def forget_compiled(name: str) -> None:
+    _templates.pop(name, None)
 
 
 def _render_blocks(name: str, context: Mapping[str, Any], blocks: tuple[str, ...]) -> dict[str, str]:
@@ -831,16 +844,22 @@ def render_customer_message(
     channel: str = Channel.EMAIL,
     since: datetime | None = None,
     now: datetime | None = None,
+    template: str | None = None,
 ) -> Content:
     """The customer's message of this kind: email (subject, text and layout) or a short text.
 
     For the phone channel the content is the script the owner reads out: the email's words.
     """
     words = CustomerWords(commitment, message=message, since=since, now=now)
-    template = f"notifications/customer/{kind}.txt"
+    template = template or customer_template(commitment, kind)
     if channel == Channel.SMS:
         return Content(subject="", text=_fit_sms(template, words))
     return _compose("script" if channel == Channel.PHONE else "customer", template, words, words.structure)
+
+
+def customer_template(commitment: Commitment, kind: str) -> str:
+    """The template a customer message is written with: the team's own wording for the kind, if any."""
+    return team_templates.template_for(commitment.team, kind) or f"notifications/customer/{kind}.txt"
 
 
 # The free text a long message gives up first, in this order; never the link or the times.
