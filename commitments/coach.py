@@ -309,8 +309,11 @@ _TIME_EXPRESSIONS = re.compile(
     r"(?P<next_week>next week|la (?:pr[oó]xima semana|semana que viene))|"
     r"(?P<next_month>next month|el (?:pr[oó]ximo mes|mes que viene))|"
     r"(?:(?:on|by|el)\s+)?(?:" + _WEEKDAY.replace("weekday>", "dated_weekday>") + r",?\s+)?"
-    r"(?:(?P<day1>\d{1,2})(?:st|nd|rd|th)?\s+(?:de\s+)?" + _MONTH1 + r"|"
-    + _MONTH2 + r"\s+(?P<day2>\d{1,2})(?:st|nd|rd|th)?)(?:,?\s+(?:de\s+)?(?P<year>\d{4}))?|"
+    r"(?:(?P<day1>\d{1,2})(?:st|nd|rd|th)?\s+(?:de\s+)?"
+    + _MONTH1
+    + r"|"
+    + _MONTH2
+    + r"\s+(?P<day2>\d{1,2})(?:st|nd|rd|th)?)(?:,?\s+(?:de\s+)?(?P<year>\d{4}))?|"
     r"(?:(?:on|by|this|next|el|este|el pr[oó]ximo)\s+)" + _WEEKDAY + r"|"
     r"(?P<today>today|tonight|this (?:afternoon|evening|morning)|hoy|esta (?:tarde|noche))"
     r")(?!\w)",
@@ -469,8 +472,7 @@ def _without_overlaps(warnings: list[Warning]) -> list[Warning]:
     kept: list[Warning] = []
     for warning in warnings:
         if any(
-            other.kind == warning.kind and other.start <= warning.start and warning.end <= other.end
-            for other in kept
+            other.kind == warning.kind and other.start <= warning.start and warning.end <= other.end for other in kept
         ):
             continue
         kept = [

@@ -75,9 +75,7 @@ class Preview:
     next_update_at: datetime | None = None
 
 
-def preview_update(
-    commitment: Commitment, *, message: str, next_contact_at: datetime | None, now: datetime
-) -> Preview:
+def preview_update(commitment: Commitment, *, message: str, next_contact_at: datetime | None, now: datetime) -> Preview:
     """The status update the customer would get if it were sent now, and the coach's advice on it."""
     channel = outbox_channel(commitment)
     sent = copy.copy(commitment)  # In memory only: the commitment as it would stand after sending.

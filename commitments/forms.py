@@ -352,9 +352,9 @@ class SendUpdateForm(forms.Form):
             self.fields["next_contact_at"].initial = local_input_value(
                 cadence_next_contact(commitment, now=timezone.now()), zone
             )
-            self.fields["next_contact_at"].help_text = (
-                f"In the customer's time ({zone.key}); prefilled from the update cadence."
-            )
+            self.fields[
+                "next_contact_at"
+            ].help_text = f"In the customer's time ({zone.key}); prefilled from the update cadence."
             self.fields["message"].help_text = "Or in your own words: it follows the parts above."
 
     def parts(self) -> dict[str, Any]:

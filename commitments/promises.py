@@ -7,7 +7,6 @@ buffer stands. Here too: how often an owner's promises to customers held, for th
 """
 
 import math
-import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,7 +14,6 @@ from django.db.models import Exists, OuterRef
 
 from accounts.models import Team, User
 from commitments.models import Commitment, Status, TimelineEvent
-from followthrough.durations import format_duration
 
 # The share of past targets the buffer should have covered: most promises hold, without padding
 # every one for the single worst week.
@@ -41,17 +39,19 @@ class PromiseProposal:
     history: int  # finished targets the buffer was learned from (0: the team's default)
     explanation: str
 
+    @property
+    def buffer_words(self) -> str:
+        return _words(self.buffer)
+
 
 def slips_past_target(*, owner: User, limit: int = HISTORY_LIMIT) -> list[timedelta]:
     """How late (or, negative, how early) the owner's most recent finished work was against their own target."""
     rows = (
-        Commitment.objects.filter(
-            owner=owner, status__in=FINISHED, target_at__isnull=False, fulfilled_at__isnull=False
-        )
+        Commitment.objects.filter(owner=owner, status__in=FINISHED, target_at__isnull=False, fulfilled_at__isnull=False)
         .order_by("-fulfilled_at")
         .values_list("fulfilled_at", "target_at")[:limit]
     )
-    return [fulfilled - target for fulfilled, target in rows]
+    return [fulfilled - target for fulfilled, target in rows if fulfilled is not None and target is not None]
 
 
 def buffer_from_history(slips: list[timedelta]) -> timedelta:
@@ -84,7 +84,7 @@ def propose_promise(
     if len(history) >= MIN_HISTORY:
         buffer = buffer_from_history(history)
         late = sum(1 for slip in history if slip > timedelta(0))
-        median = max(statistics.median(history), timedelta(0))
+        typical = max(median(history), timedelta(0))
         if buffer == timedelta(0):
             explanation = (
                 f"{name} finished all of the last {len(history)} jobs by the target: promise the target itself."
@@ -92,7 +92,7 @@ def propose_promise(
         else:
             explanation = (
                 f"{name} finished {late} of the last {len(history)} jobs after the target "
-                f"(median {format_duration(median)} late): a {_words(buffer)} buffer covers "
+                f"(median {_words(typical)} late): a {_words(buffer)} buffer covers "
                 f"{round(COVERED_SHARE * 100)}% of them."
             )
     else:
@@ -105,6 +105,13 @@ def propose_promise(
     return PromiseProposal(
         target_at=target_at, promised_at=promised, buffer=buffer, history=len(history), explanation=explanation
     )
+
+
+def median(values: list[timedelta]) -> timedelta:
+    """The middle value (the mean of the two middle ones for an even count)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _words(value: timedelta) -> str:
@@ -155,6 +162,6 @@ def promise_accuracy(*, owner: User, since: datetime | None = None) -> PromiseAc
         finished=len(rows),
         held=held,
         held_rate=held / len(rows) if rows else None,
-        median_slip=statistics.median(slips) if slips else None,
-        median_slip_past_target=statistics.median(target_slips) if target_slips else None,
+        median_slip=median(slips) if slips else None,
+        median_slip_past_target=median(target_slips) if target_slips else None,
     )

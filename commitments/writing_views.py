@@ -72,9 +72,7 @@ def promise_proposal(request: HttpRequest) -> HttpResponse:
     target = form.target()
     proposal = None
     if target is not None and target > now:
-        proposal = promises.propose_promise(
-            owner=form.chosen_owner(), team=form.chosen_team, target_at=target, now=now
-        )
+        proposal = promises.propose_promise(owner=form.chosen_owner(), team=form.chosen_team, target_at=target, now=now)
     return _fragment(
         request,
         "commitments/_promise_proposal.html",

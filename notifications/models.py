@@ -125,7 +125,9 @@ class TeamTemplate(models.Model):
     """
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="template_versions")
-    kind = models.CharField(max_length=20, choices=[(kind.value, kind.label) for kind in Kind if kind in CUSTOMER_KINDS])
+    kind = models.CharField(
+        max_length=20, choices=[(kind.value, kind.label) for kind in Kind if kind in CUSTOMER_KINDS]
+    )
     version = models.PositiveIntegerField()
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)

@@ -6,30 +6,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_team_writing_settings'),
-        ('commitments', '0004_commitment_list_indexes'),
+        ("accounts", "0002_team_writing_settings"),
+        ("commitments", "0004_commitment_list_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='commitment',
-            name='temperature',
-            field=models.CharField(choices=[('calm', 'Calm'), ('worried', 'Worried'), ('upset', 'Upset')], default='calm', help_text='How the customer feels.', max_length=10),
+            model_name="commitment",
+            name="temperature",
+            field=models.CharField(
+                choices=[("calm", "Calm"), ("worried", "Worried"), ("upset", "Upset")],
+                default="calm",
+                help_text="How the customer feels.",
+                max_length=10,
+            ),
         ),
         migrations.CreateModel(
-            name='GlossaryTerm',
+            name="GlossaryTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('term', models.CharField(help_text='As the team writes it, e.g. “RMA”.', max_length=80)),
-                ('plain', models.CharField(help_text='What to say instead, e.g. “return number”.', max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='glossary', to='accounts.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("term", models.CharField(help_text="As the team writes it, e.g. “RMA”.", max_length=80)),
+                ("plain", models.CharField(help_text="What to say instead, e.g. “return number”.", max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="glossary", to="accounts.team"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['term'],
-                'constraints': [models.UniqueConstraint(fields=('team', 'term'), name='one_glossary_entry_per_term')],
+                "ordering": ["term"],
+                "constraints": [models.UniqueConstraint(fields=("team", "term"), name="one_glossary_entry_per_term")],
             },
         ),
     ]

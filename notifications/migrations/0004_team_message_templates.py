@@ -7,31 +7,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_team_writing_settings'),
-        ('notifications', '0003_html_at_send_time_and_leaner_outbox_indexes'),
+        ("accounts", "0002_team_writing_settings"),
+        ("notifications", "0003_html_at_send_time_and_leaner_outbox_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TeamTemplate',
+            name="TeamTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('acknowledgement', 'Acknowledgement'), ('status_update', 'Status update'), ('reschedule', 'Reschedule notice'), ('waiting', 'Request for information'), ('resolution', 'Resolution notice'), ('satisfaction_check', 'Satisfaction check'), ('apology', 'Apology'), ('cancellation', 'Cancellation notice')], max_length=20)),
-                ('version', models.PositiveIntegerField()),
-                ('subject', models.CharField(blank=True, max_length=300)),
-                ('body', models.TextField(blank=True)),
-                ('sms', models.TextField(blank=True)),
-                ('uses_default', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='template_versions', to='accounts.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("acknowledgement", "Acknowledgement"),
+                            ("status_update", "Status update"),
+                            ("reschedule", "Reschedule notice"),
+                            ("waiting", "Request for information"),
+                            ("resolution", "Resolution notice"),
+                            ("satisfaction_check", "Satisfaction check"),
+                            ("apology", "Apology"),
+                            ("cancellation", "Cancellation notice"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("subject", models.CharField(blank=True, max_length=300)),
+                ("body", models.TextField(blank=True)),
+                ("sms", models.TextField(blank=True)),
+                ("uses_default", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="template_versions",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['team', 'kind', '-version'],
-                'constraints': [models.UniqueConstraint(fields=('team', 'kind', 'version'), name='one_template_version_per_number')],
+                "ordering": ["team", "kind", "-version"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("team", "kind", "version"), name="one_template_version_per_number")
+                ],
             },
         ),
     ]
