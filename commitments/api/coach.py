@@ -10,7 +10,6 @@ from typing import Any
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
-from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -87,7 +86,7 @@ class CoachAdviceSerializer(serializers.Serializer):
     )
 )
 class CoachView(APIView):
-    parser_classes = [JsonBodyParser, FormParser]
+    parser_classes = [JsonBodyParser]
 
     def post(self, request: Request) -> Response:
         return replay_or_run(request, lambda: self._advise(request))
