@@ -24,8 +24,17 @@ from commitments.models import Channel
 ENCODINGS = ("GSM-7", "UCS-2")
 
 
+class DraftField(serializers.CharField):
+    """The draft as written: a JSON string, never a number turned into one."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
 class CoachRequestSerializer(serializers.Serializer):
-    text = serializers.CharField(
+    text = DraftField(
         max_length=TEXT_LIMIT, allow_blank=True, trim_whitespace=False, help_text="The draft update, as written."
     )
     channel = serializers.ChoiceField(

@@ -24,8 +24,7 @@ TABLE: list[tuple[str, str, set[str]]] = [
     ),
     (
         "en",
-        "Your refund was approved. It reaches your card in three to five working days. "
-        "Next update tomorrow at 9 am.",
+        "Your refund was approved. It reaches your card in three to five working days. Next update tomorrow at 9 am.",
         set(),
     ),
     (
@@ -34,7 +33,11 @@ TABLE: list[tuple[str, str, set[str]]] = [
         "I will call you tonight with what she finds.",
         set(),
     ),
-    ("en", "I am sorry we missed the time we gave you. The new estimate is attached. Next update by noon tomorrow.", set()),
+    (
+        "en",
+        "I am sorry we missed the time we gave you. The new estimate is attached. Next update by noon tomorrow.",
+        set(),
+    ),
     ("en", "The courier collected the parcel. We will email you the tracking number within 2 hours.", set()),
     (
         "en",
@@ -118,9 +121,7 @@ TABLE: list[tuple[str, str, set[str]]] = [
 
 
 def advise(language: str, draft: str) -> coach.Advice:
-    return coach.coach(
-        draft, language=language, glossary=GLOSSARY, next_contact_by=CADENCE_LIMIT, zone=ZONE, now=NOW
-    )
+    return coach.coach(draft, language=language, glossary=GLOSSARY, next_contact_by=CADENCE_LIMIT, zone=ZONE, now=NOW)
 
 
 # The coach misses these (they are in the precision and recall figures): "may need" and "puede
