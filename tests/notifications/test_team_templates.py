@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 WORDING = {
     "subject": "Thanks, {{ first_name }}: we have it",
-    "body": "{{ owner_name }} has your request: {{ summary }}.\n\nDone by {{ due }}. Next update by {{ next_contact }}.",
+    "body": (
+        "{{ owner_name }} has your request: {{ summary }}.\n\nDone by {{ due }}. Next update by {{ next_contact }}."
+    ),
     "sms": "{{ first_name }}, {{ owner_name }} has it: {{ summary }}. Done by {{ due_short }}. {{ status_url }}",
 }
 
