@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from notifications import delivery
-from notifications.models import Notification
+from notifications.models import Notification, TeamTemplate
 
 
 @admin.register(Notification)
@@ -82,3 +82,18 @@ class NotificationAdmin(admin.ModelAdmin):
                 f"{skipped} message(s) left alone: only failed or waiting email and text messages can be retried.",
                 messages.WARNING,
             )
+
+
+@admin.register(TeamTemplate)
+class TeamTemplateAdmin(admin.ModelAdmin):
+    """Versions are written by leads in the app (Team > Message templates) and never changed."""
+
+    list_display = ["team", "kind", "version", "uses_default", "created_by", "created_at"]
+    list_filter = ["team", "kind"]
+    readonly_fields = ["team", "kind", "version", "subject", "body", "sms", "uses_default", "created_by", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: TeamTemplate | None = None) -> bool:
+        return False

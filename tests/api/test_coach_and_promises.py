@@ -95,7 +95,8 @@ def test_an_update_can_be_sent_in_parts_and_sets_when_the_customer_hears_next(ap
     )
     update = Notification.objects.get(commitment=commitment, kind="status_update")
     assert "The technician measured the boiler." in update.body
-    assert abs(Commitment.objects.get(pk=commitment.pk).next_update_at - next_contact) < timedelta(seconds=1)
+    next_update = Commitment.objects.get(pk=commitment.pk).next_update_at
+    assert next_update is not None and abs(next_update - next_contact) < timedelta(seconds=1)
 
 
 def test_an_update_with_nothing_in_it_is_refused_on_message(api, commitment):
