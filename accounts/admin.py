@@ -3,6 +3,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db import models
 
 from accounts.models import Holiday, Membership, Team, User
 
@@ -22,7 +23,7 @@ class HolidayInline(admin.TabularInline):
 DEFAULTED_TEAM_SETTINGS = ("upset_update_interval", "default_promise_buffer")
 
 
-class TeamAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+class TeamAdminForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in DEFAULTED_TEAM_SETTINGS:
@@ -32,7 +33,9 @@ class TeamAdminForm(forms.ModelForm):  # type: ignore[type-arg]
         cleaned: dict[str, Any] = super().clean() or {}
         for name in DEFAULTED_TEAM_SETTINGS:
             if cleaned.get(name) is None:
-                cleaned[name] = Team._meta.get_field(name).get_default()
+                field = Team._meta.get_field(name)
+                assert isinstance(field, models.Field)
+                cleaned[name] = field.get_default()
         return cleaned
 
 
