@@ -92,7 +92,7 @@ def propose_promise(
         else:
             explanation = (
                 f"{name} finished {late} of the last {len(history)} jobs after the target "
-                f"(median {_words(typical)} late): a {_words(buffer)} buffer covers "
+                f"(median {_words(typical)} late): a buffer of {_words(buffer)} covers "
                 f"{round(COVERED_SHARE * 100)}% of them."
             )
     else:

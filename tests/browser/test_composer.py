@@ -74,3 +74,42 @@ def test_an_agent_composes_a_text_update_guided_by_the_coach(page: Page, agent, 
     expect(page.get_by_role("status")).to_contain_text("Update sent to Priya Raman by text message.")
     sent = Notification.objects.get(commitment=promise, kind="status_update")
     assert sent.body == previewed.strip()
+
+
+def test_an_agent_logs_a_promise_from_their_own_target_and_an_upset_customer_comes_first(page: Page, agent, team):
+    # Given the agent's history: their last jobs finished 1 to 3 hours after their own targets
+    from commitments import services
+
+    for index, hours in enumerate((1, 2, 2, 3)):
+        done = make_commitment(
+            actor=agent,
+            customer=customer_details(email=f"past{index}@example.com", phone=""),
+            due_at=timezone.now() + timedelta(days=1),
+            target_at=timezone.now() + timedelta(hours=1),
+        )
+        services.fulfil(actor=agent, commitment=done, resolution="Done.")
+        type(done).objects.filter(pk=done.pk).update(fulfilled_at=done.target_at + timedelta(hours=hours))
+    log_in(page, "alex", PASSWORD)
+    page.goto("/commitments/new/")
+    page.get_by_label("Customer email").fill("noor.aziz@example.com")
+    page.get_by_label("Customer name").fill("Noor Aziz")
+    page.get_by_label("What did you promise?").fill("Call back with the warranty decision")
+
+    # When they give their own target
+    target = timezone.localtime(timezone.now() + timedelta(days=1), team.zone).replace(minute=0)
+    page.get_by_label("Your own target").fill(target.strftime("%Y-%m-%dT%H:%M"))
+
+    # Then the app proposes the time to promise, and says why in one line
+    proposal = page.locator("#promise-proposal")
+    expect(proposal).to_contain_text("your target plus 3 hours")
+    expect(proposal).to_contain_text("Alex Rivera finished 4 of the last 4 jobs after the target")
+    page.get_by_text("Upset", exact=True).click()
+    screenshot(page, "log-a-promise-with-a-target", full_page=False)
+    page.get_by_role("button", name="Log the promise").click()
+
+    # And the customer is promised the proposed time, and the upset one is first in the list
+    expect(page.get_by_text("Promise logged.")).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My commitments").click()
+    first_row = page.locator("#my-commitments > li").first
+    expect(first_row).to_contain_text("Call back with the warranty decision")
+    expect(first_row).to_contain_text("Upset")

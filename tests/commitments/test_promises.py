@@ -66,7 +66,7 @@ def test_the_buffer_covers_most_of_the_owners_past_slips(agent, team):
     assert proposal.promised_at == target + timedelta(hours=3)
     assert proposal.explanation == (
         "Alex Rivera finished 5 of the last 10 jobs after the target (median 30 minutes late): "
-        "a 3 hours buffer covers 80% of them."
+        "a buffer of 3 hours covers 80% of them."
     )
 
 
