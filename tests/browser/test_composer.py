@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from commitments.models import GlossaryTerm
+from commitments import services
+from commitments.models import Commitment, GlossaryTerm
 from notifications.models import Notification
 from tests.browser.conftest import ARTIFACTS, log_in, screenshot
 from tests.factories import PASSWORD, customer_details, make_commitment
@@ -78,17 +79,16 @@ def test_an_agent_composes_a_text_update_guided_by_the_coach(page: Page, agent, 
 
 def test_an_agent_logs_a_promise_from_their_own_target_and_an_upset_customer_comes_first(page: Page, agent, team):
     # Given the agent's history: their last jobs finished 1 to 3 hours after their own targets
-    from commitments import services
-
     for index, hours in enumerate((1, 2, 2, 3)):
+        own_target = timezone.now() + timedelta(hours=1)
         done = make_commitment(
             actor=agent,
             customer=customer_details(email=f"past{index}@example.com", phone=""),
             due_at=timezone.now() + timedelta(days=1),
-            target_at=timezone.now() + timedelta(hours=1),
+            target_at=own_target,
         )
         services.fulfil(actor=agent, commitment=done, resolution="Done.")
-        type(done).objects.filter(pk=done.pk).update(fulfilled_at=done.target_at + timedelta(hours=hours))
+        Commitment.objects.filter(pk=done.pk).update(fulfilled_at=own_target + timedelta(hours=hours))
     log_in(page, "alex", PASSWORD)
     page.goto("/commitments/new/")
     page.get_by_label("Customer email").fill("noor.aziz@example.com")
