@@ -1,5 +1,5 @@
 import zoneinfo
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
@@ -48,6 +48,17 @@ class Team(models.Model):
         validators=[validate_working_days],
         help_text="ISO weekdays separated by commas, 1 = Monday … 7 = Sunday.",
     )
+    upset_update_interval = models.DurationField(
+        default=timedelta(hours=4),
+        help_text="Longest time between two messages to an upset customer (shorter than the usual cadence).",
+    )
+    default_promise_buffer = models.DurationField(
+        default=timedelta(hours=4),
+        help_text="Added to an owner's own target to make the promise, until their history says better.",
+    )
+    # The version of the team's own wording in use for each kind of customer message (kind to
+    # notifications.TeamTemplate id), kept here so writing a message costs no query to find it.
+    message_templates = models.JSONField(default=dict, blank=True, editable=False)
     members: "models.ManyToManyField[User, Membership]" = models.ManyToManyField(
         User, through="Membership", related_name="teams"
     )

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from accounts.admin_scoping import TeamScopedAdminMixin
 from commitments import services
 from commitments.errors import InvalidInput, NotAllowed
-from commitments.models import Commitment, Customer, TimelineEvent
+from commitments.models import Commitment, Customer, GlossaryTerm, TimelineEvent
 
 
 class ReadOnlyAdminMixin:
@@ -163,6 +163,7 @@ class CommitmentAdmin(TeamScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
         "status",
         "due_at",
         "target_at",
+        "temperature",
         "update_interval",
         "last_update_at",
         "next_update_at",
@@ -197,3 +198,12 @@ class TimelineEventAdmin(TeamScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
     @admin.display(description="By")
     def actor_name(self, event: TimelineEvent) -> str:
         return event.actor_name
+
+
+@admin.register(GlossaryTerm)
+class GlossaryTermAdmin(admin.ModelAdmin):
+    """Leads edit the glossary in the app (Team > Glossary); operators can here too."""
+
+    list_display = ["term", "plain", "team"]
+    list_filter = ["team"]
+    search_fields = ["term", "plain"]

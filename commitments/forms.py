@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from commitments.languages import catalog_for, supported_languages
-from commitments.models import Channel, Commitment
+from commitments.models import Channel, Commitment, Temperature
 from commitments.services import CustomerDetails, known_timezones
 from followthrough.durations import format_duration, parse_duration
 
@@ -160,6 +160,17 @@ def channel_field(initial: str = Channel.EMAIL) -> forms.ChoiceField:
     )
 
 
+def temperature_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label="How does the customer feel?",
+        choices=Temperature.choices,
+        initial=Temperature.CALM,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="An upset customer hears from us more often and comes first in every list.",
+    )
+
+
 class TimezoneInput(forms.TextInput):
     def __init__(self) -> None:
         super().__init__(attrs={"list": "timezones", "autocomplete": "off", "spellcheck": "false"})
@@ -196,9 +207,12 @@ class LogPromiseForm(DueTimeMixin, forms.Form):
     team = forms.ChoiceField(label="Team", required=False)
     update_interval = IntervalField(label="Proactive updates", default_label="Every day (default)")
     target_at = local_datetime_field(
-        "Your own target", help_text="Optional, internal: earlier than the time promised, never later."
+        "Your own target",
+        help_text="Internal: when you expect to be done. With no due time chosen, the customer is promised "
+        "the time proposed below.",
     )
     external_ref = forms.CharField(label="Ticket or case number", required=False)
+    temperature = temperature_field()
 
     def __init__(self, *args: Any, user: User, teams: list[Team], now: datetime, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -226,6 +240,18 @@ class LogPromiseForm(DueTimeMixin, forms.Form):
                 return team
         return self.teams[0] if self.teams else None
 
+    def target(self) -> datetime | None:
+        """The owner's own target, read in the team's zone (None when empty or unreadable)."""
+        text = (self.data.get("target_at") or "").strip() if self.is_bound else ""
+        try:
+            return parse_local_datetime(text, self.zone) if text else None
+        except ValueError:
+            return None
+
+    def chosen_owner(self) -> User:
+        wanted = str(self.data.get("owner") or "") if self.is_bound else ""
+        return self.members.get(wanted) or self.user
+
     def service_arguments(self) -> dict[str, Any]:
         """What ``services.create_commitment`` takes, from a valid form."""
         data = self.cleaned_data
@@ -236,6 +262,7 @@ class LogPromiseForm(DueTimeMixin, forms.Form):
             except ValueError:
                 self.add_error("target_at", "Enter a date and time, e.g. 2025-11-25 09:00.")
         return {
+            "temperature": data.get("temperature") or Temperature.CALM,
             "customer": CustomerDetails(
                 name=data.get("customer_name") or "",
                 email=data.get("customer_email") or "",
@@ -289,6 +316,30 @@ def add_service_errors(form: forms.Form, errors: dict[str, Any], *, fields: dict
 
 
 class SendUpdateForm(forms.Form):
+    """The composer: four prompted parts, each optional, and the agent's own words.
+
+    The message the customer gets is the parts in order, then anything written in ``message``
+    (``commitments.composer.compose_update``); an update written all in ``message`` works as before.
+    """
+
+    done = forms.CharField(
+        label="What is done",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "The technician measured the boiler this morning."}),
+    )
+    next_step = forms.CharField(
+        label="What happens next",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "We order the part today; it arrives Thursday."}),
+    )
+    not_known = forms.CharField(
+        label="What we do not know yet, and how we will find out",
+        required=False,
+        widget=forms.Textarea(
+            attrs={"rows": 2, "placeholder": "The exact price: the supplier confirms it by noon tomorrow."}
+        ),
+    )
+    next_contact_at = local_datetime_field("When they hear from us next")
     message = forms.CharField(
         label="Update for the customer",
         required=False,
@@ -296,6 +347,39 @@ class SendUpdateForm(forms.Form):
             attrs={"rows": 3, "placeholder": "What is done, what is next, and when they will hear from us again."}
         ),
     )
+
+    def __init__(self, *args: Any, commitment: Commitment | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commitment = commitment
+        if commitment is not None:
+            from commitments.composer import cadence_next_contact
+
+            zone = commitment.customer.zone
+            self.fields["next_contact_at"].initial = local_input_value(
+                cadence_next_contact(commitment, now=timezone.now()), zone
+            )
+            self.fields[
+                "next_contact_at"
+            ].help_text = f"In the customer's time ({zone.key}); prefilled from the update cadence."
+            self.fields["message"].help_text = "Or in your own words: it follows the parts above."
+
+    def parts(self) -> dict[str, Any]:
+        """The parts as typed (bound or not), the next contact read in the customer's zone."""
+        data = self.data if self.is_bound else {}
+        moment = None
+        text = (data.get("next_contact_at") or "").strip()
+        if text and self.commitment is not None:
+            try:
+                moment = parse_local_datetime(text, self.commitment.customer.zone)
+            except ValueError:
+                moment = None
+        return {
+            "done": data.get("done") or "",
+            "next_step": data.get("next_step") or "",
+            "not_known": data.get("not_known") or "",
+            "next_contact_at": moment,
+            "message": data.get("message") or "",
+        }
 
 
 class RescheduleForm(DueTimeMixin, forms.Form):
@@ -369,6 +453,7 @@ class EditForm(forms.Form):
     update_interval = IntervalField(label="Proactive updates")
     target_at = local_datetime_field("Your own target", help_text="Internal: no later than the promised time.")
     clear_target = forms.BooleanField(label="No internal target", required=False)
+    temperature = temperature_field()
 
     def __init__(self, *args: Any, commitment: Commitment, **kwargs: Any) -> None:
         self.zone = commitment.team.zone
@@ -379,6 +464,7 @@ class EditForm(forms.Form):
                 "details": commitment.details,
                 "update_interval": format_duration(commitment.update_interval),
                 "target_at": local_input_value(commitment.target_at, self.zone),
+                "temperature": commitment.temperature,
             },
         )
         super().__init__(*args, **kwargs)
@@ -398,6 +484,7 @@ class EditForm(forms.Form):
             "update_interval": data.get("update_interval"),
             "target_at": target,
             "clear_target": bool(data.get("clear_target")),
+            "temperature": data.get("temperature") or None,
         }
 
 

@@ -111,6 +111,14 @@ RUNNING_STATUSES = (Status.OPEN, Status.REOPENED)
 CLOSED_STATUSES = (Status.CONFIRMED, Status.CANCELLED)
 
 
+class Temperature(models.TextChoices):
+    """How the customer feels: an upset customer hears from us more often and comes first in every list."""
+
+    CALM = "calm", "Calm"
+    WORRIED = "worried", "Worried"
+    UPSET = "upset", "Upset"
+
+
 class Commitment(models.Model):
     """One promise to one customer, with one owner who stays answerable until the customer confirms."""
 
@@ -133,6 +141,9 @@ class Commitment(models.Model):
         null=True, blank=True, help_text="The owner's own target, which may be earlier than the promise."
     )
     update_interval = models.DurationField(help_text="Longest time between two messages to the customer.")
+    temperature = models.CharField(
+        max_length=10, choices=Temperature.choices, default=Temperature.CALM, help_text="How the customer feels."
+    )
     last_update_at = models.DateTimeField(null=True, blank=True)
     next_update_at = models.DateTimeField(null=True, blank=True)
     # The escalation ladder: how many FOLLOWTHROUGH_ESCALATE_BEFORE warnings are behind us, and when
@@ -276,6 +287,22 @@ class ContactChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_field_display()} change for {self.customer}"
+
+
+class GlossaryTerm(models.Model):
+    """A word of the team's own jargon, and the plain word to tell the customer instead (the coach's list)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="glossary")
+    term = models.CharField(max_length=80, help_text="As the team writes it, e.g. “RMA”.")
+    plain = models.CharField(max_length=200, help_text="What to say instead, e.g. “return number”.")
+    created_at = models.DateTimeField(default=tz.now)
+
+    class Meta:
+        ordering = ["term"]
+        constraints = [models.UniqueConstraint(fields=["team", "term"], name="one_glossary_entry_per_term")]
+
+    def __str__(self) -> str:
+        return f"{self.term} → {self.plain}"
 
 
 class IdempotentRequest(models.Model):

@@ -9,7 +9,15 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
-from commitments.models import ACTIVE_STATUSES, RUNNING_STATUSES, Commitment, Customer, Status, TimelineEvent
+from commitments.models import (
+    ACTIVE_STATUSES,
+    RUNNING_STATUSES,
+    Commitment,
+    Customer,
+    Status,
+    Temperature,
+    TimelineEvent,
+)
 from commitments.services import normalize_email, normalize_phone
 from notifications.models import Kind, Notification
 
@@ -48,8 +56,18 @@ def due_soon_window() -> timedelta:
     return max(steps) if steps else timedelta(hours=24)
 
 
+def upset_first() -> Case:
+    """0 for a still-owed commitment to an upset customer, 1 otherwise: lists put those first."""
+    return Case(
+        When(temperature=Temperature.UPSET, status__in=ACTIVE_STATUSES, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+
+
 def _with_urgency(queryset: QuerySet[Commitment], now: datetime) -> QuerySet[Commitment]:
-    """Most urgent first: overdue, an update due now, due soon, then the rest; then by due time."""
+    """Upset customers first; then most urgent first: overdue, an update due now, due soon, then the
+    rest; then by due time."""
     urgency = Case(
         When(Q(status=Status.MISSED) | Q(status__in=RUNNING_STATUSES, due_at__lte=now), then=Value(OVERDUE)),
         When(status__in=ACTIVE_STATUSES, next_update_at__lte=now + UPDATE_DUE_WINDOW, then=Value(UPDATE_DUE)),
@@ -57,7 +75,7 @@ def _with_urgency(queryset: QuerySet[Commitment], now: datetime) -> QuerySet[Com
         default=Value(ON_TRACK),
         output_field=IntegerField(),
     )
-    return queryset.annotate(urgency=urgency).order_by("urgency", "due_at", "pk")
+    return queryset.annotate(urgency=urgency, calm=upset_first()).order_by("calm", "urgency", "due_at", "pk")
 
 
 def urgency_of(commitment: Commitment, *, now: datetime | None = None) -> int:
@@ -154,7 +172,7 @@ def search_commitments(*, user: User, query: str) -> QuerySet[Commitment]:
     still_owed_first = Case(
         When(status__in=ACTIVE_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
     )
-    return found.annotate(closed=still_owed_first).order_by("closed", "due_at", "pk")
+    return found.annotate(closed=still_owed_first, calm=upset_first()).order_by("closed", "calm", "due_at", "pk")
 
 
 class NarrowFirst:

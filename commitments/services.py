@@ -30,6 +30,7 @@ from commitments.models import (
     Commitment,
     Customer,
     Status,
+    Temperature,
     TimelineEvent,
 )
 from commitments.schedule import plan_escalations
@@ -444,13 +445,24 @@ def create_commitment(
     update_interval: timedelta | None = None,
     external_ref: str = "",
     target_at: datetime | None = None,
+    temperature: str = Temperature.CALM,
 ) -> Commitment:
-    """Log a promise: the customer is acknowledged at once and the follow-through clock starts."""
+    """Log a promise: the customer is acknowledged at once and the follow-through clock starts.
+
+    Given only the owner's own target, the time promised to the customer is the target plus the
+    buffer that owner's history calls for (``commitments.promises``).
+    """
     now = timezone.now()
     errors: dict[str, Any] = {}
     owner = owner or actor
     team_row = _resolve_team(actor=actor, owner=owner, team=team, errors=errors)
     customer_row: Customer | None = None
+    if due_at is None and target_at is not None and timezone.is_aware(target_at) and target_at > now:
+        from commitments import promises
+
+        due_at = promises.propose_promise(owner=owner, team=team, target_at=target_at, now=now).promised_at
+    if temperature not in Temperature.values:
+        errors["temperature"] = [f"Choose one of: {', '.join(Temperature.values)}."]
     try:
         if team_row is not None:
             customer_row = upsert_customer(customer, team=team_row)
@@ -472,6 +484,8 @@ def create_commitment(
     if errors:
         raise InvalidInput(errors)  # Leaving the transaction rolls back the customer too.
     assert customer_row is not None and team_row is not None and due_at is not None
+    if temperature == Temperature.UPSET:
+        interval = min(interval, team_row.upset_update_interval)
     commitment = Commitment(
         customer=customer_row,
         team=team_row,
@@ -484,6 +498,7 @@ def create_commitment(
         due_at=due_at,
         target_at=target_at,
         update_interval=interval,
+        temperature=temperature,
         created_at=now,
     )
     issue_status_link(commitment)
@@ -535,6 +550,7 @@ def edit_commitment(
     update_interval: timedelta | None = None,
     target_at: datetime | None = None,
     clear_target: bool = False,
+    temperature: str | None = None,
 ) -> Commitment:
     """Correct what was promised or how it is followed; the due time moves only by reschedule."""
     commitment = _locked(commitment)
@@ -563,6 +579,24 @@ def edit_commitment(
             if commitment.status in ACTIVE_STATUSES:
                 base = commitment.last_update_at or now
                 commitment.next_update_at = max(base + interval, now)
+    if temperature is not None and temperature != commitment.temperature:
+        if temperature not in Temperature.values:
+            errors["temperature"] = [f"Choose one of: {', '.join(Temperature.values)}."]
+        else:
+            changes["temperature"] = [commitment.temperature, temperature]
+            commitment.temperature = temperature
+            upset_interval = commitment.team.upset_update_interval
+            if temperature == Temperature.UPSET and commitment.update_interval > upset_interval:
+                # An upset customer hears from us more often, starting with the next update.
+                changes.setdefault(
+                    "update_interval", [format_duration(commitment.update_interval), format_duration(upset_interval)]
+                )
+                commitment.update_interval = upset_interval
+                if commitment.status in ACTIVE_STATUSES:
+                    base = commitment.last_update_at or now
+                    next_update = max(base + upset_interval, now)
+                    if commitment.next_update_at is None or next_update < commitment.next_update_at:
+                        commitment.next_update_at = next_update
     if clear_target and commitment.target_at is not None:
         changes["target_at"] = [commitment.target_at.isoformat(), ""]
         commitment.target_at = None
@@ -585,14 +619,27 @@ def edit_commitment(
 
 
 @transaction.atomic
-def send_update(*, actor: User, commitment: Commitment, message: str) -> Commitment:
-    """The owner's own status update, sent now on the customer's channel; resets the update clock."""
+def send_update(
+    *, actor: User, commitment: Commitment, message: str, next_contact_at: datetime | None = None
+) -> Commitment:
+    """The owner's own status update, sent now on the customer's channel; resets the update clock.
+
+    ``next_contact_at`` is when the agent says the customer hears from us next: the next update
+    is due then, or at the cadence's time if that comes first.
+    """
     commitment = _locked(commitment)
     ensure_can_act(actor, commitment)
     _require_move(commitment, "send_update")
-    message = _clean_text(message, "message", required="Write the update for the customer.")
     now = timezone.now()
+    errors: dict[str, Any] = {}
+    message = _collect(errors, lambda: _clean_text(message, "message", required="Write the update for the customer."))
+    if next_contact_at is not None:
+        _collect(errors, lambda: _clean_future(next_contact_at, "next_contact_at", now, what="The next contact"))
+    if errors:
+        raise InvalidInput(errors)
     _told_customer(commitment, now)
+    if next_contact_at is not None and commitment.next_update_at and next_contact_at < commitment.next_update_at:
+        commitment.next_update_at = next_contact_at
     commitment.save()
     event = _record(commitment, TimelineEvent.Kind.UPDATE_SENT, actor=actor, message=message, at=now)
     outbox.notify_customer(

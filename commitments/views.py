@@ -23,7 +23,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from commitments import customer_services, selectors, services
+from commitments import composer, customer_services, selectors, services
 from commitments.errors import IllegalMove, InvalidInput, NotAllowed
 from commitments.forms import (
     LOG_PROMISE_FIELDS,
@@ -276,7 +276,16 @@ class Move:
 
 
 def _send_update(user: User, commitment: Commitment, form: Any) -> Commitment:
-    return services.send_update(actor=user, commitment=commitment, message=form.cleaned_data["message"])
+    parts = form.parts()
+    if (form.data.get("next_contact_at") or "").strip() and parts["next_contact_at"] is None:
+        form.add_error("next_contact_at", "Enter a date and time, e.g. 2025-11-25 10:00.")
+        raise InvalidInput({})
+    message = composer.compose_update(
+        done=parts["done"], next_step=parts["next_step"], not_known=parts["not_known"], message=parts["message"]
+    )
+    return services.send_update(
+        actor=user, commitment=commitment, message=message, next_contact_at=parts["next_contact_at"]
+    )
 
 
 def _reschedule(user: User, commitment: Commitment, form: Any) -> Commitment:
@@ -332,7 +341,7 @@ MOVES: dict[str, Move] = {
     for move in [
         Move(
             "send_update",
-            lambda c, **kw: SendUpdateForm(**kw),
+            lambda c, **kw: SendUpdateForm(commitment=c, **kw),
             _send_update,
             lambda c: f"Update sent to {c.customer.name} by {_told(c)}.",
         ),

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from accounts.admin_scoping import TeamScopedAdminMixin
 from notifications import delivery
-from notifications.models import Notification, UnmatchedEmail
+from notifications.models import Notification, TeamTemplate, UnmatchedEmail
 
 
 @admin.register(Notification)
@@ -106,4 +106,19 @@ class UnmatchedEmailAdmin(admin.ModelAdmin):
     fields = [*readonly_fields, "handled"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(TeamTemplate)
+class TeamTemplateAdmin(admin.ModelAdmin):
+    """Versions are written by leads in the app (Team > Message templates) and never changed."""
+
+    list_display = ["team", "kind", "version", "uses_default", "created_by", "created_at"]
+    list_filter = ["team", "kind"]
+    readonly_fields = ["team", "kind", "version", "subject", "body", "sms", "uses_default", "created_by", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: TeamTemplate | None = None) -> bool:
         return False

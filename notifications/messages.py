@@ -37,7 +37,7 @@ from accounts.models import User
 from commitments.languages import catalog_for
 from commitments.models import RUNNING_STATUSES, Channel, Commitment, Status
 from commitments.status_links import token_for
-from notifications import quiet_hours
+from notifications import quiet_hours, team_templates
 from notifications.models import Kind
 
 SUBJECT_LIMIT = 200
@@ -362,6 +362,19 @@ def _compiled(name: str) -> CompiledTemplate:
     if known is None or now - known[0] > TEMPLATE_RECHECK:
         known = _templates[name] = (now, get_template(name).template)  # type: ignore[attr-defined]
     return known[1]
+
+
+def use_compiled(name: str, template: CompiledTemplate) -> None:
+    """Keep a template compiled elsewhere under ``name`` (a team's own wording, never changed once saved)."""
+    _templates[name] = (math.inf, template)
+
+
+def is_compiled(name: str) -> bool:
+    return name in _templates
+
+
+def forget_compiled(name: str) -> None:
+    _templates.pop(name, None)
 
 
 def _render_blocks(name: str, context: Mapping[str, Any], blocks: tuple[str, ...]) -> dict[str, str]:
@@ -931,6 +944,7 @@ def render_customer_message(
     channel: str = Channel.EMAIL,
     since: datetime | None = None,
     now: datetime | None = None,
+    template: str | None = None,
 ) -> Content:
     """The customer's message of this kind: email (subject, text and layout) or a short text.
 
@@ -939,7 +953,7 @@ def render_customer_message(
     language = commitment.customer.language_code
     with _in_language(catalog_for(language)):
         words = CustomerWords(commitment, message=message, since=since, now=now)
-        template = f"notifications/customer/{kind}.txt"
+        template = template or customer_template(commitment, kind)
         if channel == Channel.SMS:
             return Content(subject="", text=_fit_sms(template, words, language=language))
         content = _compose("script" if channel == Channel.PHONE else "customer", template, words, words.structure)
@@ -947,6 +961,18 @@ def render_customer_message(
         # The HTML is drawn at send time in this language, and the email says which it is.
         return Content(content.subject, content.text, {**content.layout, "language": language})
     return content
+
+
+def customer_template(commitment: Commitment, kind: str) -> str:
+    """The template a customer message is written with: the team's own wording for the kind, if any.
+
+    A team writes its wording in the product's default language (FOLLOWTHROUGH_LANGUAGE); a customer
+    who reads another language gets the product's translated wording instead of words they can't read.
+    """
+    default = f"notifications/customer/{kind}.txt"
+    if catalog_for(commitment.customer.language_code) != catalog_for(settings.FOLLOWTHROUGH_LANGUAGE):
+        return default
+    return team_templates.template_for(commitment.team, kind) or default
 
 
 # The free text a long message gives up first, in this order; never the link or the times.

@@ -143,3 +143,35 @@ class UnmatchedEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender} → {self.recipient}: {self.subject}"
+
+
+class TeamTemplate(models.Model):
+    """One saved version of a team's wording for one kind of customer message.
+
+    Versions are never changed: each save adds one, and the newest is the one in use. Undo adds
+    a version with the previous one's words; a version that ``uses_default`` puts back the
+    product's own wording.
+    """
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="template_versions")
+    kind = models.CharField(
+        max_length=20, choices=[(kind.value, kind.label) for kind in Kind if kind in CUSTOMER_KINDS]
+    )
+    version = models.PositiveIntegerField()
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    sms = models.TextField(blank=True)
+    uses_default = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["team", "kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "kind", "version"], name="one_template_version_per_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.kind} v{self.version}"

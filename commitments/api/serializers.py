@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Team, User
-from commitments.models import Channel, Commitment, Customer, TimelineEvent
+from commitments.models import Channel, Commitment, Customer, Temperature, TimelineEvent
 from followthrough.durations import format_duration, parse_duration
 
 # The largest id PostgreSQL's bigint holds: a bigger one cannot name anything.
@@ -148,6 +148,7 @@ class CommitmentSerializer(serializers.ModelSerializer[Commitment]):
             "created_by",
             "due_at",
             "target_at",
+            "temperature",
             "update_interval",
             "last_update_at",
             "next_update_at",
@@ -171,6 +172,7 @@ class CommitmentSerializer(serializers.ModelSerializer[Commitment]):
             "owner": {"help_text": "User id of the owner, answerable until the customer confirms."},
             "assignee": {"help_text": "User id of the person doing the work (the owner unless handed off)."},
             "team": {"help_text": "Team id."},
+            "temperature": {"help_text": "How the customer feels: calm, worried or upset (upset comes first)."},
             "created_by": {"help_text": "User id of who logged the promise; null if since removed."},
             "last_update_at": {"help_text": "When the customer last heard from us."},
             "next_update_at": {"help_text": "When the next proactive status update is due; null once closed."},
@@ -192,7 +194,12 @@ class CommitmentCreateSerializer(serializers.Serializer):
     details = serializers.CharField(
         max_length=TEXT_LIMIT, required=False, allow_blank=True, default="", help_text="More about the promise."
     )
-    due_at = AwareDateTimeField(help_text="The time promised to the customer, ISO 8601 with its UTC offset.")
+    due_at = AwareDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="The time promised to the customer, ISO 8601 with its UTC offset. May be left out when "
+        "target_at is given: the owner's target plus the buffer their history calls for is promised.",
+    )
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), required=False, allow_null=True, help_text="User id; the caller by default."
     )
@@ -211,6 +218,12 @@ class CommitmentCreateSerializer(serializers.Serializer):
     target_at = AwareDateTimeField(
         required=False, allow_null=True, help_text="The owner's own target, no later than the due time."
     )
+    temperature = serializers.ChoiceField(
+        choices=Temperature.choices,
+        required=False,
+        default=Temperature.CALM,
+        help_text="How the customer feels; an upset customer gets the team's shorter update interval.",
+    )
 
 
 class CommitmentEditSerializer(serializers.Serializer):
@@ -224,11 +237,39 @@ class CommitmentEditSerializer(serializers.Serializer):
     target_at = AwareDateTimeField(
         required=False, allow_null=True, help_text="The owner's own target, no later than the due time; null clears it."
     )
+    temperature = serializers.ChoiceField(
+        choices=Temperature.choices,
+        required=False,
+        help_text="How the customer feels; upset shortens the update interval to the team's.",
+    )
 
 
 class SendUpdateSerializer(serializers.Serializer):
     message = serializers.CharField(
-        max_length=TEXT_LIMIT, allow_blank=True, help_text="The update, sent now on the customer's channel."
+        max_length=TEXT_LIMIT,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="The update, sent now on the customer's channel (after the parts below, when given).",
+    )
+    done = serializers.CharField(
+        max_length=TEXT_LIMIT, allow_blank=True, required=False, default="", help_text="Optional: what is done."
+    )
+    next_step = serializers.CharField(
+        max_length=TEXT_LIMIT, allow_blank=True, required=False, default="", help_text="Optional: what happens next."
+    )
+    not_known = serializers.CharField(
+        max_length=TEXT_LIMIT,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="Optional: what we do not know yet, and how we will find out.",
+    )
+    next_contact_at = AwareDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Optional: when the customer hears from us next; the next update is due then, or at the "
+        "cadence's time if that comes first.",
     )
 
 

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from commitments.api import views
+from commitments.api import coach, views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("coach/", coach.CoachView.as_view(), name="api-coach"),
     path("commitments/", views.CommitmentListView.as_view(), name="api-commitments"),
     path("commitments/<int:pk>/", views.CommitmentDetailView.as_view(), name="api-commitment"),
     path("commitments/<int:pk>/updates/", views.SendUpdateView.as_view(), name="api-commitment-updates"),

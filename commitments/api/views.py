@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from accounts.api_tokens import issue_api_token
 from accounts.login_lockout import LOCKED_OUT, lockout_minutes
 from accounts.models import User
-from commitments import selectors, services
+from commitments import composer, selectors, services
 from commitments.api import errors
 from commitments.api.filters import CommitmentFilter, StrictFilterBackend
 from commitments.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, replay_or_run
@@ -193,12 +193,13 @@ class CommitmentListView(VisibleCommitmentsView, generics.ListAPIView[Commitment
             customer=services.CustomerDetails(**data["customer"]),
             summary=data["summary"],
             details=data["details"],
-            due_at=data["due_at"],
+            due_at=data.get("due_at"),
             owner=data.get("owner"),
             team=data.get("team"),
             update_interval=data.get("update_interval"),
             external_ref=data["external_ref"],
             target_at=data.get("target_at"),
+            temperature=data["temperature"],
         )
         answer = CommitmentSerializer(commitment).data
         # The answer tells the caller only the contacts they gave: whatever else is on file for
@@ -223,7 +224,10 @@ class CommitmentListView(VisibleCommitmentsView, generics.ListAPIView[Commitment
         tags=[TAG],
         operation_id="commitments_edit",
         summary="Edit a commitment",
-        description="Change what was promised, its details or its update cadence. Recorded on the timeline.",
+        description=(
+            "Change what was promised, its details, its update cadence, the owner's target or how the customer "
+            "feels. Recorded on the timeline."
+        ),
         request=CommitmentEditSerializer,
         responses={200: CommitmentSerializer, **{code: WRITE_ERRORS[code] for code in WRITE_ERRORS if code != 422}},
     ),
@@ -292,7 +296,12 @@ class SendUpdateView(CommitmentActionView):
     success_status = status.HTTP_201_CREATED
 
     def perform(self, *, actor: User, commitment: Commitment, data: dict[str, Any]) -> Commitment:
-        return services.send_update(actor=actor, commitment=commitment, message=data["message"])
+        message = composer.compose_update(
+            done=data["done"], next_step=data["next_step"], not_known=data["not_known"], message=data["message"]
+        )
+        return services.send_update(
+            actor=actor, commitment=commitment, message=message, next_contact_at=data.get("next_contact_at")
+        )
 
 
 @action_schema(

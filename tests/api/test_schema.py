@@ -33,9 +33,10 @@ CONTRACT_CALLS = {
     ("get", "/api/v1/commitments/{id}/timeline/"),
     ("get", "/api/v1/notifications/"),
     ("get", "/api/v1/teams/"),
+    ("post", "/api/v1/coach/"),
 }
 # In the contract, built with their own pages.
-COMING_LATER = {("get", "/api/v1/dashboard/"), ("post", "/api/v1/coach/")}
+COMING_LATER = {("get", "/api/v1/dashboard/")}
 COMMITMENT_FIELDS = {
     "id",
     "status",
@@ -209,6 +210,13 @@ def test_every_answer_the_api_gives_matches_the_schema(schema, agent, colleague,
     schema.check(api.post(f"{base}/fulfil/", {"resolution": "Sent."}, format="json"))
     schema.check(api.post(f"{base}/cancel/", {"reason": "Too late."}, format="json"))
     schema.check(morgan.post(f"{base}/cancel/", {}, format="json"))
+
+    # The coach: advice with a commitment, without one, and bad input
+    draft = {"text": "Maybe. Next update in 3 days.", "commitment": commitment_id}
+    schema.check(api.post(f"{API}/coach/", draft, format="json"))
+    schema.check(api.post(f"{API}/coach/", {"text": "Done 👍", "channel": "sms", "language": "es"}, format="json"))
+    schema.check(api.post(f"{API}/coach/", {"text": 3, "commitment": 999999}, format="json"))
+    schema.check(anonymous.post(f"{API}/coach/", {"text": "Hi"}, format="json"))
 
     # Timeline, notifications, teams
     schema.check(api.get(f"{base}/timeline/"))

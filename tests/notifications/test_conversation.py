@@ -230,8 +230,8 @@ def test_replies_not_yet_answered_lists_text_and_email_replies_until_we_write_ba
     commitment = make_commitment(actor=agent)
     mime = gmail_reply(to="x", sender="dana@example.com", text="Any news?", quoted="q", message_id="<n@b>")
     post_inbound(client, recipient=reply_address(commitment.pk), mime=mime)
-    customer_services.record_text_reply(customer=commitment.customer, body="Also: is Friday OK?", message_sid="SM1")
-    customer_services.stop_texts(customer=commitment.customer)  # A keyword is no reply.
+    customer_services.record_text_reply(customers=[commitment.customer], body="Also: is Friday OK?", message_sid="SM1")
+    customer_services.stop_texts(phone=commitment.customer.phone)  # A keyword is no reply.
     waiting = list(replies_not_yet_answered(teams=Team.objects.all()))
     assert [(event.message, event.data["via"]) for event in waiting] == [
         ("Any news?", "email"),
