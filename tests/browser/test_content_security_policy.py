@@ -28,7 +28,7 @@ def test_no_page_breaks_the_policy_and_htmx_and_swagger_still_work(page: Page, a
     # htmx: sending an update swaps the commitment's panel in place
     page.goto(f"/commitments/{commitment.pk}/")
     update = page.locator("form.send-update")
-    update.locator("textarea").fill("The estimate is being priced: you will have it by noon.")
+    update.get_by_label("Update for the customer").fill("The estimate is being priced: you will have it by noon.")
     update.get_by_role("button").first.click()
     expect(page.get_by_text("The estimate is being priced").first).to_be_visible()
 

@@ -93,7 +93,8 @@ def _values(route: Route, team_a: TeamA, token: str | None) -> dict[str, list[st
         "customer:unsubscribe": team_a.unsubscribe_token,
     }.get(route.name, team_a.status_token)
     return {
-        "pk": [str(customer.pk if route.name.startswith("commitments:customer") else commitment.pk)],
+        "pk": [str(_pk_for(route, team_a))],
+        "kind": ["status_update"],
         "task_pk": [str(team_a.call_task.pk)],
         "move": list(MOVE_SLUGS),
         "token": [token if token is not None else link_token],
@@ -104,3 +105,12 @@ def _values(route: Route, team_a: TeamA, token: str | None) -> dict[str, list[st
         "url": ["commitments/nothing-here/"],
         "rest": ["no-such-call/"],
     }
+
+
+def _pk_for(route: Route, team_a: TeamA) -> int:
+    """The object a route's <pk> names: team A's customer, team, or (by default) commitment."""
+    if route.name.startswith("commitments:customer"):
+        return team_a.customer.pk
+    if route.pattern.startswith("teams/"):
+        return team_a.commitment.team_id
+    return team_a.commitment.pk
