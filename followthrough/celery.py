@@ -2,7 +2,9 @@
 
 import os
 
-from celery import Celery
+from typing import Any
+
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "followthrough.settings")
 
@@ -15,3 +17,14 @@ app.autodiscover_tasks()
 def ping() -> str:
     """Health check: answers from whichever worker picked it up."""
     return "pong"
+
+
+@signals.worker_init.connect
+def refuse_unsafe_delivery_settings(**kwargs: Any) -> None:
+    """A worker whose sends could outlast their lease would send messages twice: it does not start."""
+    from django.core.checks import run_checks
+    from django.core.exceptions import ImproperlyConfigured
+
+    errors = [message for message in run_checks(tags=["delivery"]) if message.is_serious()]
+    if errors:
+        raise ImproperlyConfigured("\n".join(f"{error.id}: {error.msg} {error.hint or ''}" for error in errors))

@@ -154,6 +154,10 @@ FOLLOWTHROUGH_RETRY_MAX = _duration("FOLLOWTHROUGH_RETRY_MAX", "30m")
 FOLLOWTHROUGH_PHONE_REGION = env.str("FOLLOWTHROUGH_PHONE_REGION", default="US").upper()
 # How long a worker may hold a claimed message before another may take it over.
 FOLLOWTHROUGH_DELIVERY_LEASE = _duration("FOLLOWTHROUGH_DELIVERY_LEASE", "60s")
+# A send must end well inside its lease (check followthrough.E001): timeouts not set shrink with it.
+for _timeout in ("EMAIL_TIMEOUT", "SMS_TIMEOUT"):
+    if _timeout not in env.ENVIRON:
+        vars()[_timeout] = min(vars()[_timeout], max(1, int(FOLLOWTHROUGH_DELIVERY_LEASE.total_seconds() // 3)))
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -87,6 +89,10 @@ class Notification(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     escalate_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    # Not a column: set by ``delivery.claim`` to when this worker's lease on the row runs out,
+    # on this worker's own clock (the lease itself is on the database's).
+    lease_ends_here: datetime | None = None
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -2,9 +2,10 @@
 
 from django.urls import URLPattern, path
 
-from notifications import inbound
+from notifications import delivery_receipts, inbound
 
 app_name = "hooks"
 urlpatterns: list[URLPattern] = [
     path("sms/twilio/", inbound.twilio_sms, name="twilio_sms"),
+    path("sms/twilio/status/", delivery_receipts.twilio_status, name="twilio_status"),
 ]

@@ -37,7 +37,7 @@ def engine_env(mail_server, sms_webhook=None, **extra: str) -> dict[str, str]:
         "FOLLOWTHROUGH_SWEEP_INTERVAL": "1s",
     }
     if sms_webhook is not None:
-        env.update({"SMS_BACKEND": "webhook", "SMS_WEBHOOK_URL": sms_webhook.url, "SMS_TIMEOUT": "10"})
+        env.update({"SMS_BACKEND": "webhook", "SMS_WEBHOOK_URL": sms_webhook.url, "SMS_TIMEOUT": "1"})
     env.update(extra)
     return env
 
