@@ -1,7 +1,6 @@
 """The Celery app: configured from Django settings (``CELERY_*``), tasks found in each app."""
 
 import os
-
 from typing import Any
 
 from celery import Celery, signals

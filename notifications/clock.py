@@ -22,4 +22,4 @@ def database_now() -> datetime:
     with connection.cursor() as cursor:
         cursor.execute("SELECT now()")
         (now,) = cursor.fetchone()
-    return now  # type: ignore[no-any-return]
+    return now

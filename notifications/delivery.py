@@ -35,7 +35,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from commitments.models import Channel, TimelineEvent
-from notifications import clock, log_context, outbox, quiet_hours
+from notifications import clock, engine_health, log_context, outbox, quiet_hours
 from notifications.channels import Channels, DeliveryFailure, PermanentFailure, TransientFailure, deadline
 from notifications.models import Audience, DeliveryStatus, Kind, Notification
 
@@ -206,6 +206,9 @@ def _attempt(notification: Notification, channels: Channels, report: DeliveryRep
         outcome = TransientFailure(f"{type(error).__name__}: {error}")
     else:
         outcome = None
+    engine_health.count_outcome(
+        notification.channel, "sent" if outcome is None else "failed" if outcome.permanent else "retried"
+    )
     if outcome is None:
         _record_sent(notification)
         report.sent += 1

@@ -120,3 +120,21 @@ class Notification(models.Model):
         """A stable Message-ID, the same on every attempt, so a receiver can drop a repeat."""
         domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "followthrough.localhost"
         return f"<{self.idempotency_key.replace(':', '.')}@{domain}>"
+
+
+class SweepTick(models.Model):
+    """Beat's last tick, as the sweep task ran it: one row per periodic job, overwritten each time.
+
+    Operators read it (``/readyz``, ``/metrics``, the Delivery page) to tell whether beat is ticking
+    and how long a sweep takes. Times are the database's, like the leases.
+    """
+
+    name = models.CharField(max_length=50, unique=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    duration_seconds = models.FloatField()
+    commitments_swept = models.PositiveIntegerField(default=0)
+    runs = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.started_at:%Y-%m-%d %H:%M:%S}"

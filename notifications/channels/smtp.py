@@ -29,7 +29,7 @@ class _StepsWithinDeadline:
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         return super()._get_socket(host, port, time_left(self._cap()))  # type: ignore[misc]
 
-    def send(self, s: str | bytes) -> None:
+    def send(self, s: Any) -> None:
         if self.sock is not None:
             self.sock.settimeout(time_left(self._cap()))
         super().send(s)  # type: ignore[misc]
@@ -38,7 +38,7 @@ class _StepsWithinDeadline:
         if self.sock is not None:
             self.sock.settimeout(time_left(self._cap()))
         try:
-            return super().getreply()  # type: ignore[misc,no-any-return]
+            return super().getreply()  # type: ignore[misc]
         except smtplib.SMTPServerDisconnected as error:
             # smtplib reports a read that timed out as a disconnection; say it was our deadline.
             if deadline.passed():
@@ -58,5 +58,5 @@ class EmailBackend(smtp.EmailBackend):
     """``django.core.mail.backends.smtp.EmailBackend`` whose sends keep to the send's deadline."""
 
     @property
-    def connection_class(self) -> type[smtplib.SMTP]:  # type: ignore[override]
+    def connection_class(self) -> type[smtplib.SMTP]:
         return DeadlineSMTPSSL if self.use_ssl else DeadlineSMTP

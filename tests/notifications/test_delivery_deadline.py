@@ -112,9 +112,7 @@ def test_a_lease_shorter_than_twice_the_longest_send_timeout_stops_the_start(set
 
 
 def test_a_text_through_twilio_names_its_idempotency_key_in_its_status_callback(twilio_api, agent, daytime_zone):
-    commitment = make_commitment(
-        actor=agent, customer=customer_details(preferred_channel="sms", timezone=daytime_zone)
-    )
+    commitment = make_commitment(actor=agent, customer=customer_details(preferred_channel="sms", timezone=daytime_zone))
 
     delivery.deliver_due()
 
