@@ -150,6 +150,7 @@ def test_a_worker_killed_every_few_seconds(case: Rig):
         window=f"killed mid-send: at most {2 * len(kills)}",
     )
     assert_nothing_lost(figures, duplicates_at_most=2 * len(kills))
+    assert all(attempts >= 2 for attempts in attempts_of(case, figures.duplicate_rows))
     assert figures.max_attempts <= len(kills) + 3
 
 
@@ -276,6 +277,7 @@ def test_postgresql_restarted_mid_run(case: Rig):
         "PostgreSQL restarted mid-run", base, started=started, window="sent, database gone before recorded"
     )
     assert_nothing_lost(figures, duplicates_at_most=4)
+    assert all(attempts >= 2 for attempts in attempts_of(case, figures.duplicate_rows))
     assert all(case.processes[name].poll() is None for name in ("web", "worker1", "worker2", "beat1", "beat2"))
 
 
