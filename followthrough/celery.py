@@ -22,8 +22,8 @@ def ping() -> str:
 def refuse_unsafe_delivery_settings(**kwargs: Any) -> None:
     """A worker whose sends could outlast their lease would send messages twice: it does not start."""
     from django.core.checks import run_checks
-    from django.core.exceptions import ImproperlyConfigured
 
     errors = [message for message in run_checks(tags=["delivery"]) if message.is_serious()]
     if errors:
-        raise ImproperlyConfigured("\n".join(f"{error.id}: {error.msg} {error.hint or ''}" for error in errors))
+        # SystemExit, not an exception: Celery logs and ignores an exception raised by a signal handler.
+        raise SystemExit("\n".join(f"{error.id}: {error.msg} {error.hint or ''}" for error in errors))

@@ -2,6 +2,7 @@
 a text through Twilio names its idempotency key."""
 
 import asyncio
+import subprocess
 import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -13,6 +14,7 @@ from django.db import connection
 
 from notifications import clock, delivery
 from notifications.models import DeliveryStatus, Kind, Notification
+from tests import live
 from tests.factories import customer_details, make_commitment
 from tests.live import free_port
 
@@ -128,3 +130,21 @@ def test_the_database_clock_is_the_servers(db):
         cursor.execute("SELECT now()")
         (server_now,) = cursor.fetchone()
     assert abs(clock.database_now() - server_now) < timedelta(seconds=5)
+
+
+@pytest.mark.live
+def test_a_worker_with_a_lease_too_short_for_its_timeouts_refuses_to_start(db):
+    # Given settings where one send could take 20 s but the lease is 10 s
+    env = live.process_env(FOLLOWTHROUGH_DELIVERY_LEASE="10s", EMAIL_TIMEOUT="20")
+
+    # When a worker starts, then it stops at once and says why
+    worker = subprocess.run(
+        [live.CELERY, "-A", "followthrough", "worker", "-n", "refused@%h", "--concurrency", "1", "--without-mingle"],
+        cwd=live.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert worker.returncode == 1
+    assert "followthrough.E001: FOLLOWTHROUGH_DELIVERY_LEASE (10s) is shorter than twice" in worker.stderr

@@ -123,7 +123,8 @@ def test_the_delivery_page_shows_the_backlog_failures_and_retries_them(admin_cli
     failed = Notification.objects.get(commitment=commitment, kind=Kind.ACKNOWLEDGEMENT)
     assert failed.status == DeliveryStatus.FAILED
 
-    # When an operator opens the Delivery page
+    # When an operator follows the admin's link to the Delivery page
+    assert reverse("operator-delivery") in admin_client.get(reverse("admin:index")).content.decode()
     page = admin_client.get(reverse("operator-delivery"))
 
     # Then they see beat is not ticking, the backlog by channel, and the failure with its reason
