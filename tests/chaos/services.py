@@ -122,4 +122,4 @@ class PrivateRedis:
             self.process = None
 
     def queued(self) -> int:
-        return int(redis.Redis.from_url(self.url).llen("celery"))
+        return int(redis.Redis.from_url(self.url).llen("celery"))  # type: ignore[arg-type]

@@ -118,7 +118,7 @@ def test_a_worker_killed_every_few_seconds(case: Rig):
     # Given sends that take a moment, and promises logged all along
     base, started = case.last_notification_id(), time.monotonic()
     case.mail.delay = case.sms.delay = 0.05
-    stop, kills = threading.Event(), []
+    stop, kills = threading.Event(), list[str]()
 
     def kill_one() -> None:
         name = ("worker1", "worker2")[len(kills) % 2]

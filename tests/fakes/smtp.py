@@ -77,7 +77,7 @@ class MailServer:
                 self.hold_answer_next -= 1
             elif drop:
                 self.drop_next -= 1
-        if drop and server.transport is not None:
+        if drop and isinstance(server.transport, asyncio.Transport):
             server.transport.abort()
         if hold:
             await asyncio.sleep(self.stall_seconds)
