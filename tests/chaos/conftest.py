@@ -29,6 +29,8 @@ def case(rig: Rig) -> Iterator[Rig]:
     for name in ("worker1", "worker2"):
         if name not in rig.processes or rig.processes[name].poll() is not None:
             rig.start_worker(name)
+    rig.quiesce()
+    rig.reset_receivers()
     yield rig
     rig.reset_receivers()
 

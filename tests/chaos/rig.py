@@ -246,8 +246,11 @@ class Rig:
                 raise AssertionError(f"{method} {path}: {response.status_code if response else 'no answer'}")
             time.sleep(0.5)  # The web process is reconnecting (PostgreSQL restarted): try again, as a client would.
 
-    def log_promises(self, count: int, *, texts: float = 0.5, **fields: Any) -> list[int]:
-        """Log ``count`` promises through the API, a share of them to customers who prefer texts."""
+    def log_promises(
+        self, count: int, *, texts: float = 0.5, due_in: timedelta = timedelta(days=3), **fields: Any
+    ) -> list[int]:
+        """Log ``count`` promises through the API, a share of them to customers who prefer texts;
+        each falls due ``due_in`` after it is logged."""
         bodies = []
         for number in range(count):
             by_text = number < count * texts
@@ -259,15 +262,13 @@ class Rig:
             }
             if by_text:
                 customer["phone"] = next(self._phones)
-            due = datetime.now(UTC) + timedelta(days=3)
-            bodies.append(
-                {"customer": customer, "summary": f"Chaos promise {number}", "due_at": due.isoformat(), **fields}
-            )
+            bodies.append({"customer": customer, "summary": f"Chaos promise {number}", **fields})
         self.customers = [body["customer"] for body in bodies]
 
         def create(body: dict[str, Any]) -> int:
             # The same Idempotency-Key on a retry: a POST whose answer was lost is not logged twice.
             headers = {"Idempotency-Key": str(uuid.uuid4())}
+            body = {**body, "due_at": (datetime.now(UTC) + due_in).isoformat()}
             response = self.api("POST", "/api/v1/commitments/", json=body, extra_headers=headers)
             assert response.status_code == 201, response.text
             return int(response.json()["id"])
@@ -293,6 +294,16 @@ class Rig:
         self.mail.stall_next = self.mail.hold_answer_next = self.mail.drop_next = 0
         self.sms.stall_next = self.sms.hold_answer_next = 0
         self.sms.answers.clear()
+
+    def quiesce(self) -> None:
+        """Close whatever an earlier case left open (a case that failed half-way, say), and let every
+        message already made go out, so that this case counts only its own."""
+        open_ones = self.sql(
+            "SELECT id FROM commitments_commitment WHERE status NOT IN ('cancelled', 'fulfilled', 'confirmed')"
+        )
+        for (pk,) in open_ones:
+            self.api("POST", f"/api/v1/commitments/{pk}/cancel/", json={"reason": "The chaos case is over"})
+        self.settle(0)
 
     def reset_receivers_faults(self) -> None:
         """Receivers answer normally again (what they received is kept)."""
