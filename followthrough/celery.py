@@ -1,8 +1,9 @@
 """The Celery app: configured from Django settings (``CELERY_*``), tasks found in each app."""
 
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "followthrough.settings")
 
@@ -17,3 +18,14 @@ app.autodiscover_tasks(["followthrough"], related_name="housekeeping")
 def ping() -> str:
     """Health check: answers from whichever worker picked it up."""
     return "pong"
+
+
+@signals.worker_init.connect
+def refuse_unsafe_delivery_settings(**kwargs: Any) -> None:
+    """A worker whose sends could outlast their lease would send messages twice: it does not start."""
+    from django.core.checks import run_checks
+
+    errors = [message for message in run_checks(tags=["delivery"]) if message.is_serious()]
+    if errors:
+        # SystemExit, not an exception: Celery logs and ignores an exception raised by a signal handler.
+        raise SystemExit("\n".join(f"{error.id}: {error.msg} {error.hint or ''}" for error in errors))

@@ -187,6 +187,10 @@ FOLLOWTHROUGH_RETRY_MAX = _duration("FOLLOWTHROUGH_RETRY_MAX", "30m")
 FOLLOWTHROUGH_PHONE_REGION = env.str("FOLLOWTHROUGH_PHONE_REGION", default="US").upper()
 # How long a worker may hold a claimed message before another may take it over.
 FOLLOWTHROUGH_DELIVERY_LEASE = _duration("FOLLOWTHROUGH_DELIVERY_LEASE", "60s")
+# A send must end well inside its lease (check followthrough.E001): timeouts not set shrink with it.
+for _timeout in ("EMAIL_TIMEOUT", "SMS_TIMEOUT"):
+    if _timeout not in env.ENVIRON:
+        vars()[_timeout] = min(vars()[_timeout], max(1, int(FOLLOWTHROUGH_DELIVERY_LEASE.total_seconds() // 3)))
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
@@ -330,13 +334,35 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Prometheus scrapes /metrics with "Authorization: Bearer <METRICS_TOKEN>" (or a staff login).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# LOG_FORMAT=json: one JSON object a line, with commitment_id and notification_id where known.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"  # Workers keep the JSON handler below.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Customer link tokens, API tokens and idempotency keys never reach the logs.
-    "filters": {"redact_secrets": {"()": "followthrough.log_redaction.RedactSecrets"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
+    "filters": {
+        # Customer link tokens, API tokens and idempotency keys never reach the logs.
+        "redact_secrets": {"()": "followthrough.log_redaction.RedactSecrets"},
+        "ids": {"()": "notifications.log_context.LogContextFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["redact_secrets", "ids"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -13,3 +13,5 @@ class NotificationsConfig(AppConfig):
 
         inbound.connect(inbound_email.on_inbound, dispatch_uid="followthrough-inbound-email")
         tracking.connect(inbound_email.on_tracking, dispatch_uid="followthrough-delivery-events")
+
+        from notifications import checks  # noqa: F401  (registers the delivery checks)

@@ -14,9 +14,13 @@ A worker killed between 1 and 3 leaves a lease that simply expires: the row is c
 sent. That send may repeat one that did go out just before the kill, the one unavoidable window;
 it carries the same Message-ID / idempotency key so the receiver can drop it.
 
-A row whose lease is already half spent when its turn in a batch comes is handed back unsent, so
-a slow batch never races the worker that may take it over: keep FOLLOWTHROUGH_DELIVERY_LEASE well
-above twice the longest single send (EMAIL_TIMEOUT, SMS_TIMEOUT).
+Leases are written and compared on the database's clock (``clock.database_now``), so workers whose
+clocks disagree still agree on whose a row is. A row whose lease is already half spent when its
+turn in a batch comes is handed back unsent, and every send gets a deadline inside what is left
+of the lease (connect, login and the message all count, ``channels.deadline``), a tenth of the
+lease kept to record the outcome: a send is over before another worker may take the row over.
+The system check ``followthrough.E001`` refuses a lease shorter than twice the longest single
+send (EMAIL_TIMEOUT, SMS_TIMEOUT).
 """
 
 import logging
@@ -31,8 +35,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from commitments.models import Channel, TimelineEvent
-from notifications import outbox, quiet_hours
-from notifications.channels import Channels, DeliveryFailure, PermanentFailure, TransientFailure
+from notifications import clock, engine_health, log_context, outbox, quiet_hours
+from notifications.channels import Channels, DeliveryFailure, PermanentFailure, TransientFailure, deadline
 from notifications.models import Audience, DeliveryStatus, Kind, Notification
 
 logger = logging.getLogger(__name__)
@@ -89,16 +93,19 @@ def claim(*, ids: list[int] | None = None, limit: int = BATCH_SIZE) -> list[Noti
     Commits before returning: the lease, not a held lock, is what keeps other workers off while
     we send. Each returned row carries the ``attempts`` and ``leased_until`` of this claim.
     """
+    # Read before the database's clock: the lease's end on this worker's clock can only come early.
     now = timezone.now()
-    due = Notification.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now).filter(
-        Q(leased_until__isnull=True) | Q(leased_until__lte=now)
-    )
-    if ids is not None:
-        due = due.filter(pk__in=ids)
+    lease = settings.FOLLOWTHROUGH_DELIVERY_LEASE
     # SQLite (the embedded default) runs one worker and has no row locks; PostgreSQL skips the
     # rows another worker is claiming this very moment instead of queueing behind it.
     skip_locked = connection.features.has_select_for_update_skip_locked
     with transaction.atomic():
+        database_now = clock.database_now()
+        due = Notification.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now).filter(
+            Q(leased_until__isnull=True) | Q(leased_until__lte=database_now)
+        )
+        if ids is not None:
+            due = due.filter(pk__in=ids)
         pks = list(
             due.order_by("next_attempt_at", "pk")
             .select_for_update(skip_locked=skip_locked)
@@ -106,13 +113,15 @@ def claim(*, ids: list[int] | None = None, limit: int = BATCH_SIZE) -> list[Noti
         )
         if not pks:
             return []
-        lease = now + settings.FOLLOWTHROUGH_DELIVERY_LEASE
-        Notification.objects.filter(pk__in=pks).update(leased_until=lease, attempts=F("attempts") + 1)
-        return list(
+        Notification.objects.filter(pk__in=pks).update(leased_until=database_now + lease, attempts=F("attempts") + 1)
+        batch = list(
             Notification.objects.filter(pk__in=pks)
             .select_related("commitment__customer", "commitment__owner")
             .order_by("next_attempt_at", "pk")
         )
+    for notification in batch:
+        notification.lease_ends_here = now + lease
+    return batch
 
 
 def retry_now(*, notification_ids: Iterable[int]) -> int:
@@ -122,12 +131,13 @@ def retry_now(*, notification_ids: Iterable[int]) -> int:
     """
     now = timezone.now()
     with transaction.atomic():
+        database_now = clock.database_now()
         ids = list(
             Notification.objects.filter(
                 pk__in=list(notification_ids), status__in=[DeliveryStatus.FAILED, DeliveryStatus.PENDING]
             )
             .exclude(channel=Channel.PHONE)
-            .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
+            .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=database_now))
             .select_for_update()
             .values_list("pk", flat=True)
         )
@@ -161,14 +171,16 @@ def send_claimed(batch: list[Notification], report: DeliveryReport | None = None
     report.claimed += len(batch)
     with Channels() as channels:
         for notification in batch:
-            _attempt(notification, channels, report)
+            with log_context.about(notification):
+                _attempt(notification, channels, report)
     return report
 
 
 def _attempt(notification: Notification, channels: Channels, report: DeliveryReport) -> None:
-    assert notification.leased_until is not None
+    assert notification.lease_ends_here is not None
     lease = settings.FOLLOWTHROUGH_DELIVERY_LEASE
-    if timezone.now() > notification.leased_until - lease / 2:
+    left = notification.lease_ends_here - timezone.now()
+    if left < lease / 2:
         # This batch has been slow: another worker may take the row over soon. Give it back
         # unsent rather than race that worker to the wire.
         _release(notification)
@@ -185,7 +197,8 @@ def _attempt(notification: Notification, channels: Channels, report: DeliveryRep
         if not _switch_to_email(notification, customer.email):
             return
     try:
-        channels.send(notification)
+        with deadline.within((left - lease / 10).total_seconds()):
+            channels.send(notification)
     except DeliveryFailure as failure:
         outcome: DeliveryFailure | None = failure
     except Exception as error:  # A bug or a surprise: keep the message, retry it, and say why.
@@ -193,6 +206,9 @@ def _attempt(notification: Notification, channels: Channels, report: DeliveryRep
         outcome = TransientFailure(f"{type(error).__name__}: {error}")
     else:
         outcome = None
+    engine_health.count_outcome(
+        notification.channel, "sent" if outcome is None else "failed" if outcome.permanent else "retried"
+    )
     if outcome is None:
         _record_sent(notification)
         report.sent += 1

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -90,6 +92,10 @@ class Notification(models.Model):
     escalate_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    # Not a column: set by ``delivery.claim`` to when this worker's lease on the row runs out,
+    # on this worker's own clock (the lease itself is on the database's).
+    lease_ends_here: datetime | None = None
+
     class Meta:
         ordering = ["created_at", "pk"]
         constraints = [
@@ -175,3 +181,21 @@ class TeamTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} {self.kind} v{self.version}"
+
+
+class SweepTick(models.Model):
+    """Beat's last tick, as the sweep task ran it: one row per periodic job, overwritten each time.
+
+    Operators read it (``/readyz``, ``/metrics``, the Delivery page) to tell whether beat is ticking
+    and how long a sweep takes. Times are the database's, like the leases.
+    """
+
+    name = models.CharField(max_length=50, unique=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    duration_seconds = models.FloatField()
+    commitments_swept = models.PositiveIntegerField(default=0)
+    runs = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.started_at:%Y-%m-%d %H:%M:%S}"

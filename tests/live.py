@@ -4,7 +4,9 @@ The processes get the environment a user would give them, pointed at the databas
 created, so they see exactly the rows a transactional test committed.
 """
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -128,3 +130,25 @@ def daytime_zone_now() -> str:
         return "Etc/GMT"
     # IANA's Etc zones count the other way round: Etc/GMT-3 is three hours ahead of UTC.
     return f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+def kill_hard(process: subprocess.Popen) -> None:
+    """SIGKILL a process and its children (a worker's pool), as a crash or the OOM killer would."""
+    children = [pid for pid in _process_ids() if _parent_of(pid) == process.pid]
+    os.kill(process.pid, signal.SIGKILL)
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):  # It died with its parent.
+            os.kill(pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def _process_ids() -> list[int]:
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])

@@ -18,6 +18,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 
 from commitments.status_links import unsubscribe_url
 from notifications import messages
+from notifications.channels.deadline import DeadlinePassed
 from notifications.channels.errors import DeliveryFailure, PermanentFailure, TransientFailure
 from notifications.models import Audience, Kind, Notification
 from notifications.reply_addresses import reply_address
@@ -97,6 +98,8 @@ def classify(error: Exception) -> DeliveryFailure:
         if status is not None and 400 <= status < 500 and status not in (408, 429):
             return PermanentFailure(f"The email service answered {status}: {error.describe_response()}")
         return TransientFailure(f"The email service failed: {status or type(error).__name__}")
+    if isinstance(error, DeadlinePassed):
+        return TransientFailure(f"SMTP send stopped: {error}")
     if isinstance(error, TimeoutError):
         return TransientFailure(f"SMTP server did not answer within {settings.EMAIL_TIMEOUT}s")
     if isinstance(error, OSError):
@@ -114,7 +117,9 @@ class EmailChannel:
         """Send one message, or raise TransientFailure / PermanentFailure."""
         try:
             if self._connection is None:
-                self._connection = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
+                self._connection = get_connection(
+                    _backend_with_deadline(settings.EMAIL_BACKEND), fail_silently=False, timeout=settings.EMAIL_TIMEOUT
+                )
                 self._connection.open()
             accepted = self._connection.send_messages([build_email(notification)])
         except Exception as error:
@@ -133,6 +138,13 @@ class EmailChannel:
             connection.close()
         except Exception:  # A broken session cannot be closed politely; it is dropped all the same.
             logger.debug("Closing the mail connection failed", exc_info=True)
+
+
+def _backend_with_deadline(backend: str) -> str:
+    """Django's SMTP backend is swapped for ours, which keeps the whole send to its deadline."""
+    if backend == "django.core.mail.backends.smtp.EmailBackend":
+        return "notifications.channels.smtp.EmailBackend"
+    return backend
 
 
 def _text(value: bytes | str) -> str:

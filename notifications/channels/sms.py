@@ -3,7 +3,13 @@
 - ``console`` writes the text to the log (the embedded default: nothing leaves the machine);
 - ``webhook`` POSTs ``{"to", "body", "idempotency_key"}`` as JSON to ``SMS_WEBHOOK_URL``;
 - ``twilio`` sends through Twilio's official SDK (``TWILIO_API_BASE_URL`` points it elsewhere,
-  e.g. at a local server that speaks Twilio's protocol in the tests).
+  e.g. at a local server that speaks Twilio's protocol in the tests). Twilio takes no key of ours
+  on a message, so the idempotency key rides in the message's status callback URL
+  (``SITE_URL/hooks/sms/twilio/status/?key=...``): whoever reads the message resource or its
+  callbacks can tell a repeat from a new text.
+
+Every request gets only what is left of the send's deadline (``deadline.time_left``), capped by
+``SMS_TIMEOUT``.
 
 Each backend answers with the provider's id for the message, or raises TransientFailure /
 PermanentFailure as the contract classes the provider's answer.
@@ -11,13 +17,16 @@ PermanentFailure as the contract classes the provider's answer.
 
 import logging
 from typing import Protocol
+from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
+from django.urls import reverse
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client as TwilioClient
 
+from notifications.channels.deadline import DeadlinePassed, time_left
 from notifications.channels.errors import DeliveryFailure, PermanentFailure, TransientFailure
 from notifications.models import Notification
 
@@ -55,9 +64,11 @@ class WebhookBackend:
                 self.url,
                 json={"to": to, "body": body, "idempotency_key": idempotency_key},
                 headers={"Idempotency-Key": idempotency_key},
-                timeout=self.timeout,
+                timeout=time_left(self.timeout),
                 allow_redirects=False,
             )
+        except DeadlinePassed as error:
+            raise TransientFailure(f"SMS webhook not called: {error}") from error
         except requests.Timeout as error:
             raise TransientFailure(f"SMS webhook did not answer within {self.timeout}s") from error
         except requests.RequestException as error:
@@ -83,13 +94,20 @@ class TwilioBackend:
                 "SMS_BACKEND is twilio but TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN or TWILIO_FROM_NUMBER is not set"
             )
         self.from_number = from_number
-        self.client = TwilioClient(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+        self.timeout = timeout
+        self.http_client = TwilioHttpClient(timeout=timeout)
+        self.client = TwilioClient(account_sid, auth_token, http_client=self.http_client)
         if base_url:
             self.client.api.base_url = base_url.rstrip("/")
 
     def send(self, *, to: str, body: str, idempotency_key: str) -> str:
         try:
-            message = self.client.messages.create(to=to, from_=self.from_number, body=body)
+            self.http_client.timeout = time_left(self.timeout)
+            message = self.client.messages.create(
+                to=to, from_=self.from_number, body=body, status_callback=status_callback_url(idempotency_key)
+            )
+        except DeadlinePassed as error:
+            raise TransientFailure(f"Twilio not called: {error}") from error
         except TwilioRestException as error:
             reason = f"Twilio {error.status}" + (f" error {error.code}" if error.code else "") + f": {error.msg}"
             if error.status == 401:
@@ -103,6 +121,11 @@ class TwilioBackend:
         except (requests.RequestException, TwilioException) as error:
             raise TransientFailure(f"Could not reach Twilio: {error}") from error
         return str(message.sid)
+
+
+def status_callback_url(idempotency_key: str) -> str:
+    """Where Twilio reports the text's progress; it names the text by our idempotency key."""
+    return f"{settings.SITE_URL}{reverse('hooks:twilio_status')}?{urlencode({'key': idempotency_key})}"
 
 
 def backend_from_settings() -> SmsBackend:

@@ -3,7 +3,9 @@
 A real HTTP server on a free local port, in a thread, recording every text it accepts. ``status``
 is how it answers (200 by default); ``answers`` queues statuses for the next requests first (e.g.
 ``[503, 200]``); ``stall_next`` makes the next N requests hang for ``stall_seconds`` before
-answering 503 (a copy of each lands in ``stalled``), to test timeouts and a worker killed mid-send.
+answering 503 (a copy of each lands in ``stalled``), to test timeouts and a worker killed mid-send;
+``hold_answer_next`` accepts the next N (kept in ``texts``) and holds the 200 back for
+``stall_seconds``: the sender cannot know they arrived.
 """
 
 import json
@@ -25,6 +27,7 @@ class SmsWebhook:
     stall_next: int = 0
     stall_seconds: float = 60.0
     delay: float = 0.0
+    hold_answer_next: int = 0
     texts: list[dict[str, Any]] = field(default_factory=list)
     refused: list[dict[str, Any]] = field(default_factory=list)
     stalled: list[dict[str, Any]] = field(default_factory=list)
@@ -60,6 +63,7 @@ class SmsWebhook:
 
     def _answer(self, text: dict[str, Any]) -> int:
         with self.lock:
+            hold = False
             if self.stall_next > 0:
                 self.stall_next -= 1
                 self.stalled.append(text)
@@ -67,6 +71,13 @@ class SmsWebhook:
             else:
                 stall = False
                 status = self.answers.pop(0) if self.answers else self.status
+                if self.hold_answer_next > 0 and 200 <= status < 300:
+                    self.hold_answer_next -= 1
+                    self.texts.append(text)
+                    hold = True
+        if hold:
+            time.sleep(self.stall_seconds)
+            return status
         if stall:
             time.sleep(self.stall_seconds)
             return 503

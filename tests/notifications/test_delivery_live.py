@@ -4,8 +4,6 @@ Each test starts the app's own processes, pointed at the test database, a real S
 local SMS webhook, with a 3 s delivery lease and a 1 s sweep so that it runs in seconds.
 """
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -37,7 +35,7 @@ def engine_env(mail_server, sms_webhook=None, **extra: str) -> dict[str, str]:
         "FOLLOWTHROUGH_SWEEP_INTERVAL": "1s",
     }
     if sms_webhook is not None:
-        env.update({"SMS_BACKEND": "webhook", "SMS_WEBHOOK_URL": sms_webhook.url, "SMS_TIMEOUT": "10"})
+        env.update({"SMS_BACKEND": "webhook", "SMS_WEBHOOK_URL": sms_webhook.url, "SMS_TIMEOUT": "1"})
     env.update(extra)
     return env
 
@@ -54,27 +52,6 @@ def workers(tmp_path: Path, *names: str, env: dict[str, str]) -> Iterator[list[s
         for name in names:
             live.wait_for(lambda name=name: "ready." in (tmp_path / name).read_text(), message=f"{name} ready")
         yield processes
-
-
-def kill_hard(process: subprocess.Popen) -> None:
-    """SIGKILL a worker and its pool processes, as a crash or the OOM killer would: no cleanup runs."""
-    children = [pid for pid in _process_ids() if _parent_of(pid) == process.pid]
-    os.kill(process.pid, signal.SIGKILL)
-    for pid in children:
-        os.kill(pid, signal.SIGKILL)
-    process.wait(timeout=10)
-
-
-def _process_ids() -> list[int]:
-    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
-
-
-def _parent_of(pid: int) -> int | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return int(stat.rsplit(")", 1)[1].split()[1])
 
 
 def all_delivered() -> bool:
@@ -145,7 +122,7 @@ def test_a_worker_killed_mid_send_is_taken_over_after_its_lease_and_each_message
         live.wait_for(lambda: mail_server.stalled and sms_webhook.stalled, timeout=20, message="both sends stalled")
 
         # When the worker is killed in the middle of both sends
-        kill_hard(doomed)
+        live.kill_hard(doomed)
 
     # Then both messages are still pending, leased by the dead worker
     dead_leases: dict[int, datetime] = {}
