@@ -239,6 +239,9 @@ def template_for(team: Team, kind: str) -> str | None:
 def default_words(kind: str) -> dict[str, str]:
     """The product's own wording for ``kind``, as a lead would edit it."""
     source = get_template(f"notifications/customer/{kind}.txt").template.source  # type: ignore[attr-defined]
+    # The product's wording is marked for translation; a lead edits the (English) words themselves.
+    source = re.sub(r"{%\s*load i18n\s*%}|{%\s*(?:end)?blocktranslate\s*%}", "", source)
+    source = re.sub(r'{%\s*translate\s+"((?:[^"\\]|\\.)*)"\s*%}', r"\1", source)
     words = {}
     for name in FIELDS:
         match = re.search(r"{%\s*block " + name + r"\s*%}(.*?){%\s*endblock\s*%}", source, re.DOTALL)
