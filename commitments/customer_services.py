@@ -137,6 +137,11 @@ def change_preferences(*, commitment: Commitment, preferences: ContactPreference
         )
     except InvalidInput as error:
         errors.update(error.errors)
+        # The customer's own words for what they typed (the shared check speaks to staff, in English).
+        if "email" in errors:
+            errors["email"] = [gettext("Enter a valid email address.")]
+        if "phone" in errors:
+            errors["phone"] = [gettext("Enter a valid phone number, e.g. +15555550100.")]
         cleaned = None
     # The same rule as for staff (a channel needs its contact), in words addressed to the customer.
     if preferences.preferred_channel == Channel.EMAIL and not email_given:

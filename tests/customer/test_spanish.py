@@ -169,3 +169,22 @@ def test_help_is_answered_in_the_customers_language(client, settings, commitment
     # The carrier's keywords stay as they are: those are the words it acts on.
     assert "Responda STOP para no recibir más mensajes, START para volver a recibirlos." in reply
     assert "Reply STOP" not in reply
+
+
+def test_the_preferences_form_explains_and_refuses_in_spanish(client, commitment):
+    form = page_text(client.get(link(commitment, "preferences")))
+    assert "Usaremos la nueva dirección cuando la confirme desde el mensaje que le enviaremos allí." in form
+    assert "Usaremos el nuevo número cuando lo confirme desde el mensaje de texto que le enviaremos a ese número." in form
+    assert "A new address is used" not in form and "A new number is used" not in form
+
+    # A contact that is not one is refused in the customer's words, naming the field, and nothing changes
+    refused = client.post(
+        link(commitment, "preferences"),
+        {"preferred_channel": "email", "email": "not-an-address", "phone": "12", "texts_allowed": "on"},
+    )
+    page = page_text(refused)
+    assert "Escriba un correo electrónico válido." in page
+    assert "Escriba un número de teléfono válido, p. ej. +34 612 345 678." in page
+    assert "Enter a valid" not in page
+    customer = Customer.objects.get(pk=commitment.customer_id)
+    assert (customer.email, customer.phone) == ("dana@example.com", "+12025550123")
