@@ -25,7 +25,8 @@ def send_contact_check(*, commitment: Commitment, change: ContactChange, confirm
         "confirm_url": confirm_url,
     }
     template = "email" if channel == Channel.EMAIL else "sms"
-    with translation.override(catalog_for(commitment.customer.language_code)):
+    language = commitment.customer.language_code
+    with translation.override(catalog_for(language)):
         subject = (
             render_to_string("notifications/contact_check/subject.txt", context).strip()
             if channel == Channel.EMAIL
@@ -44,7 +45,8 @@ def send_contact_check(*, commitment: Commitment, change: ContactChange, confirm
             recipient_user_id=None,
             subject=subject,
             body=body,
-            layout={},
+            # Plain text, but an email still says which language it is in (Content-Language).
+            layout={"language": language} if channel == Channel.EMAIL else {},
             status=DeliveryStatus.PENDING,
             scheduled_for=now,
             next_attempt_at=now,

@@ -71,6 +71,7 @@ def test_a_new_email_address_is_confirmed_in_spanish_from_the_message_to_the_pag
     delivery.deliver_due()
     [email] = mail_server.to("dana.nueva@example.com")
     assert email["Subject"] == "Home Repairs: confirme su nuevo correo electrónico"
+    assert email["Content-Language"] == "es"
     text = email.get_body(("plain",)).get_content()
     assert text.startswith("Hola, Dana:")
     assert "Pidió a Home Repairs que a partir de ahora le contacte en este correo electrónico." in text
