@@ -78,9 +78,11 @@ class PreferencesForm(forms.Form):
         )
         form.customer = customer
         if customer.email:
-            form.fields["email"].help_text = "A new address is used once you confirm it from the message we send there."
+            form.fields["email"].help_text = _(
+                "A new address is used once you confirm it from the message we send there."
+            )
         if customer.phone:
-            form.fields["phone"].help_text = (
+            form.fields["phone"].help_text = _(
                 "With the country code if it's not a US number, e.g. +44 7700 900123. "
                 "A new number is used once you confirm it from the text we send there."
             )

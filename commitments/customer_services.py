@@ -15,12 +15,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from accounts.models import User
 from commitments import services, text_opt_outs
 from commitments.errors import IllegalMove, InvalidInput
+from commitments.languages import catalog_for
 from commitments.models import CLOSED_STATUSES, Channel, Commitment, ContactChange, Customer, Status, TimelineEvent
 from commitments.status_links import hash_token, issue_status_link
 from notifications import outbox
@@ -69,9 +70,11 @@ def answer_request(*, commitment: Commitment, answer: str) -> Commitment:
     """The customer gives us what we asked for: their answer goes on the timeline and the clock runs again."""
     answer = (answer or "").strip()
     if not answer:
-        raise InvalidInput({"answer": ["Write your answer before sending it."]})
+        raise InvalidInput({"answer": [gettext("Write your answer before sending it.")]})
     if len(answer) > ANSWER_LIMIT:
-        raise InvalidInput({"answer": [f"Keep your answer under {ANSWER_LIMIT} characters."]})
+        raise InvalidInput(
+            {"answer": [gettext("Keep your answer under %(limit)d characters.") % {"limit": ANSWER_LIMIT}]}
+        )
     locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
     if locked.status != Status.WAITING:
         raise IllegalMove("We are not waiting on anything from you right now.")
@@ -134,6 +137,11 @@ def change_preferences(*, commitment: Commitment, preferences: ContactPreference
         )
     except InvalidInput as error:
         errors.update(error.errors)
+        # The customer's own words for what they typed (the shared check speaks to staff, in English).
+        if "email" in errors:
+            errors["email"] = [gettext("Enter a valid email address.")]
+        if "phone" in errors:
+            errors["phone"] = [gettext("Enter a valid phone number, e.g. +15555550100.")]
         cleaned = None
     # The same rule as for staff (a channel needs its contact), in words addressed to the customer.
     if preferences.preferred_channel == Channel.EMAIL and not email_given:
@@ -243,7 +251,7 @@ def confirm_contact_change(*, token: str) -> ContactChange | None:
     customer = Customer.objects.select_for_update().get(pk=change.customer_id)
     taken = services.contact_taken_in_team(customer, **{change.field: change.value})
     if taken[change.field]:
-        raise InvalidInput({change.field: ["We can't use this address here. Please contact us to change it."]})
+        raise InvalidInput({change.field: [gettext("We can't use this address here. Please contact us to change it.")]})
     wanted: dict[str, Any] = {change.field: change.value}
     if change.field == "phone":
         wanted["sms_opted_out"] = text_opt_outs.opt_out_after_new_number(
@@ -434,11 +442,15 @@ def help_reply(customers: list[Customer]) -> str:
     """Who we are and how to stop, as carriers expect in answer to HELP."""
     commitment = _most_recent(Commitment.objects.filter(customer__in=customers)) if customers else None
     sender = commitment.team.name if commitment else "Followthrough"
-    return (
-        f"{sender}: we text you updates about the request you made with us. "
-        "Reply STOP to stop texts, START to get them again. "
-        "Reply with anything else and it reaches the person looking after your request."
-    )
+    # In the language of the customer the latest request is for; STOP and START stay as they are,
+    # because those are the words the carrier acts on.
+    language = commitment.customer.language_code if commitment else settings.FOLLOWTHROUGH_LANGUAGE
+    with translation.override(catalog_for(language)):
+        return gettext(
+            "%(sender)s: we text you updates about the request you made with us. "
+            "Reply STOP to stop texts, START to get them again. "
+            "Reply with anything else and it reaches the person looking after your request."
+        ) % {"sender": sender}
 
 
 # --- Internals ------------------------------------------------------------------------------

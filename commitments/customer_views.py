@@ -65,8 +65,11 @@ def over_limit(request: HttpRequest, *, checks: Sequence[tuple[str, RateKey]], r
 
 
 def too_many_requests() -> HttpResponse:
+    # Counted before the link is read, so in the site's language: we do not know whose link it is yet.
+    with translation.override(catalog_for(settings.FOLLOWTHROUGH_LANGUAGE)):
+        words = _("Too many requests. Please wait a minute and try again.")
     response = HttpResponse(
-        "Too many requests. Please wait a minute and try again.\n",
+        f"{words}\n",
         status=429,
         content_type="text/plain; charset=utf-8",
     )
@@ -287,7 +290,9 @@ def confirm_contact(request: HttpRequest, token: str) -> HttpResponseBase:
             context["refused"] = True
         else:
             context["done"] = True
-    return _private(render(request, "commitments/customer/confirm_contact.html", context))
+    # In the language of the customer who asked for the change, like the message that brought them here.
+    with translation.override(catalog_for(change.customer.language_code)):
+        return _private(render(request, "commitments/customer/confirm_contact.html", context))
 
 
 def _checked_by_hand(request: HttpRequest) -> HttpResponse:

@@ -3,12 +3,13 @@
 It goes to the new address itself (that is the point: only its holder can confirm it), with a
 link good for that confirmation alone, and is an outbox row like any other message, listed on
 the commitment. Its words are plain text: no customer-typed text but their name goes in, and a
-text message is never HTML.
+text message is never HTML. It is written in the customer's language, like every message to them.
 """
 
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from commitments.languages import catalog_for
 from commitments.models import Channel, Commitment, ContactChange
 from notifications.models import Audience, DeliveryStatus, Kind
 from notifications.outbox import Message, Outgoing
@@ -21,10 +22,17 @@ def send_contact_check(*, commitment: Commitment, change: ContactChange, confirm
     context = {
         "team_name": commitment.team.name,
         "first_name": commitment.customer.name.split()[0] if commitment.customer.name.split() else "",
-        "what": "email address" if channel == Channel.EMAIL else "phone number",
         "confirm_url": confirm_url,
     }
     template = "email" if channel == Channel.EMAIL else "sms"
+    language = commitment.customer.language_code
+    with translation.override(catalog_for(language)):
+        subject = (
+            render_to_string("notifications/contact_check/subject.txt", context).strip()
+            if channel == Channel.EMAIL
+            else ""
+        )
+        body = render_to_string(f"notifications/contact_check/{template}.txt", context).strip()
     outgoing = Outgoing(now=now)
     outgoing.messages.append(
         Message(
@@ -35,11 +43,10 @@ def send_contact_check(*, commitment: Commitment, change: ContactChange, confirm
             audience=Audience.CUSTOMER,
             recipient=change.value,
             recipient_user_id=None,
-            subject=render_to_string("notifications/contact_check/subject.txt", context).strip()
-            if channel == Channel.EMAIL
-            else "",
-            body=render_to_string(f"notifications/contact_check/{template}.txt", context).strip(),
-            layout={},
+            subject=subject,
+            body=body,
+            # Plain text, but an email still says which language it is in (Content-Language).
+            layout={"language": language} if channel == Channel.EMAIL else {},
             status=DeliveryStatus.PENDING,
             scheduled_for=now,
             next_attempt_at=now,

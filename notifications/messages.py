@@ -863,7 +863,7 @@ def _html_words(form: str, structure: Mapping[str, Any]) -> tuple[str, ...]:
 
 def email_html(*, subject: str, text: str, layout: Mapping[str, Any]) -> str:
     """The HTML version of an email, from its text and the layout kept with it ("" without one)."""
-    if not layout:
+    if "body" not in layout:  # No layout, or only the language of a plain-text message.
         return ""
     start, end = layout["body"]
     # A customer's email is drawn in the language its text was written in; staff read English.

@@ -2,6 +2,7 @@ import html
 from urllib.parse import urlsplit
 
 import pytest
+from django.test import Client
 
 from commitments.models import Commitment
 from commitments.status_links import token_for, unsubscribe_url
@@ -26,3 +27,9 @@ def page_text(response) -> str:
 def commitment(agent, lead):
     """Alex's promise to Dana (New York), with Lee as the team lead."""
     return make_commitment(actor=agent)
+
+
+@pytest.fixture
+def csrf_client() -> Client:
+    """A browser-like client: POSTs need the CSRF token from the page, as in a real browser."""
+    return Client(enforce_csrf_checks=True)

@@ -23,12 +23,6 @@ def alerts_to(commitment, email: str) -> list[Notification]:
     )
 
 
-@pytest.fixture
-def csrf_client() -> Client:
-    """A browser-like client: POSTs need the CSRF token from the page, as in a real browser."""
-    return Client(enforce_csrf_checks=True)
-
-
 def csrf_token(client: Client, path: str) -> str:
     client.get(path)
     return client.cookies["csrftoken"].value
