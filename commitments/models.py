@@ -85,6 +85,9 @@ class Commitment(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
 
     due_at = models.DateTimeField(help_text="The time promised to the customer.")
+    # The dashboard's promise accuracy compares fulfilment with the first time given, which
+    # ``due_at`` no longer shows once the promise has been rescheduled.
+    promised_at = models.DateTimeField(null=True, blank=True, help_text="The first due time given to the customer.")
     target_at = models.DateTimeField(
         null=True, blank=True, help_text="The owner's own target, which may be earlier than the promise."
     )
@@ -197,7 +200,11 @@ class TimelineEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["commitment", "created_at"], name="event_commitment_time")]
+        indexes = [
+            models.Index(fields=["commitment", "created_at"], name="event_commitment_time"),
+            # The dashboard's "replies not yet answered": the recent replies, found without a scan.
+            models.Index(fields=["created_at"], name="event_customer_reply", condition=Q(kind="customer_reply")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on #{self.commitment_id}"

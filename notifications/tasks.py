@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from notifications import delivery, sweeps
+from notifications import delivery, digests, sweeps
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ def sweep() -> None:
     """Beat's tick: turn due commitments into outbox rows, then deliver whatever is due."""
     try:
         sweeps.run_sweeps()
+        digests.send_due_digests()  # The leads' daily digests ride on the same tick.
     finally:
         # A sweep that broke must not hold back messages already in the outbox.
         _deliver_due()

@@ -37,7 +37,7 @@ def build_email(notification: Notification, *, connection: BaseEmailBackend | No
         # RFC 3834: an automatic message; well-behaved responders do not answer it with another.
         "Auto-Submitted": "auto-generated",
     }
-    if notification.audience == Audience.CUSTOMER:
+    if notification.audience == Audience.CUSTOMER and notification.commitment is not None:
         headers["List-Unsubscribe"] = f"<{unsubscribe_url(notification.commitment)}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message = EmailMultiAlternatives(
