@@ -60,8 +60,8 @@ class FiguresSerializer(serializers.Serializer[selectors.Figures]):
 
 class OwnerFiguresSerializer(serializers.Serializer[selectors.OwnerFigures]):
     id = serializers.IntegerField(source="owner.pk", help_text="The owner's user id.")
-    username = serializers.CharField(source="owner.username")
-    name = serializers.CharField(source="owner.display_name")
+    username = serializers.CharField(source="owner.username", help_text="The owner's username.")
+    name = serializers.CharField(source="owner.display_name", help_text="The owner's full name.")
 
     def to_representation(self, instance: selectors.OwnerFigures) -> dict[str, Any]:
         return {**super().to_representation(instance), **FiguresSerializer(instance.figures).data}
@@ -69,7 +69,7 @@ class OwnerFiguresSerializer(serializers.Serializer[selectors.OwnerFigures]):
 
 class TeamFiguresSerializer(serializers.Serializer[selectors.TeamFigures]):
     id = serializers.IntegerField(source="team.pk", help_text="The team's id.")
-    name = serializers.CharField(source="team.name")
+    name = serializers.CharField(source="team.name", help_text="The team's name.")
     owners = OwnerFiguresSerializer(many=True, help_text="Every member who owns a commitment of the period.")
 
     def to_representation(self, instance: selectors.TeamFigures) -> dict[str, Any]:
@@ -79,22 +79,22 @@ class TeamFiguresSerializer(serializers.Serializer[selectors.TeamFigures]):
 
 
 # For the schema: a team and an owner carry the figures beside their own fields.
-class OwnerSchemaSerializer(FiguresSerializer):
+class DashboardOwnerSerializer(FiguresSerializer):
     id = serializers.IntegerField(help_text="The owner's user id.")
-    username = serializers.CharField()
-    name = serializers.CharField()
+    username = serializers.CharField(help_text="The owner's username.")
+    name = serializers.CharField(help_text="The owner's full name.")
 
 
-class TeamSchemaSerializer(FiguresSerializer):
+class DashboardTeamSerializer(FiguresSerializer):
     id = serializers.IntegerField(help_text="The team's id.")
-    name = serializers.CharField()
-    owners = OwnerSchemaSerializer(many=True, help_text="Every member who owns a commitment of the period.")
+    name = serializers.CharField(help_text="The team's name.")
+    owners = DashboardOwnerSerializer(many=True, help_text="Every member who owns a commitment of the period.")
 
 
-class DashboardSchemaSerializer(serializers.Serializer[Any]):
+class DashboardSerializer(serializers.Serializer[Any]):
     team = serializers.IntegerField(allow_null=True, help_text="The team asked for, or null for all your teams.")
     period = serializers.IntegerField(help_text="Days: commitments logged in this many last days are counted.")
-    teams = TeamSchemaSerializer(many=True)
+    teams = DashboardTeamSerializer(many=True, help_text="Your teams (or the one asked for), by name.")
 
 
 class DashboardView(APIView):
@@ -114,7 +114,7 @@ class DashboardView(APIView):
             ),
         ],
         responses={
-            200: DashboardSchemaSerializer,
+            200: DashboardSerializer,
             400: errors.BAD_REQUEST,
             401: errors.UNAUTHORIZED,
             404: OpenApiResponse(errors.ErrorSerializer, description="No such team among yours."),

@@ -66,9 +66,7 @@ def shape(
         "confirmed_at": now if status == Status.CONFIRMED else None,
     }
     Commitment.objects.filter(pk=commitment.pk).update(**values)
-    TimelineEvent.objects.filter(commitment=commitment, kind=TimelineEvent.Kind.CREATED).update(
-        created_at=now + logged
-    )
+    TimelineEvent.objects.filter(commitment=commitment, kind=TimelineEvent.Kind.CREATED).update(created_at=now + logged)
     commitment.refresh_from_db()
     return commitment
 
@@ -127,9 +125,7 @@ def story(db) -> Story:
         now, logged=-DAY, promised=3 * DAY, due=3 * DAY, status=Status.OPEN, next_update=20 * HOUR,
     )  # fmt: skip
     event(c["c5"], TimelineEvent.Kind.CHASED, now - 2 * HOUR, actor=blake)
-    c["c6"] = shape(
-        log(blake, "Visit on Friday"), now, logged=-3 * DAY, promised=DAY, due=DAY, status=Status.CANCELLED
-    )
+    c["c6"] = shape(log(blake, "Visit on Friday"), now, logged=-3 * DAY, promised=DAY, due=DAY, status=Status.CANCELLED)
     c["c9"] = shape(
         log(blake, "Replace the valve"), now, logged=-6 * DAY, promised=-3 * DAY, due=-3 * DAY,
         status=Status.CONFIRMED, fulfilled=-DAY,
