@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -16,6 +15,7 @@ from commitments.api.serializers import DurationField
 from dashboard import selectors
 
 MAX_PERIOD = 366
+MAX_ID = 2**63 - 1
 KNOWN_PARAMETERS = {"team", "period"}
 
 
@@ -108,9 +108,15 @@ class DashboardView(APIView):
             "figures are your own. Rates are fractions from 0 to 1, or null where nothing can be divided."
         ),
         parameters=[
-            OpenApiParameter("team", OpenApiTypes.INT, description="One of your teams' ids (default: all of them)."),
             OpenApiParameter(
-                "period", OpenApiTypes.INT, description=f"Days, 1 to {MAX_PERIOD} (default {selectors.DEFAULT_PERIOD})."
+                "team",
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                description="One of your teams' ids (default: all of them).",
+            ),
+            OpenApiParameter(
+                "period",
+                {"type": "integer", "minimum": 1, "maximum": MAX_PERIOD},
+                description=f"Days, 1 to {MAX_PERIOD} (default {selectors.DEFAULT_PERIOD}).",
             ),
         ],
         responses={
@@ -127,7 +133,7 @@ class DashboardView(APIView):
         unknown = sorted(set(request.query_params) - KNOWN_PARAMETERS)
         if unknown:
             raise ValidationError({name: ["Unknown parameter."] for name in unknown})
-        team_id = _number(request, "team", low=1, high=2**31 - 1)
+        team_id = _number(request, "team", low=1, high=MAX_ID)
         period = _number(request, "period", low=1, high=MAX_PERIOD)
         scope = selectors.dashboard_scope(user=user, team_id=team_id)
         if scope is None:
@@ -141,8 +147,8 @@ class DashboardView(APIView):
 
 def _number(request: Request, name: str, *, low: int, high: int) -> int | None:
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
         raise ValidationError({name: [f"Give a whole number from {low} to {high}."]})
     return int(raw)

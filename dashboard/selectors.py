@@ -378,7 +378,10 @@ UPDATE_AGGREGATES = {
 
 
 def _figures(row: dict[str, Any]) -> Figures:
-    return Figures(**{name: row[name] for name in Figures.__dataclass_fields__ if name in row})
+    figures = Figures(**{name: row[name] for name in Figures.__dataclass_fields__ if name in row})
+    if figures.median_slip is not None:  # To the minute: "1915m", not "114917.5s".
+        figures.median_slip = timedelta(minutes=round(figures.median_slip.total_seconds() / 60))
+    return figures
 
 
 def _merge(figures: Figures, row: dict[str, Any]) -> None:

@@ -53,6 +53,7 @@ def test_another_team_is_a_404_and_bad_input_a_400(story: Story) -> None:
     response = api.get(URL, {"period": "soon"})
     assert response.status_code == 400 and "period" in response.json()
     assert api.get(URL, {"period": 0}).status_code == 400
+    assert api.get(URL, {"team": ""}).status_code == 400
     response = api.get(URL, {"teams": 1})
     assert response.status_code == 400 and "teams" in response.json()
 
