@@ -86,6 +86,7 @@ class History:
         self.rng = random.Random(seed)
         self.rows: list[tuple[Commitment, list[TimelineEvent]]] = []
         self.replies = 0
+        self.reopened_recently = False
 
     def build(self) -> int:
         customers = _customers(self.rng, 140)
@@ -212,10 +213,13 @@ class History:
             commitment.satisfaction_due_at = max(answered, now + timedelta(hours=1))
             return
         answer = rng.random()
-        if answer < 0.06 + 0.06 * (1 - agent.skill):
+        # One recent "no, still a problem" at least, so this morning has a reopened promise too.
+        reopen_now = not self.reopened_recently and answered > now - timedelta(days=2)
+        if reopen_now or answer < 0.06 + 0.06 * (1 - agent.skill):
             timeline.append(self._event(TimelineEvent.Kind.REOPENED, answered, None, "Still a problem.",
                                         label="customer"))  # fmt: skip
             if answered > now - timedelta(days=2):
+                self.reopened_recently = True
                 commitment.status = Status.REOPENED
                 commitment.due_at = answered + UPDATE_INTERVAL
                 commitment.next_update_at = now + timedelta(hours=3)

@@ -204,6 +204,12 @@ class TimelineEvent(models.Model):
             models.Index(fields=["commitment", "created_at"], name="event_commitment_time"),
             # The dashboard's "replies not yet answered": the recent replies, found without a scan.
             models.Index(fields=["created_at"], name="event_customer_reply", condition=Q(kind="customer_reply")),
+            # The dashboard's figures ask of each commitment whether it was chased or reopened.
+            models.Index(
+                fields=["commitment", "actor_label"],
+                name="event_chased_reopened",
+                condition=Q(kind__in=["chased", "reopened"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -37,8 +37,8 @@ from notifications.models import DeliveryStatus, Kind, Notification
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
 TREND_WEEKS = 12
-# A "now" list shows this many rows on the page; its CSV has them all.
-LIST_LIMIT = 100
+# A "now" list shows this many rows on the page (the most urgent of each owner first); its CSV has them all.
+LIST_LIMIT = 25
 # Replies older than this are no longer "this morning's" business.
 REPLY_HORIZON = timedelta(days=30)
 

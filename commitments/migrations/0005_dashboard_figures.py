@@ -50,5 +50,13 @@ class Migration(migrations.Migration):
                 condition=models.Q(("kind", "customer_reply")), fields=["created_at"], name="event_customer_reply"
             ),
         ),
+        migrations.AddIndex(
+            model_name="timelineevent",
+            index=models.Index(
+                condition=models.Q(("kind__in", ["chased", "reopened"])),
+                fields=["commitment", "actor_label"],
+                name="event_chased_reopened",
+            ),
+        ),
         migrations.RunPython(first_promises, migrations.RunPython.noop),
     ]
