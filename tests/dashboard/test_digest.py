@@ -54,7 +54,7 @@ def test_no_digest_on_a_weekend_or_a_holiday(new_york: Story) -> None:
 
 
 def test_every_lead_of_the_team_gets_their_own(new_york: Story) -> None:
-    second = UserFactory(username="robin")
+    second = UserFactory.create(username="robin")
     Membership.objects.create(user=second, team=new_york.team, role=Membership.Role.LEAD)
     assert digests.send_due_digests(now=WEDNESDAY_0800_NEW_YORK) == 1 + 1
     assert {row.recipient for row in digests_made()} == {new_york.lead.email, second.email}
@@ -98,7 +98,7 @@ def test_the_sweep_makes_it_and_delivery_sends_it_by_email(story: Story, setting
 def test_the_messages_api_still_answers_with_a_digest_in_the_outbox(story: Story, settings) -> None:
     settings.FOLLOWTHROUGH_DIGEST_AT = time(0, 0)
     digests.send_due_digests()
-    operator = UserFactory(username="operator", is_superuser=True, is_staff=True)
+    operator = UserFactory.create(username="operator", is_superuser=True, is_staff=True)
     body = client_for(operator).get("/api/v1/notifications/", {"kind": "digest"}).json()
     assert [row["commitment"] for row in body["results"]] == [None, None]  # Lee's and Pat's
     # A lead sees only their teams' commitments' messages, as before.
@@ -109,7 +109,7 @@ def test_the_messages_api_still_answers_with_a_digest_in_the_outbox(story: Story
 def test_the_admin_lists_a_digest(story: Story, settings, client) -> None:
     settings.FOLLOWTHROUGH_DIGEST_AT = time(0, 0)
     digests.send_due_digests()
-    operator = UserFactory(username="operator", is_superuser=True, is_staff=True)
+    operator = UserFactory.create(username="operator", is_superuser=True, is_staff=True)
     client.force_login(operator)
     response = client.get("/admin/notifications/notification/", {"kind": "digest"})
     assert response.status_code == 200 and story.lead.email in response.content.decode()
