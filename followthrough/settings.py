@@ -156,7 +156,8 @@ FOLLOWTHROUGH_RETRY_MAX = _duration("FOLLOWTHROUGH_RETRY_MAX", "30m")
 FOLLOWTHROUGH_PHONE_REGION = env.str("FOLLOWTHROUGH_PHONE_REGION", default="US").upper()
 # When each team lead gets the daily digest, in the team's time zone (HH:MM).
 try:
-    FOLLOWTHROUGH_DIGEST_AT = time.fromisoformat(env.str("FOLLOWTHROUGH_DIGEST_AT", default="08:00"))
+    _digest_hour, _, _digest_minute = env.str("FOLLOWTHROUGH_DIGEST_AT", default="08:00").strip().partition(":")
+    FOLLOWTHROUGH_DIGEST_AT = time(int(_digest_hour), int(_digest_minute))
 except ValueError as error:
     raise ImproperlyConfigured("FOLLOWTHROUGH_DIGEST_AT: write a time of day such as 08:00") from error
 # How long a worker may hold a claimed message before another may take it over.
