@@ -564,7 +564,7 @@ def now_list(*, scope: Scope, key: str, now: datetime | None = None) -> QuerySet
         )
     else:
         raise ValueError(f"No such list: {key}")
-    return found.select_related("customer", "owner", "team").order_by(
+    return found.select_related("customer", "owner", "assignee", "team").order_by(
         "owner__first_name", "owner__last_name", "owner_id", "due_at", "pk"
     )
 
