@@ -54,8 +54,26 @@ class Migration(migrations.Migration):
             model_name="timelineevent",
             index=models.Index(
                 condition=models.Q(("kind__in", ["chased", "reopened"])),
-                fields=["commitment", "actor_label"],
+                fields=["kind", "commitment", "actor_label"],
                 name="event_chased_reopened",
+            ),
+        ),
+        migrations.RemoveIndex(model_name="commitment", name="commitment_team_created"),
+        migrations.AddIndex(
+            model_name="commitment",
+            index=models.Index(
+                fields=["team", "created_at"],
+                include=[
+                    "id",
+                    "owner",
+                    "customer",
+                    "status",
+                    "due_at",
+                    "promised_at",
+                    "fulfilled_at",
+                    "next_update_at",
+                ],
+                name="commitment_team_figures",
             ),
         ),
         migrations.RunPython(first_promises, migrations.RunPython.noop),

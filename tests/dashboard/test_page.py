@@ -120,7 +120,9 @@ def grow(story: Story, count: int) -> None:
         status = ["missed", "reopened", "open", "fulfilled"][index % 4]
         Commitment.objects.filter(pk=commitment.pk).update(
             assignee=story.alex if index % 8 == 0 else owner,  # Some handed off to a colleague.
-            status=status, due_at=story.now + (index % 3 - 1) * DAY, fulfilled_at=story.now if index % 4 == 3 else None
+            status=status,
+            due_at=story.now + (index % 3 - 1) * DAY,
+            fulfilled_at=story.now if index % 4 == 3 else None,
         )
 
 
