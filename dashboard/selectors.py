@@ -297,7 +297,14 @@ def at_risk_q(now: datetime) -> Q:
 
 
 def _event(kind: str, **more: Any) -> Exists:
-    return Exists(TimelineEvent.objects.filter(commitment_id=OuterRef("pk"), kind=kind, **more))
+    # "Not before the commitment was logged" is always true, and keeps PostgreSQL probing the
+    # index for each commitment of the scope: without it, the planner hashes every such event of
+    # the whole database, which grows with the organisation instead of the team.
+    return Exists(
+        TimelineEvent.objects.filter(
+            commitment_id=OuterRef("pk"), kind=kind, created_at__gte=OuterRef("created_at"), **more
+        )
+    )
 
 
 def promise_accuracy() -> dict[str, Any]:
@@ -415,8 +422,8 @@ def period_start(now: datetime, period: int) -> datetime:
 def team_figures(*, scope: Scope, period: int = DEFAULT_PERIOD, now: datetime | None = None) -> list[TeamFigures]:
     """Each shown team's figures and its owners', over the commitments created in the last ``period`` days.
 
-    Four grouped queries (commitments by team and by owner, their status updates by team and by
-    owner) and one for the owners' names, whatever the number of commitments.
+    Three grouped queries (commitments by team and by owner, their status updates by owner) and
+    one for the owners' names, whatever the number of commitments.
     """
     now = now or timezone.now()
     commitments = scope.commitments().filter(created_at__gt=period_start(now, period))
@@ -426,15 +433,18 @@ def team_figures(*, scope: Scope, period: int = DEFAULT_PERIOD, now: datetime | 
     with _aggregating():
         by_team = {row["team_id"]: row for row in signalled.values("team_id").annotate(**aggregates)}
         by_owner = list(signalled.values("team_id", "owner_id").annotate(**aggregates))
-        updates_by_team = {
-            row["team"]: row for row in updates.values(team=F("commitment__team_id")).annotate(**UPDATE_AGGREGATES)
-        }
         updates_by_owner = {
             (row["team"], row["owner"]): row
             for row in updates.values(team=F("commitment__team_id"), owner=F("commitment__owner_id")).annotate(
                 **UPDATE_AGGREGATES
             )
         }
+    # Update counts add up: a team's are the sum of its owners' (a few rows, already aggregated).
+    updates_by_team: dict[int, dict[str, Any]] = {}
+    for (team_id, _), row in updates_by_owner.items():
+        total = updates_by_team.setdefault(team_id, dict.fromkeys(UPDATE_AGGREGATES, 0))
+        for name in UPDATE_AGGREGATES:
+            total[name] += row[name]
     owners = User.objects.in_bulk({row["owner_id"] for row in by_owner})
     result = []
     for team in scope.shown_teams:
