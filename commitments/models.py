@@ -137,6 +137,9 @@ class Commitment(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
 
     due_at = models.DateTimeField(help_text="The time promised to the customer.")
+    # The dashboard's promise accuracy compares fulfilment with the first time given, which
+    # ``due_at`` no longer shows once the promise has been rescheduled.
+    promised_at = models.DateTimeField(null=True, blank=True, help_text="The first due time given to the customer.")
     target_at = models.DateTimeField(
         null=True, blank=True, help_text="The owner's own target, which may be earlier than the promise."
     )
@@ -190,7 +193,22 @@ class Commitment(models.Model):
             models.Index(fields=["due_at", "id"], name="commitment_due"),
             models.Index(fields=["owner", "status"], name="commitment_owner_status"),
             models.Index(fields=["assignee", "status"], name="commitment_assignee_status"),
-            models.Index(fields=["team", "created_at"], name="commitment_team_created"),
+            # A team's commitments by the time they were logged, carrying what the dashboard's
+            # figures read, so PostgreSQL answers them from the index alone.
+            models.Index(
+                fields=["team", "created_at"],
+                name="commitment_team_figures",
+                include=[
+                    "id",
+                    "owner",
+                    "customer",
+                    "status",
+                    "due_at",
+                    "promised_at",
+                    "fulfilled_at",
+                    "next_update_at",
+                ],
+            ),
             models.Index(fields=["external_ref"], name="commitment_external_ref"),
         ]
 
@@ -252,7 +270,17 @@ class TimelineEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["commitment", "created_at"], name="event_commitment_time")]
+        indexes = [
+            models.Index(fields=["commitment", "created_at"], name="event_commitment_time"),
+            # The dashboard's "replies not yet answered": the recent replies, found without a scan.
+            models.Index(fields=["created_at"], name="event_customer_reply", condition=Q(kind="customer_reply")),
+            # The dashboard's figures ask of each commitment whether it was chased or reopened.
+            models.Index(
+                fields=["kind", "commitment", "actor_label"],
+                name="event_chased_reopened",
+                condition=Q(kind__in=["chased", "reopened"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on #{self.commitment_id}"

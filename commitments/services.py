@@ -496,6 +496,7 @@ def create_commitment(
         details=details,
         external_ref=external_ref,
         due_at=due_at,
+        promised_at=due_at,
         target_at=target_at,
         update_interval=interval,
         temperature=temperature,

@@ -65,5 +65,6 @@ urlpatterns = [
     path("", include("commitments.api.urls")),
     path("", include("accounts.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("dashboard.api_urls")),
     re_path(r"^[\s\S]*$", no_such_call),  # [\s\S], not ".": a path may hold a newline too
 ]

@@ -4,6 +4,7 @@ With nothing set, the app runs on embedded defaults: SQLite and an on-disk Celer
 so web, worker and beat start on a laptop with no server installed.
 """
 
+from datetime import time
 from pathlib import Path
 
 import environ
@@ -55,7 +56,11 @@ INSTALLED_APPS = [
     "accounts",
     "commitments",
     "notifications",
+    "dashboard",
 ]
+# Covering indexes (INCLUDE) serve the dashboard on PostgreSQL; SQLite builds the plain index, as
+# it should, and need not say so on every command of a first run.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -185,6 +190,12 @@ FOLLOWTHROUGH_QUIET_HOURS = env.str("FOLLOWTHROUGH_QUIET_HOURS", default="21:00-
 FOLLOWTHROUGH_SWEEP_INTERVAL = _duration("FOLLOWTHROUGH_SWEEP_INTERVAL", "60s")
 FOLLOWTHROUGH_RETRY_MAX = _duration("FOLLOWTHROUGH_RETRY_MAX", "30m")
 FOLLOWTHROUGH_PHONE_REGION = env.str("FOLLOWTHROUGH_PHONE_REGION", default="US").upper()
+# When each team lead gets the daily digest, in the team's time zone (HH:MM).
+try:
+    _digest_hour, _, _digest_minute = env.str("FOLLOWTHROUGH_DIGEST_AT", default="08:00").strip().partition(":")
+    FOLLOWTHROUGH_DIGEST_AT = time(int(_digest_hour), int(_digest_minute))
+except ValueError as error:
+    raise ImproperlyConfigured("FOLLOWTHROUGH_DIGEST_AT: write a time of day such as 08:00") from error
 # How long a worker may hold a claimed message before another may take it over.
 FOLLOWTHROUGH_DELIVERY_LEASE = _duration("FOLLOWTHROUGH_DELIVERY_LEASE", "60s")
 # A send must end well inside its lease (check followthrough.E001): timeouts not set shrink with it.

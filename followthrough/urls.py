@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/v1/", include("followthrough.api_urls")),
     path("s/", include("commitments.customer_urls")),
     path("hooks/", include("notifications.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("", include("commitments.urls")),
 ]

@@ -55,6 +55,8 @@ def record_permanent_failure(*, message_id: str, recipient: str, reason: str) ->
     notification.status, notification.last_error, notification.leased_until = DeliveryStatus.FAILED, reason, None
     notification.save(update_fields=["status", "last_error", "leased_until"])
     commitment = found.commitment
+    if commitment is None:
+        return notification  # A lead's digest: no commitment to note it on, nobody to reach another way.
     address = (recipient or notification.recipient).lower()
     TimelineEvent.objects.create(
         commitment=commitment,
@@ -103,6 +105,8 @@ def record_permanent_failure(*, message_id: str, recipient: str, reason: str) ->
 def _send_by_text(notification: Notification) -> Notification | None:
     """The bounced message again, on the channel the customer can now be reached on (a text)."""
     commitment = notification.commitment
+    if commitment is None:
+        return None
     if commitment.customer.preferred_channel != Channel.EMAIL or not commitment.customer.phone:
         return None  # A call task or a customer with no number: the owner's alert says what to do.
     key = f"{notification.idempotency_key}:by_text"
@@ -120,7 +124,7 @@ def record_complaint(*, message_id: str, recipient: str) -> int:
     if not address:
         return 0
     customers = Customer.objects.select_for_update().filter(email=address)
-    if found is not None:
+    if found is not None and found.commitment is not None:
         customers = customers.filter(pk=found.commitment.customer_id)
     stopped = 0
     now = timezone.now()

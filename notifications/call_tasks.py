@@ -24,6 +24,7 @@ def log_call(*, actor: User, task: Notification, note: str = "") -> Notification
     note = (note or "").strip()
     if len(note) > NOTE_LIMIT:
         raise InvalidInput({"note": [f"Keep this under {NOTE_LIMIT} characters."]})
+    assert task.commitment_id is not None  # A call task is always about a commitment.
     commitment = (
         Commitment.objects.select_for_update()
         .select_related("customer", "team", "owner", "assignee")

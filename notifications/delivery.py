@@ -186,8 +186,13 @@ def _attempt(notification: Notification, channels: Channels, report: DeliveryRep
         _release(notification)
         report.released += 1
         return
-    customer = notification.commitment.customer
-    if notification.channel == Channel.SMS and notification.audience == Audience.CUSTOMER and customer.sms_opted_out:
+    customer = notification.commitment.customer if notification.commitment else None  # A digest has none.
+    if (
+        customer is not None
+        and notification.channel == Channel.SMS
+        and notification.audience == Audience.CUSTOMER
+        and customer.sms_opted_out
+    ):
         # The number texted STOP after this text was queued (held for the morning, say): it must
         # not go out as a text. Like the outbox, send it by email where we have an address.
         if not customer.email or customer.email_undeliverable:
@@ -260,6 +265,7 @@ def _record_retry(notification: Notification, failure: DeliveryFailure) -> datet
     retry_at = timezone.now() + retry_delay(notification.attempts)
     if notification.channel == Channel.SMS and notification.audience == Audience.CUSTOMER:
         # A retry must not wake the customer: a text that failed at 20:59 waits for the morning.
+        assert notification.commitment is not None  # Every customer message is about a commitment.
         retry_at = quiet_hours.text_allowed_from(retry_at, notification.commitment.customer.zone)
     recorded = Notification.objects.filter(_our_claim(notification)).update(
         next_attempt_at=retry_at, leased_until=None, last_error=failure.reason
@@ -290,12 +296,14 @@ def _record_failed(notification: Notification, failure: DeliveryFailure) -> None
             f"{_what(notification)} to {notification.recipient} could not be delivered: {failure.reason}",
             error=failure.reason,
         )
-        if notification.kind != Kind.ALERT:  # Never an alert about a failed alert: no loops.
+        # Never an alert about a failed alert (no loops), nor about a digest (no commitment to put it on).
+        if notification.kind != Kind.ALERT and notification.commitment is not None:
             _alert_owner(notification, failure)
 
 
 def _switch_to_email(notification: Notification, email: str) -> bool:
     """Turn a claimed text into an email to the same customer; False if our claim was lost."""
+    assert notification.commitment is not None  # Every customer message is about a commitment.
     subject = notification.subject or f"About: {notification.commitment.summary}"[:300]
     with transaction.atomic():
         switched = Notification.objects.filter(_our_claim(notification)).update(
@@ -304,7 +312,7 @@ def _switch_to_email(notification: Notification, email: str) -> bool:
         if not switched:
             return False
         TimelineEvent.objects.create(
-            commitment_id=notification.commitment_id,
+            commitment=notification.commitment,
             kind=TimelineEvent.Kind.MESSAGE,
             actor_label="system",
             message=(
@@ -335,6 +343,7 @@ def _release(notification: Notification) -> None:
 
 def _alert_owner(notification: Notification, failure: DeliveryFailure) -> None:
     commitment = notification.commitment
+    assert commitment is not None
     who = "the customer" if notification.audience == Audience.CUSTOMER else notification.recipient
     outbox.notify_staff(
         commitment,
@@ -350,6 +359,8 @@ def _alert_owner(notification: Notification, failure: DeliveryFailure) -> None:
 
 
 def _on_timeline(notification: Notification, message: str, *, at: datetime | None = None, error: str = "") -> None:
+    if notification.commitment_id is None:  # A lead's digest: about a team, on no timeline.
+        return
     data = {
         "notification_id": notification.pk,
         "kind": notification.kind,

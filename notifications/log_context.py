@@ -20,7 +20,8 @@ _ids: ContextVar[dict[str, int]] = ContextVar("log_ids", default={})  # noqa: B0
 
 @contextmanager
 def about(notification: "Notification") -> Iterator[None]:
-    token = _ids.set({"commitment_id": notification.commitment_id, "notification_id": notification.pk})
+    ids = {"commitment_id": notification.commitment_id, "notification_id": notification.pk}
+    token = _ids.set({name: value for name, value in ids.items() if value is not None})  # a digest has no commitment
     try:
         yield
     finally:

@@ -60,8 +60,10 @@ class Notification(models.Model):
     """
 
     # Indexed (with the time) by notification_commitment_time: a second index on the key alone
-    # would only slow down every insert.
-    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="notifications", db_index=False)
+    # would only slow down every insert. Empty for a lead's daily digest, which is about a team.
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, related_name="notifications", db_index=False, null=True, blank=True
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     audience = models.CharField(max_length=10, choices=Audience.choices)

@@ -446,11 +446,12 @@ def _ask_satisfaction(batch: list[Commitment], run: Run) -> None:
 
 def _escalate_call_tasks(batch: list[Notification], run: Run) -> None:
     """A call task still not logged one update interval on goes to owner and lead, once per task."""
-    run.staff.attach([task.commitment for task in batch], leads=True)
+    run.staff.attach([task.commitment for task in batch if task.commitment], leads=True)
     leads = run.staff.leads
     out = outbox.Outgoing(now=run.now, bulk=True)
     for task in batch:
         commitment = task.commitment
+        assert commitment is not None  # A call task is always about a commitment.
         if task.completed_at is None and commitment.status not in (Status.CANCELLED, Status.CONFIRMED):
             told = _owner_and(leads[commitment.team_id], commitment)
             out.to_staff(

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from notifications import delivery, engine_health, sweeps
+from notifications import delivery, digests, engine_health, sweeps
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ def sweep() -> None:
     try:
         counts = sweeps.run_sweeps()
         _record_tick(started, swept=sum(counts.values()))
+        digests.send_due_digests()  # The leads' daily digests ride on the same tick.
     finally:
         # A sweep that broke must not hold back messages already in the outbox.
         _deliver_due()

@@ -33,13 +33,13 @@ def build_email(notification: Notification, *, connection: BaseEmailBackend | No
         "Auto-Submitted": "auto-generated",
     }
     reply_to: list[str] = []
-    if notification.audience == Audience.CUSTOMER:
+    if notification.audience == Audience.CUSTOMER and notification.commitment is not None:
         headers["List-Unsubscribe"] = f"<{unsubscribe_url(notification.commitment)}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         # The language the text is written in (RFC 3282); a message made before languages, English.
         headers["Content-Language"] = (notification.layout or {}).get("language") or settings.LANGUAGE_CODE
         # A reply comes back on its commitment (see notifications/inbound_email.py).
-        address = reply_address(notification.commitment_id)
+        address = reply_address(notification.commitment.pk)
         if address:
             reply_to = [address]
     subject = notification.subject

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Team, User
 from commitments import services
+from commitments.demo_history import Agent, History
 
 DEMO_PASSWORD = "followthrough-demo"
 
@@ -28,9 +29,19 @@ PROMISES = [
     (4, "sam", "Order the replacement thermostat and share tracking", timedelta(days=3)),
 ]
 
+# The rest of the team of eight: username, first and last name, and how reliably they keep promises.
+MORE_AGENTS = [
+    ("maya", "Maya", "Chen", 0.95),
+    ("luis", "Luis", "Ortega", 0.88),
+    ("nina", "Nina", "Petrova", 0.9),
+    ("owen", "Owen", "Brooks", 0.7),
+    ("tara", "Tara", "Singh", 0.92),
+    ("ben", "Ben", "Adeyemi", 0.84),
+]
+
 
 class Command(BaseCommand):
-    help = "Create a demo team (a lead and two agents) with a few open commitments."
+    help = "Create a demo team (a lead and eight agents) with twelve weeks of history and a few open commitments."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -59,6 +70,7 @@ class Command(BaseCommand):
             ("jordan", "Jordan", "Price", Membership.Role.LEAD),
             ("alex", "Alex", "Rivera", Membership.Role.AGENT),
             ("sam", "Sam", "Okafor", Membership.Role.AGENT),
+            *((username, first, last, Membership.Role.AGENT) for username, first, last, _ in MORE_AGENTS),
         ]:
             user = User.objects.create_user(
                 username=username,
@@ -72,6 +84,9 @@ class Command(BaseCommand):
             Membership.objects.create(user=user, team=team, role=role)
             people[username] = user
         now = timezone.now()
+        # Twelve weeks of the team's past, so the dashboard has something to say on the first run.
+        skills = {"alex": 0.93, "sam": 0.78, **{username: skill for username, _, _, skill in MORE_AGENTS}}
+        History(team, [Agent(user=people[name], skill=skill) for name, skill in skills.items()], now).build()
         for index, username, summary, due_in in PROMISES:
             name, email, phone, channel, zone = CUSTOMERS[index]
             services.create_commitment(

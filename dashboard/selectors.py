@@ -1,0 +1,631 @@
+"""The lead's dashboard: what needs attention now, the team's figures, and the weekly trends.
+
+Every figure is an aggregate the database computes over the commitments of a scope (a team, an
+owner, a channel) created in a period: a few grouped queries whatever the number of commitments,
+never a loop over rows in Python. The "now" lists are bounded reads over the same indexes the
+sweeps use. Definitions, in the product's words, are in ``FIGURES`` and shown beside each figure.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncWeek
+from django.utils import timezone
+
+from accounts.models import Membership, Team, User
+from commitments.models import ACTIVE_STATUSES, Channel, Commitment, Status, TimelineEvent
+from dashboard.aggregates import Median
+from notifications.models import DeliveryStatus, Kind, Notification
+
+PERIODS = (7, 30, 90)
+DEFAULT_PERIOD = 30
+TREND_WEEKS = 12
+# A "now" list shows this many rows on the page (the most urgent of each owner first); its CSV has them all.
+LIST_LIMIT = 25
+# Replies older than this are no longer "this morning's" business.
+REPLY_HORIZON = timedelta(days=30)
+
+# Timeline events that are a message to the customer (each resets the update clock).
+CUSTOMER_MESSAGE_KINDS = (
+    TimelineEvent.Kind.CREATED,
+    TimelineEvent.Kind.UPDATE_SENT,
+    TimelineEvent.Kind.RESCHEDULED,
+    TimelineEvent.Kind.WAITING,
+    TimelineEvent.Kind.RESUMED,
+    TimelineEvent.Kind.MISSED,
+)
+# What answers a customer's reply: a message to the customer that a member of staff made.
+REPLY_ANSWER_KINDS = (
+    TimelineEvent.Kind.UPDATE_SENT,
+    TimelineEvent.Kind.RESCHEDULED,
+    TimelineEvent.Kind.WAITING,
+    TimelineEvent.Kind.RESUMED,
+    TimelineEvent.Kind.FULFILLED,
+    TimelineEvent.Kind.CANCELLED,
+    TimelineEvent.Kind.CALL_LOGGED,
+)
+
+
+@dataclass(frozen=True)
+class FigureDefinition:
+    key: str
+    label: str
+    definition: str
+    kind: str  # "rate", "count" or "duration"
+    good: str = "high"  # which way is better: "high" or "low"
+
+
+FIGURES = [
+    FigureDefinition(
+        "on_time_rate",
+        "Fulfilled on time",
+        "Fulfilled by the due time (as rescheduled), out of those fulfilled or missed.",
+        "rate",
+    ),
+    FigureDefinition(
+        "updates_on_time_rate",
+        "Updates on time",
+        "Status updates sent within their update interval (plus one sweep) of the customer's last "
+        "message from us, out of every update due, including those still unsent.",
+        "rate",
+    ),
+    FigureDefinition(
+        "chased_rate",
+        "Customer chased us",
+        "Commitments whose customer had to contact us first, out of all. The number to drive to zero.",
+        "rate",
+        good="low",
+    ),
+    FigureDefinition(
+        "satisfaction_rate",
+        "Satisfaction confirmed",
+        "Customers who said “yes, it's resolved”, out of those who answered the satisfaction check.",
+        "rate",
+    ),
+    FigureDefinition(
+        "reopened_rate",
+        "Reopened",
+        "Commitments reopened after fulfilment (by the customer or by us), out of those fulfilled.",
+        "rate",
+        good="low",
+    ),
+    FigureDefinition(
+        "missed", "Missed", "Commitments now missed: past their due time, not fulfilled.", "count", good="low"
+    ),
+    FigureDefinition(
+        "promise_held_rate",
+        "Promise accuracy",
+        "How often the first time promised to the customer held: fulfilled by it, out of those "
+        "fulfilled or missed. Rescheduling does not move this target.",
+        "rate",
+    ),
+    FigureDefinition(
+        "median_slip",
+        "Median slip",
+        "When the first promised time did not hold: the median time from it to fulfilment.",
+        "duration",
+        good="low",
+    ),
+]
+FIGURES_BY_KEY = {figure.key: figure for figure in FIGURES}
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass
+class Figures:
+    """The counts a team's (or an owner's) figures are made of, and the rates drawn from them."""
+
+    total: int = 0
+    open: int = 0
+    overdue: int = 0
+    missed: int = 0
+    at_risk: int = 0
+    fulfilled: int = 0
+    fulfilled_on_time: int = 0
+    chased: int = 0
+    reopened: int = 0
+    confirmed: int = 0
+    satisfaction_answered: int = 0
+    promises_judged: int = 0
+    promises_held: int = 0
+    updates_sent: int = 0
+    updates_sent_on_time: int = 0
+    updates_unsent: int = 0
+    median_slip: timedelta | None = None
+
+    @property
+    def updates_due(self) -> int:
+        return self.updates_sent + self.updates_unsent
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return _rate(self.fulfilled_on_time, self.fulfilled + self.missed)
+
+    @property
+    def updates_on_time_rate(self) -> float | None:
+        return _rate(self.updates_sent_on_time, self.updates_due)
+
+    @property
+    def chased_rate(self) -> float | None:
+        return _rate(self.chased, self.total)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return _rate(self.confirmed, self.satisfaction_answered)
+
+    @property
+    def reopened_rate(self) -> float | None:
+        return _rate(self.reopened, self.fulfilled)
+
+    @property
+    def promise_held_rate(self) -> float | None:
+        return _rate(self.promises_held, self.promises_judged)
+
+    def value(self, key: str) -> Any:
+        return getattr(self, key)
+
+
+@dataclass
+class OwnerFigures:
+    owner: User
+    figures: Figures
+
+
+@dataclass
+class TeamFigures:
+    team: Team
+    figures: Figures
+    owners: list[OwnerFigures] = field(default_factory=list)
+
+
+# --- Who sees what ----------------------------------------------------------------------------
+
+
+@dataclass
+class Scope:
+    """What one person's dashboard covers: the teams they lead in full, elsewhere their own commitments.
+
+    ``team``, ``owner`` and ``channel`` narrow it further (the page's filters).
+    """
+
+    user: User
+    teams: list[Team]
+    led_team_ids: set[int]
+    team: Team | None = None
+    owner_id: int | None = None
+    channel: str = ""
+
+    @property
+    def shown_teams(self) -> list[Team]:
+        return [self.team] if self.team else self.teams
+
+    def leads(self, team: Team) -> bool:
+        return team.pk in self.led_team_ids
+
+    @property
+    def is_lead(self) -> bool:
+        return bool(self.led_team_ids)
+
+    def commitments(self) -> QuerySet[Commitment]:
+        """The scope's commitments: no join to the teams, so the planner keeps to the team indexes."""
+        led = [team.pk for team in self.shown_teams if team.pk in self.led_team_ids]
+        own = [team.pk for team in self.shown_teams if team.pk not in self.led_team_ids]
+        where = Q(pk__in=[])
+        if led:
+            where |= Q(team_id__in=led)
+        if own:
+            where |= Q(team_id__in=own, owner_id=self.user.pk)
+        queryset = Commitment.objects.filter(where)
+        if self.owner_id:
+            queryset = queryset.filter(owner_id=self.owner_id)
+        if self.channel:
+            queryset = queryset.filter(customer__preferred_channel=self.channel)
+        return queryset
+
+
+def dashboard_scope(
+    *, user: User, team_id: int | None = None, owner_id: int | None = None, channel: str = ""
+) -> Scope | None:
+    """The user's dashboard scope, narrowed to one of their teams, an owner, a channel; None: not their team."""
+    if user.is_superuser:
+        teams = list(Team.objects.order_by("name"))
+        led = {team.pk for team in teams}
+    else:
+        memberships = list(Membership.objects.filter(user=user).select_related("team").order_by("team__name"))
+        teams = [membership.team for membership in memberships]
+        led = {membership.team_id for membership in memberships if membership.role == Membership.Role.LEAD}
+    team = None
+    if team_id is not None:
+        team = next((candidate for candidate in teams if candidate.pk == team_id), None)
+        if team is None:
+            return None
+    if channel not in Channel.values:
+        channel = ""
+    return Scope(user=user, teams=teams, led_team_ids=led, team=team, owner_id=owner_id, channel=channel)
+
+
+def owner_choices(*, scope: Scope) -> list[User]:
+    """The people the owner filter offers: members of the teams the user leads (else only themselves)."""
+    led = [team.pk for team in scope.shown_teams if scope.leads(team)]
+    if not led:
+        return [scope.user]
+    return list(
+        User.objects.filter(memberships__team_id__in=led).distinct().order_by("first_name", "last_name", "username")
+    )
+
+
+# --- The figures ------------------------------------------------------------------------------
+
+
+def last_warning_step() -> timedelta:
+    """The last (shortest) FOLLOWTHROUGH_ESCALATE_BEFORE step: due within it is "at risk"."""
+    steps = list(settings.FOLLOWTHROUGH_ESCALATE_BEFORE)
+    return min(steps) if steps else timedelta(0)
+
+
+def overdue_q(now: datetime) -> Q:
+    """Still owed (waiting and missed included) and past its due time, as the API's ``overdue`` filter."""
+    return Q(status__in=ACTIVE_STATUSES, due_at__lte=now)
+
+
+def at_risk_q(now: datetime) -> Q:
+    """Still owed, not yet due, and due within the last warning step, as the API's ``at_risk`` filter."""
+    return Q(status__in=ACTIVE_STATUSES, due_at__gt=now, due_at__lte=now + last_warning_step())
+
+
+def _event(kind: str, **more: Any) -> Exists:
+    # "Not before the commitment was logged" is always true, and keeps PostgreSQL probing the
+    # index for each commitment of the scope: without it, the planner hashes every such event of
+    # the whole database, which grows with the organisation instead of the team.
+    return Exists(
+        TimelineEvent.objects.filter(
+            commitment_id=OuterRef("pk"), kind=kind, created_at__gte=OuterRef("created_at"), **more
+        )
+    )
+
+
+def promise_accuracy() -> dict[str, Any]:
+    """How well promises hold: the one place that says what a promise is measured against.
+
+    Today that is the first due time given to the customer (``promised_at``; before it was
+    recorded, the due time). A promise is judged once fulfilled or missed; it held when the
+    fulfilment came by that time; the slip is how late it came when it did not.
+    """
+    promised = Coalesce(F("promised_at"), F("due_at"))
+    fulfilled = Q(fulfilled_at__isnull=False) & ~Q(status=Status.CANCELLED)
+    late = ExpressionWrapper(F("fulfilled_at") - promised, output_field=DurationField())
+    return {
+        "promises_judged": Count("pk", filter=fulfilled | Q(status=Status.MISSED)),
+        "promises_held": Count("pk", filter=fulfilled & Q(fulfilled_at__lte=promised)),
+        "median_slip": Median(Case(When(fulfilled & Q(fulfilled_at__gt=promised), then=late))),
+    }
+
+
+def _commitment_aggregates(now: datetime) -> dict[str, Any]:
+    fulfilled = Q(fulfilled_at__isnull=False) & ~Q(status=Status.CANCELLED)
+    return {
+        "total": Count("pk"),
+        "open": Count("pk", filter=Q(status__in=ACTIVE_STATUSES)),
+        "overdue": Count("pk", filter=overdue_q(now)),
+        "missed": Count("pk", filter=Q(status=Status.MISSED)),
+        "at_risk": Count("pk", filter=at_risk_q(now)),
+        "fulfilled": Count("pk", filter=fulfilled),
+        "fulfilled_on_time": Count("pk", filter=fulfilled & Q(fulfilled_at__lte=F("due_at"))),
+        "chased": Count("pk", filter=Q(was_chased=True)),
+        "reopened": Count("pk", filter=Q(was_reopened=True)),
+        "confirmed": Count("pk", filter=Q(status=Status.CONFIRMED)),
+        "satisfaction_answered": Count("pk", filter=Q(status=Status.CONFIRMED) | Q(customer_reopened=True)),
+        "updates_unsent": Count(
+            "pk",
+            filter=Q(status__in=ACTIVE_STATUSES, next_update_at__lte=now - settings.FOLLOWTHROUGH_SWEEP_INTERVAL),
+        ),
+        **promise_accuracy(),
+    }
+
+
+def _with_signals(commitments: QuerySet[Commitment]) -> QuerySet[Commitment]:
+    """Whether the customer chased us, and whether it was reopened (by them), from the timeline."""
+    return commitments.annotate(
+        was_chased=_event(TimelineEvent.Kind.CHASED),
+        was_reopened=_event(TimelineEvent.Kind.REOPENED),
+        customer_reopened=_event(TimelineEvent.Kind.REOPENED, actor_label="customer"),
+    )
+
+
+def _status_updates(commitments: QuerySet[Commitment]) -> QuerySet[TimelineEvent]:
+    """The status updates sent on these commitments, each with the moment it was due by.
+
+    It was due one update interval (plus one sweep, the engine's granularity) after the message
+    to the customer before it.
+    """
+    previous = (
+        TimelineEvent.objects.filter(
+            commitment_id=OuterRef("commitment_id"),
+            kind__in=CUSTOMER_MESSAGE_KINDS,
+            created_at__lt=OuterRef("created_at"),
+        )
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    due_by = ExpressionWrapper(
+        Subquery(previous, output_field=DateTimeField())
+        + F("commitment__update_interval")
+        + Value(settings.FOLLOWTHROUGH_SWEEP_INTERVAL),
+        output_field=DateTimeField(),
+    )
+    return TimelineEvent.objects.filter(
+        commitment__in=commitments.values("pk"), kind=TimelineEvent.Kind.UPDATE_SENT
+    ).annotate(due_by=due_by)
+
+
+UPDATE_AGGREGATES = {
+    "updates_sent": Count("pk"),
+    "updates_sent_on_time": Count("pk", filter=Q(created_at__lte=F("due_by"))),
+}
+
+
+def _figures(row: dict[str, Any]) -> Figures:
+    figures = Figures(**{name: row[name] for name in Figures.__dataclass_fields__ if name in row})
+    if figures.median_slip is not None:  # To the minute: "1915m", not "114917.5s".
+        figures.median_slip = timedelta(minutes=round(figures.median_slip.total_seconds() / 60))
+    return figures
+
+
+def _merge(figures: Figures, row: dict[str, Any]) -> None:
+    for name in UPDATE_AGGREGATES:
+        setattr(figures, name, row[name])
+
+
+@contextmanager
+def _aggregating() -> Iterator[None]:
+    """Around the figures' queries: on PostgreSQL, no JIT compilation.
+
+    The figures are a few short aggregates whose cost estimates (many rows, many filters) pass
+    PostgreSQL's JIT threshold; compiling them takes longer (about 100 ms each) than running them.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+        yield
+
+
+def period_start(now: datetime, period: int) -> datetime:
+    return now - timedelta(days=period)
+
+
+def team_figures(*, scope: Scope, period: int = DEFAULT_PERIOD, now: datetime | None = None) -> list[TeamFigures]:
+    """Each shown team's figures and its owners', over the commitments created in the last ``period`` days.
+
+    Three grouped queries (commitments by team and by owner, their status updates by owner) and
+    one for the owners' names, whatever the number of commitments.
+    """
+    now = now or timezone.now()
+    commitments = scope.commitments().filter(created_at__gt=period_start(now, period))
+    aggregates = _commitment_aggregates(now)
+    signalled = _with_signals(commitments).order_by()
+    updates = _status_updates(commitments).order_by()
+    with _aggregating():
+        by_team = {row["team_id"]: row for row in signalled.values("team_id").annotate(**aggregates)}
+        by_owner = list(signalled.values("team_id", "owner_id").annotate(**aggregates))
+        updates_by_owner = {
+            (row["team"], row["owner"]): row
+            for row in updates.values(team=F("commitment__team_id"), owner=F("commitment__owner_id")).annotate(
+                **UPDATE_AGGREGATES
+            )
+        }
+    # Update counts add up: a team's are the sum of its owners' (a few rows, already aggregated).
+    updates_by_team: dict[int, dict[str, Any]] = {}
+    for (team_id, _), row in updates_by_owner.items():
+        total = updates_by_team.setdefault(team_id, dict.fromkeys(UPDATE_AGGREGATES, 0))
+        for name in UPDATE_AGGREGATES:
+            total[name] += row[name]
+    owners = User.objects.in_bulk({row["owner_id"] for row in by_owner})
+    result = []
+    for team in scope.shown_teams:
+        figures = _figures(by_team[team.pk]) if team.pk in by_team else Figures()
+        if team.pk in updates_by_team:
+            _merge(figures, updates_by_team[team.pk])
+        entry = TeamFigures(team=team, figures=figures)
+        for row in by_owner:
+            if row["team_id"] != team.pk:
+                continue
+            owner_figures = _figures(row)
+            if (team.pk, row["owner_id"]) in updates_by_owner:
+                _merge(owner_figures, updates_by_owner[team.pk, row["owner_id"]])
+            entry.owners.append(OwnerFigures(owner=owners[row["owner_id"]], figures=owner_figures))
+        entry.owners.sort(key=lambda item: (item.owner.display_name.lower(), item.owner.pk))
+        result.append(entry)
+    return result
+
+
+@dataclass
+class Week:
+    starts: datetime
+    figures: Figures
+
+
+def weekly_trends(*, scope: Scope, weeks: int = TREND_WEEKS, now: datetime | None = None) -> list[Week]:
+    """The figures of the commitments created each week (Monday to Sunday, in the page's time zone),
+    for the last ``weeks`` weeks, this one included: two grouped queries.
+    """
+    now = now or timezone.now()
+    zone = timezone.get_current_timezone()
+    this_week = timezone.localtime(now, zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    this_week -= timedelta(days=this_week.weekday())
+    first = this_week - timedelta(weeks=weeks - 1)
+    commitments = scope.commitments().filter(created_at__gte=first)
+    rows = (
+        _with_signals(commitments)
+        .order_by()
+        .values(week=TruncWeek("created_at", tzinfo=zone))
+        .annotate(**_commitment_aggregates(now))
+    )
+    updates = (
+        _status_updates(commitments)
+        .order_by()
+        .values(week=TruncWeek("commitment__created_at", tzinfo=zone))
+        .annotate(**UPDATE_AGGREGATES)
+    )
+    with _aggregating():
+        by_week = {timezone.localtime(row["week"], zone).date(): row for row in rows}
+        updates_by_week = {timezone.localtime(row["week"], zone).date(): row for row in updates}
+    result = []
+    for index in range(weeks):
+        starts = (first + timedelta(weeks=index)).replace(tzinfo=None)
+        starts = timezone.make_aware(starts, zone)  # Across a clock change, still local midnight.
+        day = starts.date()
+        figures = _figures(by_week[day]) if day in by_week else Figures()
+        if day in updates_by_week:
+            _merge(figures, updates_by_week[day])
+        result.append(Week(starts=starts, figures=figures))
+    return result
+
+
+# --- What needs attention now ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NowList:
+    key: str
+    title: str
+    explanation: str
+
+
+NOW_LISTS = [
+    NowList(
+        "overdue",
+        "Overdue",
+        "Past the due time, not yet fulfilled and not yet marked missed (waiting on the customer included).",
+    ),
+    NowList("missed", "Missed", "Not fulfilled by the due time: owner and lead are reminded every update interval."),
+    NowList(
+        "at_risk",
+        "At risk",
+        "Not yet due, but due within the last warning step, or an update to the customer is overdue, "
+        "or a call task is not done.",
+    ),
+    NowList("reopened", "Reopened", "Fulfilled, but not resolved for the customer."),
+    NowList("replies", "Replies not yet answered", "The customer wrote to us and no one has answered yet."),
+]
+NOW_LISTS_BY_KEY = {entry.key: entry for entry in NOW_LISTS}
+
+
+def _undone_call_tasks(now: datetime) -> QuerySet[Notification]:
+    return Notification.objects.filter(kind=Kind.CALL_TASK, completed_at__isnull=True, scheduled_for__lte=now).exclude(
+        status=DeliveryStatus.SUPPRESSED
+    )
+
+
+def unanswered_replies(*, commitments: QuerySet[Commitment], now: datetime | None = None) -> QuerySet[TimelineEvent]:
+    """Customer replies (texts, emails, answers on the status page) with no later message to the
+    customer from a member of staff: the one definition of "a reply not yet answered".
+
+    An automatic status update ("nothing new yet") does not answer anyone, so only a message a
+    person made counts. Replies on cancelled or confirmed commitments are nobody's business now.
+    """
+    now = now or timezone.now()
+    answered = TimelineEvent.objects.filter(
+        commitment_id=OuterRef("commitment_id"),
+        kind__in=REPLY_ANSWER_KINDS,
+        actor__isnull=False,
+        created_at__gt=OuterRef("created_at"),
+    )
+    return (
+        TimelineEvent.objects.filter(
+            kind=TimelineEvent.Kind.CUSTOMER_REPLY,
+            created_at__gt=now - REPLY_HORIZON,
+            commitment__in=commitments.exclude(status__in=[Status.CANCELLED, Status.CONFIRMED]).values("pk"),
+        )
+        .exclude(data__has_key="keyword")  # HELP and the like are answered by the machine.
+        .filter(~Exists(answered))
+    )
+
+
+def now_list(*, scope: Scope, key: str, now: datetime | None = None) -> QuerySet[Commitment]:
+    """One of the "now" lists, grouped by owner (then most urgent first)."""
+    now = now or timezone.now()
+    commitments = scope.commitments()
+    if key == "overdue":
+        found = commitments.filter(overdue_q(now)).exclude(status=Status.MISSED)
+    elif key == "missed":
+        found = commitments.filter(status=Status.MISSED)
+    elif key == "at_risk":
+        due_soon = Q(due_at__lte=now + last_warning_step())
+        update_overdue = Q(next_update_at__lte=now)
+        call_task_undone = Q(pk__in=_undone_call_tasks(now).values("commitment_id"))
+        found = commitments.filter(
+            due_soon | update_overdue | call_task_undone,
+            status__in=[status for status in ACTIVE_STATUSES if status != Status.MISSED],
+            due_at__gt=now,
+        )
+    elif key == "reopened":
+        found = commitments.filter(status=Status.REOPENED)
+    elif key == "replies":
+        replies = unanswered_replies(commitments=commitments, now=now)
+        latest = replies.filter(commitment_id=OuterRef("pk")).order_by("-created_at")
+        found = Commitment.objects.filter(pk__in=replies.values("commitment_id")).annotate(
+            reply_text=Subquery(latest.values("message")[:1]),
+            reply_at=Subquery(latest.values("created_at")[:1], output_field=DateTimeField()),
+        )
+    else:
+        raise ValueError(f"No such list: {key}")
+    return found.select_related("customer", "owner", "assignee", "team").order_by(
+        "owner__first_name", "owner__last_name", "owner_id", "due_at", "pk"
+    )
+
+
+@dataclass
+class NowSection:
+    entry: NowList
+    rows: list[Commitment]
+    count: int
+
+
+def now_sections(*, scope: Scope, now: datetime | None = None, limit: int = LIST_LIMIT) -> list[NowSection]:
+    """Every "now" list with its first ``limit`` rows and its full count: two queries a list."""
+    now = now or timezone.now()
+    sections = []
+    for entry in NOW_LISTS:
+        queryset = now_list(scope=scope, key=entry.key, now=now)
+        # Always counted, so the page costs the same number of queries however long the lists are.
+        count = queryset.order_by().count()
+        sections.append(NowSection(entry=entry, rows=list(queryset[:limit]), count=count))
+    return sections
+
+
+def fulfilled_since(*, scope: Scope, since: datetime, now: datetime | None = None) -> QuerySet[Commitment]:
+    """Fulfilled between ``since`` and now (the digest's good news)."""
+    now = now or timezone.now()
+    return (
+        scope.commitments()
+        .filter(fulfilled_at__gt=since, fulfilled_at__lte=now)
+        .exclude(status=Status.CANCELLED)
+        .select_related("customer", "owner")
+        .order_by("owner__first_name", "owner__last_name", "owner_id", "fulfilled_at", "pk")
+    )
