@@ -197,16 +197,21 @@ def seed(options: argparse.Namespace) -> None:
     lead = User.objects.get(username="lead0")
     lead.set_password("benchmark")
     lead.save()
-    customers = max(options.commitments // 5, 1)
+    # A customer belongs to the team whose commitments name them: commitment g has customer
+    # 1 + g % customers and the team numbered g % teams, which agree when teams divides customers.
+    customers = max(options.commitments // 5 // options.teams, 1) * options.teams
     with connection.cursor() as cursor:
         cursor.execute(
-            """INSERT INTO commitments_customer (name, email, phone, preferred_channel, timezone, sms_opted_out,
-                   email_updates_opted_out, notes, created_at, updated_at)
-               SELECT 'Customer ' || g, 'customer' || g || '@example.com', '+1202' || lpad(g::text, 7, '0'),
+            """INSERT INTO commitments_customer (team_id, name, email, phone, preferred_channel, timezone,
+                   sms_opted_out, email_updates_opted_out, notes, language, undeliverable_email,
+                   undeliverable_email_reason, created_at, updated_at)
+               SELECT t.id, 'Customer ' || g, 'customer' || g || '@example.com', '+1202' || lpad(g::text, 7, '0'),
                       (ARRAY['email', 'email', 'email', 'sms', 'phone'])[1 + g %% 5], 'America/New_York',
-                      false, false, '', now(), now()
-               FROM generate_series(1, %s) AS g""",
-            [customers],
+                      false, false, '', '', '', '', now(), now()
+               FROM generate_series(1, %(customers)s) AS g
+               JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS team_number FROM accounts_team) AS t
+                 ON t.team_number = (g - 1) %% %(teams)s""",
+            {"customers": customers, "teams": options.teams},
         )
         print(f"Teams and {customers:,} customers in {time.perf_counter() - started:.1f}s")
         started = time.perf_counter()

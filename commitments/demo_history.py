@@ -61,13 +61,14 @@ class Agent:
     skill: float  # 0..1: higher keeps more promises and is chased less
 
 
-def _customers(rng: random.Random, count: int) -> list[Customer]:
+def _customers(rng: random.Random, count: int, team: Team) -> list[Customer]:
     customers = []
     for index in range(count):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         channel = rng.choices([Channel.EMAIL, Channel.SMS, Channel.PHONE], weights=[6, 3, 1])[0]
         customers.append(
             Customer(
+                team=team,
                 name=f"{first} {last}",
                 email=f"{first}.{last}.{index}@example.com".lower(),
                 phone=f"+1202555{2000 + index:04d}",
@@ -89,7 +90,7 @@ class History:
         self.reopened_recently = False
 
     def build(self) -> int:
-        customers = _customers(self.rng, 140)
+        customers = _customers(self.rng, 140, self.team)
         start = self.now - timedelta(weeks=WEEKS)
         for agent in self.agents:
             moment = start + timedelta(hours=self.rng.uniform(0, 20))

@@ -308,7 +308,7 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365 
 # Both bind every subdomain (and, with preload, browsers' built-in lists) for a year: opt-in.
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
-SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]  # The two opt-ins above.
+SILENCED_SYSTEM_CHECKS += ["security.W005", "security.W021"]  # The two opt-ins above.
 
 # Proxies the operator puts in front of the web process; only their X-Forwarded-For entries are
 # believed (followthrough.client_address, used by every rate limit and the login lockout).
