@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Team, User
 from commitments.models import ACTIVE_STATUSES, Channel, Commitment, Status, TimelineEvent
+from commitments.replies import unanswered_replies
 from dashboard.aggregates import Median
 from notifications.models import DeliveryStatus, Kind, Notification
 
@@ -42,8 +43,6 @@ DEFAULT_PERIOD = 30
 TREND_WEEKS = 12
 # A "now" list shows this many rows on the page (the most urgent of each owner first); its CSV has them all.
 LIST_LIMIT = 25
-# Replies older than this are no longer "this morning's" business.
-REPLY_HORIZON = timedelta(days=30)
 
 # Timeline events that are a message to the customer (each resets the update clock).
 CUSTOMER_MESSAGE_KINDS = (
@@ -53,16 +52,6 @@ CUSTOMER_MESSAGE_KINDS = (
     TimelineEvent.Kind.WAITING,
     TimelineEvent.Kind.RESUMED,
     TimelineEvent.Kind.MISSED,
-)
-# What answers a customer's reply: a message to the customer that a member of staff made.
-REPLY_ANSWER_KINDS = (
-    TimelineEvent.Kind.UPDATE_SENT,
-    TimelineEvent.Kind.RESCHEDULED,
-    TimelineEvent.Kind.WAITING,
-    TimelineEvent.Kind.RESUMED,
-    TimelineEvent.Kind.FULFILLED,
-    TimelineEvent.Kind.CANCELLED,
-    TimelineEvent.Kind.CALL_LOGGED,
 )
 
 
@@ -539,31 +528,6 @@ NOW_LISTS_BY_KEY = {entry.key: entry for entry in NOW_LISTS}
 def _undone_call_tasks(now: datetime) -> QuerySet[Notification]:
     return Notification.objects.filter(kind=Kind.CALL_TASK, completed_at__isnull=True, scheduled_for__lte=now).exclude(
         status=DeliveryStatus.SUPPRESSED
-    )
-
-
-def unanswered_replies(*, commitments: QuerySet[Commitment], now: datetime | None = None) -> QuerySet[TimelineEvent]:
-    """Customer replies (texts, emails, answers on the status page) with no later message to the
-    customer from a member of staff: the one definition of "a reply not yet answered".
-
-    An automatic status update ("nothing new yet") does not answer anyone, so only a message a
-    person made counts. Replies on cancelled or confirmed commitments are nobody's business now.
-    """
-    now = now or timezone.now()
-    answered = TimelineEvent.objects.filter(
-        commitment_id=OuterRef("commitment_id"),
-        kind__in=REPLY_ANSWER_KINDS,
-        actor__isnull=False,
-        created_at__gt=OuterRef("created_at"),
-    )
-    return (
-        TimelineEvent.objects.filter(
-            kind=TimelineEvent.Kind.CUSTOMER_REPLY,
-            created_at__gt=now - REPLY_HORIZON,
-            commitment__in=commitments.exclude(status__in=[Status.CANCELLED, Status.CONFIRMED]).values("pk"),
-        )
-        .exclude(data__has_key="keyword")  # HELP and the like are answered by the machine.
-        .filter(~Exists(answered))
     )
 
 
