@@ -10,10 +10,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef
-
 from accounts.models import Team, User
-from commitments.models import Commitment, Status, TimelineEvent
+from commitments.models import Commitment, Status
 
 # The share of past targets the buffer should have covered: most promises hold, without padding
 # every one for the single worst week.
@@ -25,8 +23,6 @@ HISTORY_LIMIT = 50
 # Promised times are rounded up to the quarter hour: "by 4:15 PM", not "by 4:07 PM".
 ROUND_TO = timedelta(minutes=15)
 FALLBACK_BUFFER = timedelta(hours=4)
-# Promise accuracy looks at an owner's most recent finished promises, at most this many.
-ACCURACY_LIMIT = 1000
 
 FINISHED = (Status.FULFILLED, Status.CONFIRMED)
 
@@ -118,50 +114,3 @@ def _words(value: timedelta) -> str:
     from notifications.messages import describe_duration
 
     return describe_duration(value)
-
-
-@dataclass(frozen=True)
-class PromiseAccuracy:
-    """How an owner's promises to customers held: ``held`` of ``finished``, and the median lateness."""
-
-    finished: int
-    held: int
-    held_rate: float | None
-    median_slip: timedelta | None  # finished minus promised time; negative when early
-    median_slip_past_target: timedelta | None
-
-
-def promise_accuracy(*, owner: User, since: datetime | None = None) -> PromiseAccuracy:
-    """How often the owner's promised time held (done by it, never moved), and the median slip.
-
-    A promise counts once it is fulfilled or missed; a rescheduled one did not hold, whatever
-    happened next. Slips are against the time promised as it stands (a resume moves it by the
-    time we waited on the customer, which is not a slip).
-    """
-    queryset = Commitment.objects.filter(owner=owner, status__in=(*FINISHED, Status.MISSED))
-    if since is not None:
-        queryset = queryset.filter(created_at__gte=since)
-    rescheduled = TimelineEvent.objects.filter(commitment=OuterRef("pk"), kind=TimelineEvent.Kind.RESCHEDULED)
-    rows = list(
-        queryset.annotate(was_rescheduled=Exists(rescheduled))
-        .order_by("-created_at")
-        .values_list("status", "due_at", "target_at", "fulfilled_at", "was_rescheduled")[:ACCURACY_LIMIT]
-    )
-    held = 0
-    slips: list[timedelta] = []
-    target_slips: list[timedelta] = []
-    for status, due_at, target_at, fulfilled_at, was_rescheduled in rows:
-        finished_at = fulfilled_at if status in FINISHED else None
-        if finished_at is not None:
-            slips.append(finished_at - due_at)
-            if target_at is not None:
-                target_slips.append(finished_at - target_at)
-            if finished_at <= due_at and not was_rescheduled:
-                held += 1
-    return PromiseAccuracy(
-        finished=len(rows),
-        held=held,
-        held_rate=held / len(rows) if rows else None,
-        median_slip=median(slips) if slips else None,
-        median_slip_past_target=median(target_slips) if target_slips else None,
-    )

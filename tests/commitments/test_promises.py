@@ -8,7 +8,7 @@ import time_machine
 from django.utils import timezone
 
 from commitments import promises, services
-from commitments.models import Commitment, Status
+from commitments.models import Commitment
 from tests.factories import customer_details, make_commitment
 
 pytestmark = pytest.mark.django_db
@@ -101,38 +101,3 @@ def test_logging_with_only_a_target_promises_the_proposed_time(agent, team):
     # Both are kept: the owner's target and the time promised to the customer
     assert commitment.target_at == target
     assert commitment.due_at == expected.promised_at == target + timedelta(hours=3)
-
-
-def test_promise_accuracy_counts_held_promises_and_the_median_slip(agent, team):
-    # Given three promises kept early, one kept late and one rescheduled then kept, and one missed
-    with time_machine.travel(START, tick=False):
-        made = [
-            make_commitment(
-                actor=agent,
-                customer=customer_details(email=f"a{index}@example.com", phone=""),
-                due_at=START + timedelta(days=1),
-                target_at=START + timedelta(hours=20),
-            )
-            for index in range(6)
-        ]
-    for commitment, hours in zip(made[:4], (-4, -2, -1, 3), strict=True):
-        finish(commitment, late_by=timedelta(hours=4 + hours))  # relative to the due time: target + 4 h
-    with time_machine.travel(START + timedelta(hours=10), tick=False):
-        services.reschedule(actor=agent, commitment=made[4], due_at=START + timedelta(days=2), reason="Parts late.")
-    finish(Commitment.objects.get(pk=made[4].pk), late_by=timedelta(hours=5))
-    Commitment.objects.filter(pk=made[5].pk).update(status=Status.MISSED, missed_at=START + timedelta(days=1))
-
-    accuracy = promises.promise_accuracy(owner=agent)
-
-    assert (accuracy.finished, accuracy.held) == (6, 3)
-    assert accuracy.held_rate == pytest.approx(0.5)
-    # Slips against the promise as it stood: -4, -2, -1, +3 hours, and the rescheduled one 23 hours early
-    assert accuracy.median_slip == timedelta(hours=-2)
-    # Against the owner's targets: 0, 2, 3, 7 and 5 hours late
-    assert accuracy.median_slip_past_target == timedelta(hours=3)
-
-
-def test_an_owner_with_no_finished_promise_has_no_accuracy_yet(agent):
-    accuracy = promises.promise_accuracy(owner=agent)
-
-    assert (accuracy.finished, accuracy.held, accuracy.held_rate, accuracy.median_slip) == (0, 0, None, None)
