@@ -15,6 +15,7 @@ from django.urls.resolvers import RoutePattern
 
 from commitments.models import Commitment, TimelineEvent
 from commitments.views import MOVE_SLUGS
+from dashboard.selectors import NOW_LISTS
 from tests.security.conftest import TeamA
 
 
@@ -95,6 +96,7 @@ def _values(route: Route, team_a: TeamA, token: str | None) -> dict[str, list[st
     return {
         "pk": [str(_pk_for(route, team_a))],
         "kind": ["status_update"],
+        "key": [entry.key for entry in NOW_LISTS],  # the dashboard's lists, each as CSV
         "task_pk": [str(team_a.call_task.pk)],
         "move": list(MOVE_SLUGS),
         "token": [token if token is not None else link_token],
