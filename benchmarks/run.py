@@ -501,25 +501,27 @@ class Workers:
     """Celery worker processes (one task at a time each, as ``--pool solo``), sending to ``email_url``."""
 
     def __init__(self, count: int, email_url: str) -> None:
-        env = {**os.environ, "EMAIL_URL": email_url}
+        import tempfile
+
+        env = {**os.environ, "EMAIL_URL": email_url, "LOG_LEVEL": "INFO"}
+        self.logs = [Path(tempfile.mkstemp(prefix=f"bench-worker{number}-", suffix=".log")[1]) for number in range(count)]
         self.processes = [
             subprocess.Popen(  # noqa: S603 - our own command line
                 [sys.executable, "-m", "celery", "-A", "followthrough", "worker", "--pool", "solo",
-                 "--loglevel", "INFO", "-n", f"bench{number}-{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
+                 "--loglevel", "INFO", "-n", f"bench{number}-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
+                 "--logfile", str(self.logs[number])],
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
+                stderr=subprocess.DEVNULL,
             )
             for number in range(count)
         ]
-        for process in self.processes:
-            assert process.stderr is not None
-            for line in process.stderr:
-                if "ready." in line:
+        for log in self.logs:
+            for _ in range(600):
+                if "ready." in log.read_text():
                     break
-            threading.Thread(target=lambda stream=process.stderr: [None for _ in stream], daemon=True).start()
+                time.sleep(0.1)
 
     def memory(self, key: str) -> list[int]:
         """VmHWM (peak) or VmRSS (now) of each worker, in MB."""

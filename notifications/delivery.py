@@ -8,7 +8,8 @@
 3. Record the outcome with one conditional UPDATE that lands only while our claim still holds
    (same attempt number, same lease): sent; a transient failure goes back to pending with an
    exponential backoff; a permanent one fails the row, puts it on the commitment's timeline and
-   tells the owner by email.
+   tells the owner by email. Sent rows of a batch are recorded a few at a time, in one statement
+   and one commit (``sent_records``).
 
 A worker killed between 1 and 3 leaves a lease that simply expires: the row is claimed again and
 sent. That send may repeat one that did go out just before the kill, the one unavoidable window;
@@ -31,7 +32,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from commitments.models import Channel, TimelineEvent
-from notifications import outbox, quiet_hours
+from notifications import outbox, quiet_hours, sent_records
 from notifications.channels import Channels, DeliveryFailure, PermanentFailure, TransientFailure
 from notifications.models import Audience, DeliveryStatus, Kind, Notification
 
@@ -159,7 +160,8 @@ def send_claimed(batch: list[Notification], report: DeliveryReport | None = None
     if not batch:
         return report
     report.claimed += len(batch)
-    with Channels() as channels:
+    # Sent rows are recorded a few at a time (one commit for several sends), always before returning.
+    with Channels() as channels, sent_records.batched(_sent_event):
         for notification in batch:
             _attempt(notification, channels, report)
     return report
@@ -220,6 +222,8 @@ def _our_claim(notification: Notification) -> Q:
 
 def _record_sent(notification: Notification) -> None:
     now = timezone.now()
+    if sent_records.hold(notification, now):
+        return
     # A cancellation while the message was on the wire marked it suppressed; it went out all the
     # same, and the timeline must say so.
     sent_while_suppressed = Q(pk=notification.pk, attempts=notification.attempts, status=DeliveryStatus.SUPPRESSED)
@@ -334,6 +338,16 @@ def _alert_owner(notification: Notification, failure: DeliveryFailure) -> None:
 
 
 def _on_timeline(notification: Notification, message: str, *, at: datetime | None = None, error: str = "") -> None:
+    _timeline_event(notification, message, at=at, error=error).save()
+
+
+def _sent_event(notification: Notification, at: datetime) -> TimelineEvent:
+    return _timeline_event(notification, f"{_what(notification)} sent to {notification.recipient}.", at=at)
+
+
+def _timeline_event(
+    notification: Notification, message: str, *, at: datetime | None = None, error: str = ""
+) -> TimelineEvent:
     data = {
         "notification_id": notification.pk,
         "kind": notification.kind,
@@ -345,7 +359,7 @@ def _on_timeline(notification: Notification, message: str, *, at: datetime | Non
     }
     if error:
         data["error"] = error
-    TimelineEvent.objects.create(
+    return TimelineEvent(
         commitment_id=notification.commitment_id,
         kind=TimelineEvent.Kind.MESSAGE,
         actor_label="system",
