@@ -8,6 +8,7 @@ same plans at full size.
 """
 
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -178,3 +179,22 @@ def test_a_commitment_page_reads_its_timeline_and_messages_by_index(many):
 
     assert {"event_commitment_time", "notification_commitment_time"} <= {name for _, name in found}, found
     assert_no_sequential_scan_of_big_tables(found)
+
+
+def test_the_team_list_is_ordered_from_its_covering_index_alone(many, agent: User):
+    # Given the statement that picks a page of the team list (filter and urgency order)
+    sql, _ = page_of_ids(selectors.team_commitments(user=agent)).query.sql_with_params()
+    used = set(re.findall(r'"commitments_commitment"\."(\w+)"', sql))
+
+    # Then every column it reads is in the covering index, so a team's tens of thousands of rows
+    # are sorted from the index alone (an Index Only Scan at full size, see docs/benchmarks.md);
+    # a column added to the order must be added to the index too
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            "WHERE c.relname = 'commitment_team_status_due'"
+        )
+        covered = {name for (name,) in cursor.fetchall()}
+    assert used, sql
+    assert used <= covered, used - covered
