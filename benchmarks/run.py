@@ -161,7 +161,10 @@ def run(options: argparse.Namespace, web_port: int) -> None:
     now = timezone.now()
     began = time.monotonic()
     people = seed.seed(options.commitments, now, progress)
-    row("seeded (COPY, with timelines and outbox history)", f"{options.commitments:,} commitments in {time.monotonic() - began:.0f} s")
+    row(
+        "seeded (COPY, with timelines and outbox history)",
+        f"{options.commitments:,} commitments in {time.monotonic() - began:.0f} s",
+    )
 
     measure_sweep(options, now)
     measure_catch_up(options, now)
@@ -220,11 +223,14 @@ class Snapshot:
             cursor.execute(
                 f"UPDATE commitments_commitment c SET ({columns}) = ({taken}) FROM {self.table} s WHERE c.id = s.id"
             )
-            cursor.execute("VACUUM ANALYZE commitments_commitment, notifications_notification, commitments_timelineevent")
+            cursor.execute(
+                "VACUUM ANALYZE commitments_commitment, notifications_notification, commitments_timelineevent"
+            )
 
 
 DUE_AT_NOW = (
-    "(status IN ('open','waiting','reopened','missed') AND (next_update_at <= %(now)s OR next_escalation_at <= %(now)s))"
+    "(status IN ('open','waiting','reopened','missed')"
+    " AND (next_update_at <= %(now)s OR next_escalation_at <= %(now)s))"
     " OR (status IN ('open','reopened') AND due_at <= %(now)s)"
     " OR (status = 'fulfilled' AND satisfaction_due_at <= %(now)s)"
 )
@@ -302,7 +308,7 @@ def measure_catch_up(options: argparse.Namespace, now: datetime) -> None:
             handled, seconds = parallel_sweeps(workers, now)
             results.append((seconds, handled))
             snapshot_after.restore()
-        seconds, handled = statistics.median(results)
+        seconds, handled = statistics.median(spent for spent, _ in results), results[0][1]
         row(
             f"catch-up: {handled:,} due at once, swept by {workers} worker{'s' if workers > 1 else ''}",
             f"{seconds:.1f} s = {handled / seconds:,.0f} a second",
@@ -424,7 +430,8 @@ def measure_plans(now: datetime, people: dict[str, Any]) -> None:
     for page in pages:
         if page.method != "GET":
             continue
-        for index, (sql, params) in enumerate(captured_selects(lambda page=page: client.get(page.path, **page.headers(client)))):
+        path = page.path
+        for index, (sql, params) in enumerate(captured_selects(lambda path=path: client.get(path))):  # type: ignore[misc]
             explain(f"{page.name} ({index + 1})", sql, params)
 
 
@@ -493,7 +500,9 @@ def pending(ids: list[int]) -> int:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM notifications_notification WHERE id = ANY(%s) AND status = 'pending'", [ids])
+        cursor.execute(
+            "SELECT count(*) FROM notifications_notification WHERE id = ANY(%s) AND status = 'pending'", [ids]
+        )
         return int(cursor.fetchone()[0])
 
 
@@ -504,12 +513,29 @@ class Workers:
         import tempfile
 
         env = {**os.environ, "EMAIL_URL": email_url, "LOG_LEVEL": "INFO"}
-        self.logs = [Path(tempfile.mkstemp(prefix=f"bench-worker{number}-", suffix=".log")[1]) for number in range(count)]
+        self.logs = [
+            Path(tempfile.mkstemp(prefix=f"bench-worker{number}-", suffix=".log")[1]) for number in range(count)
+        ]
         self.processes = [
-            subprocess.Popen(  # noqa: S603 - our own command line
-                [sys.executable, "-m", "celery", "-A", "followthrough", "worker", "--pool", "solo",
-                 "--loglevel", "INFO", "-n", f"bench{number}-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
-                 "--logfile", str(self.logs[number])],
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "followthrough",
+                    "worker",
+                    "--pool",
+                    "solo",
+                    "--loglevel",
+                    "INFO",
+                    "-n",
+                    f"bench{number}-{os.getpid()}@%h",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--logfile",
+                    str(self.logs[number]),
+                ],
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,
@@ -558,7 +584,9 @@ def measure_delivery(options: argparse.Namespace) -> None:
 
     emails = options.emails or max(1000, min(10_000, options.commitments // 20))
     port = free_port()
-    sink = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "smtp_sink.py"), str(port)], stdout=subprocess.PIPE, text=True)  # noqa: S603
+    sink = subprocess.Popen(
+        [sys.executable, str(ROOT / "benchmarks" / "smtp_sink.py"), str(port)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert sink.stdout is not None
         sink.stdout.readline()
@@ -593,7 +621,8 @@ def measure_delivery(options: argparse.Namespace) -> None:
         share = rates[2] / one if one else 0.0
         row(
             "delivery: backlog, 2 workers",
-            f"{rates[2]:,.0f} emails a second = {share:.0%} of one client's ceiling, {rates[2] / rates[1]:.2f}x 1 worker",
+            f"{rates[2]:,.0f} emails a second = {share:.0%} of one client's ceiling, "
+            f"{rates[2] / rates[1]:.2f}x 1 worker",
             "≥ 50% of ceiling; ~2x 1 worker",
             share >= 0.5 and rates[2] / rates[1] >= 1.7,
         )
@@ -618,9 +647,6 @@ class Page:
 
     def __init__(self, name: str, path: str, *, api: bool = False, method: str = "GET", target_ms: float = 100) -> None:
         self.name, self.path, self.api, self.method, self.target_ms = name, path, api, method, target_ms
-
-    def headers(self, client: Any) -> dict[str, str]:
-        return {}
 
 
 def page_list(people: dict[str, Any], *, commitment_id: int) -> list[Page]:
@@ -652,7 +678,7 @@ def page_list(people: dict[str, Any], *, commitment_id: int) -> list[Page]:
 
 
 def create_body(number: int, team_id: int) -> dict[str, Any]:
-    due = (datetime.now().astimezone() + timedelta(days=3)).isoformat()  # noqa: DTZ005 - astimezone gives the offset
+    due = (datetime.now().astimezone() + timedelta(days=3)).isoformat()
     return {
         "customer": {
             "name": f"New customer {number}",
@@ -675,7 +701,9 @@ def queries_of(page: Page, people: dict[str, Any]) -> int:
     client.force_login(people["agents"][0])
     with CaptureQueriesContext(connection) as queries:
         if page.method == "POST":
-            response = client.post(page.path, create_body(10**9, people["teams"][0].pk), content_type="application/json")
+            response = client.post(
+                page.path, create_body(10**9, people["teams"][0].pk), content_type="application/json"
+            )
         else:
             response = client.get(page.path)
     if response.status_code >= 400:
@@ -692,9 +720,21 @@ def measure_pages(options: argparse.Namespace, port: int, people: dict[str, Any]
     counted = {page.name: queries_of(page, people) for page in pages}
     env = {**os.environ, "WEB_CONCURRENCY": "2"}
     progress("pages: starting gunicorn (2 processes x 2 threads)")
-    web = subprocess.Popen(  # noqa: S603 - our own command line
-        [sys.executable, "-m", "gunicorn", "followthrough.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", "2", "--log-level", "warning"],
+    web = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "followthrough.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "2",
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env=env,
     )
@@ -713,10 +753,16 @@ def measure_pages(options: argparse.Namespace, port: int, people: dict[str, Any]
             session.get(f"{base}/accounts/login/")
             session.post(
                 f"{base}/accounts/login/",
-                data={"username": agent.username, "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+                data={
+                    "username": agent.username,
+                    "password": PASSWORD,
+                    "csrfmiddlewaretoken": session.cookies["csrftoken"],
+                },
                 headers={"Referer": f"{base}/accounts/login/"},
             )
-            token = session.post(f"{base}/api/v1/auth/token/", json={"username": agent.username, "password": PASSWORD}).json()["token"]
+            token = session.post(
+                f"{base}/api/v1/auth/token/", json={"username": agent.username, "password": PASSWORD}
+            ).json()["token"]
             commitment = first_commitment_of(agent)
             sessions.append((session, token, commitment))
         for page in pages:
@@ -725,16 +771,22 @@ def measure_pages(options: argparse.Namespace, port: int, people: dict[str, Any]
             lock = threading.Lock()
             failures = [0]
 
-            def client(index: int, page: Page = page) -> None:
+            def client(
+                index: int,
+                page: Page = page,
+                timings: list[float] = timings,
+                lock: threading.Lock = lock,
+                failures: list[int] = failures,
+            ) -> None:
                 session, token, commitment = sessions[index]
                 path = page.path
                 if page.name == "commitment page":
                     path = f"/commitments/{commitment}/"
+                api = requests.Session()  # a client of the API keeps its connection, as a browser does
+                api.headers["Authorization"] = f"Token {token}"
                 for number in range(options.requests + 3):
                     began = time.perf_counter()
                     if page.api:
-                        api = requests.Session()
-                        api.headers["Authorization"] = f"Token {token}"
                         if page.method == "POST":
                             body = create_body(index * 100_000 + number, people["teams"][0].pk)
                             response = api.post(base + path, json=body)
@@ -792,7 +844,7 @@ def describe_machine() -> dict[str, str]:
         "load average at the start": " ".join(f"{value:.2f}" for value in os.getloadavg()),
         "versions": (
             f"Python {platform.python_version()}, Django {django_module.get_version()}, PostgreSQL {postgres} "
-            f"(shared_buffers {buffers}), Celery {celery.__version__}"
+            f"(shared_buffers {buffers}), Celery {celery.__version__}"  # type: ignore[attr-defined]
         ),
     }
 
@@ -804,7 +856,7 @@ def render(options: argparse.Namespace, machine: dict[str, str], command: str) -
         "Written by `benchmarks/run.py` (see the README); rerun it to refresh this page.",
         "",
         f"- command: `{command}`",
-        f"- date: {datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",  # noqa: DTZ005
+        f"- date: {datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
     ]
     lines += [f"- {key}: {value}" for key, value in machine.items()]
     lines += ["", "| what | figure | target | |", "| --- | --- | --- | --- |"]

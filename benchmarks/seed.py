@@ -62,7 +62,7 @@ def _defaults(model: type[models.Model], given: list[str], now: datetime) -> tup
     for field in model._meta.concrete_fields:
         if field.primary_key or field.column in given:
             continue
-        if isinstance(field, models.ForeignKey) and field.related_model._meta.model_name == "team":
+        if isinstance(field, models.ForeignKey) and field.related_model._meta.model_name == "team":  # type: ignore[union-attr]
             filled[field.column] = None
             teams.append(field.column)
             continue
@@ -100,7 +100,7 @@ def copy_rows(
             buffer.seek(0)
             table = model._meta.db_table
             names = ", ".join(f'"{column}"' for column in columns + extra)
-            cursor.cursor.copy_expert(f'COPY "{table}" ({names}) FROM STDIN', buffer)  # type: ignore[attr-defined]
+            cursor.cursor.copy_expert(f'COPY "{table}" ({names}) FROM STDIN', buffer)
             written += len(chunk)
     return written
 
@@ -123,7 +123,7 @@ def seed(total: int, now: datetime, progress: Callable[[str], None]) -> dict[str
     from commitments.status_links import hash_token, token_for
     from notifications.models import Notification
 
-    randomness = random.Random(15)  # noqa: S311 - the same spread every run
+    randomness = random.Random(15)
     password = make_password(PASSWORD)
     teams = Team.objects.bulk_create([Team(name=f"Team {n:02d}", timezone=ZONES[n % len(ZONES)]) for n in range(TEAMS)])
     people: list[User] = []
@@ -245,7 +245,15 @@ def seed(total: int, now: datetime, progress: Callable[[str], None]) -> dict[str
             owner_id = agents[n % len(agents)][1]
             start = now - timedelta(days=3, seconds=n % 86400)
             yield (n + 1, "created", owner_id, "", "Logged the promise.", {}, start)
-            yield (n + 1, "message", None, "system", "Acknowledgement by email sent.", {"kind": "acknowledgement"}, start)
+            yield (
+                n + 1,
+                "message",
+                None,
+                "system",
+                "Acknowledgement by email sent.",
+                {"kind": "acknowledgement"},
+                start,
+            )
             for step in range(n % 3):
                 yield (n + 1, "update_sent", owner_id, "", f"Update {step}: parts ordered.", {}, start + day * step)
 
@@ -293,9 +301,8 @@ def seed(total: int, now: datetime, progress: Callable[[str], None]) -> dict[str
     with connection.cursor() as cursor:
         for model in (Customer, Commitment, TimelineEvent, Notification):
             table = model._meta.db_table
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), (SELECT COALESCE(MAX(id), 1) FROM \"{table}\"))"
-            )
+            highest = f'SELECT COALESCE(MAX(id), 1) FROM "{table}"'
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), ({highest}))")
         progress("vacuum analyze")
         cursor.execute("VACUUM ANALYZE")
     lead = next(p for t, p, r in memberships if r == Membership.Role.LEAD)

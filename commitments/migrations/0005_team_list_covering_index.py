@@ -5,20 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('commitments', '0004_commitment_list_indexes'),
+        ("accounts", "0001_initial"),
+        ("commitments", "0004_commitment_list_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='commitment',
-            name='commitment_team_status_due',
+            model_name="commitment",
+            name="commitment_team_status_due",
         ),
         migrations.AddIndex(
-            model_name='commitment',
-            index=models.Index(fields=['team', 'status', 'due_at'], include=('next_update_at', 'id'), name='commitment_team_status_due'),
+            model_name="commitment",
+            index=models.Index(
+                fields=["team", "status", "due_at"], include=("next_update_at", "id"), name="commitment_team_status_due"
+            ),
         ),
     ]

@@ -3,7 +3,6 @@
 import base64
 import json
 
-import pytest
 import redis
 from django.conf import settings
 

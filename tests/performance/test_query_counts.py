@@ -90,10 +90,17 @@ def test_the_api_list_costs_the_same_queries_for_3_or_33_commitments(api, agent,
     assert response.json()["count"] == (33 if query != "?overdue=true" else 0)
 
 
-def test_creating_through_the_api_costs_the_same_few_queries_however_many_exist(api, agent, team, django_capture_on_commit_callbacks):
+def test_creating_through_the_api_costs_the_same_few_queries_however_many_exist(
+    api, agent, team, django_capture_on_commit_callbacks
+):
     def create(n: int):
         body = {
-            "customer": {"name": f"New {n}", "email": f"new{n}@example.com", "preferred_channel": "email", "timezone": "UTC"},
+            "customer": {
+                "name": f"New {n}",
+                "email": f"new{n}@example.com",
+                "preferred_channel": "email",
+                "timezone": "UTC",
+            },
             "summary": "Send the repair estimate",
             "due_at": "2099-01-01T12:00:00+00:00",
         }

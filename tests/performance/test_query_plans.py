@@ -121,12 +121,16 @@ def test_each_sweep_claims_its_batch_by_walking_its_own_index(many, due, index):
 
 def test_the_one_query_that_asks_which_sweeps_have_work_walks_every_sweeps_index(many):
     probes = [due(many) for due in (sweeps._missed_due, sweeps._updates_due, sweeps._satisfaction_due)]
-    sql = "SELECT " + ", ".join("(%s)" % query.values("pk")[:1].query.sql_with_params()[0] for query in probes)
+    sql = "SELECT " + ", ".join(f"({query.values('pk')[:1].query.sql_with_params()[0]})" for query in probes)
     params = [param for query in probes for param in query.values("pk")[:1].query.sql_with_params()[1]]
 
     found = scans(plan_of(sql, params))
 
-    assert {name for _, name in found} == {"commitment_running_due", "commitment_update_due", "commitment_satisfaction_due"}
+    assert {name for _, name in found} == {
+        "commitment_running_due",
+        "commitment_update_due",
+        "commitment_satisfaction_due",
+    }
 
 
 def test_delivery_claims_due_rows_by_its_index(many):
@@ -143,7 +147,7 @@ def test_delivery_claims_due_rows_by_its_index(many):
 
     found = scans_of(due)
 
-    assert ("notification_deliverable" in {name for _, name in found}), found
+    assert "notification_deliverable" in {name for _, name in found}, found
     assert_no_sequential_scan_of_big_tables(found)
 
 
@@ -168,12 +172,15 @@ def test_a_list_reads_its_rows_through_an_index(many, agent: User, listing):
     found = scans_of(page_of_ids(listing(agent)))
 
     assert found, "the list reads no table at all?"
-    assert all(kind in ("Index Scan", "Index Only Scan", "Bitmap Index Scan", "Bitmap Heap Scan") for kind, _ in found), found
+    assert all(
+        kind in ("Index Scan", "Index Only Scan", "Bitmap Index Scan", "Bitmap Heap Scan") for kind, _ in found
+    ), found
     assert_no_sequential_scan_of_big_tables(found)
 
 
 def test_a_commitment_page_reads_its_timeline_and_messages_by_index(many):
     commitment = Commitment.objects.filter(status__in=ACTIVE_STATUSES).first()
+    assert commitment is not None
 
     found = scans_of(selectors.timeline(commitment=commitment)) + scans_of(selectors.messages_of(commitment=commitment))
 
