@@ -184,7 +184,12 @@ def test_a_commitment_page_reads_its_timeline_and_messages_by_index(many):
 
     found = scans_of(selectors.timeline(commitment=commitment)) + scans_of(selectors.messages_of(commitment=commitment))
 
-    assert {"event_commitment_time", "notification_commitment_time"} <= {name for _, name in found}, found
+    # The timeline by either of its indexes on the commitment (the planner may take the narrower one)
+    names = {name for _, name in found}
+    assert names & {"event_commitment_time"} or any(
+        n.startswith("commitments_timelineevent_commitment_id") for n in names
+    )
+    assert "notification_commitment_time" in names, found
     assert_no_sequential_scan_of_big_tables(found)
 
 
