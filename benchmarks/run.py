@@ -418,7 +418,9 @@ def measure_plans(now: datetime, people: dict[str, Any]) -> None:
     }
     for function, label in names.items():
         queryset = getattr(sweeps, function)(now)
-        sql, params = queryset.order_by("pk").values("pk")[: sweeps.BATCH_SIZE].query.sql_with_params()
+        # The batch claim as the sweep runs it: in the sweep's own order, locked, skipping locked rows
+        claim = queryset.select_for_update(skip_locked=True, of=("self",)).values("pk")[: sweeps.BATCH_SIZE]
+        sql, params = claim.query.sql_with_params()
         explain(label, sql, params)
     for index, (sql, params) in enumerate(captured_selects(lambda: sweeps.run_sweeps(now))[:1]):
         explain(f"sweep: which sweeps have work ({index + 1})", sql, params)
@@ -868,7 +870,7 @@ def render(options: argparse.Namespace, machine: dict[str, str], command: str) -
     lines += ["", "| what | figure | target | |", "| --- | --- | --- | --- |"]
     lines += [f"| {what} | {figure} | {target} | {verdict} |" for what, figure, target, verdict in REPORT]
     if NOTES:
-        lines += ["", "Notes:", ""] + [f"- {note}" for note in NOTES]
+        lines += ["", "Notes:", ""] + [f"- {note}" for note in dict.fromkeys(NOTES)]
     lines += ["", "## Query plans", "", "| query | scans (bold: a sequential scan) |", "| --- | --- |"]
     lines += [f"| {label} | {summary} |" for label, summary, _ in PLANS]
     lines += ["", "<details><summary>The plans in full</summary>", ""]
