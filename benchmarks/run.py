@@ -403,6 +403,7 @@ def explain(label: str, sql: str, params: Any) -> None:
 
 
 def measure_plans(now: datetime, people: dict[str, Any]) -> None:
+    from django.db import transaction
     from django.test import Client
 
     from notifications import sweeps
@@ -420,7 +421,8 @@ def measure_plans(now: datetime, people: dict[str, Any]) -> None:
         queryset = getattr(sweeps, function)(now)
         # The batch claim as the sweep runs it: in the sweep's own order, locked, skipping locked rows
         claim = queryset.select_for_update(skip_locked=True, of=("self",)).values("pk")[: sweeps.BATCH_SIZE]
-        sql, params = claim.query.sql_with_params()
+        with transaction.atomic():  # Django compiles FOR UPDATE only inside one
+            sql, params = claim.query.sql_with_params()
         explain(label, sql, params)
     for index, (sql, params) in enumerate(captured_selects(lambda: sweeps.run_sweeps(now))[:1]):
         explain(f"sweep: which sweeps have work ({index + 1})", sql, params)
