@@ -137,3 +137,47 @@ def test_a_batch_of_sends_is_recorded_together_each_on_its_timeline(mail_server,
     # for the five, not three statements and a commit per message
     updates = [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("UPDATE")]
     assert len(updates) == 2
+
+
+def test_a_message_whose_lease_ran_out_before_its_batch_was_recorded_is_not_marked_sent(mail_server, agent):
+    from datetime import timedelta
+
+    from commitments.models import TimelineEvent
+    from notifications import clock
+
+    # Given two acknowledgements claimed together, and the first one's lease already over on the
+    # database's clock (the worker stalled, say), though this worker still thinks it has time
+    first, second = acknowledgements(2, agent)
+    batch = delivery.claim(ids=[first.pk, second.pk])
+    expired = clock.database_now() - timedelta(seconds=1)
+    Notification.objects.filter(pk=first.pk).update(leased_until=expired)
+    claimed_first = next(row for row in batch if row.pk == first.pk)
+    claimed_first.leased_until = expired
+
+    # When the batch is sent and its sent rows recorded together
+    delivery.send_claimed(batch)
+
+    # Then both went out, but only the one whose lease still held is recorded sent: the other is
+    # another worker's to send again (same Message-ID), never marked sent by a lease that ran out
+    assert len(mail_server.messages) == 2
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (DeliveryStatus.PENDING, DeliveryStatus.SENT)
+    assert not TimelineEvent.objects.filter(data__notification_id=first.pk).exists()
+    assert TimelineEvent.objects.filter(data__notification_id=second.pk).exists()
+
+
+def test_a_kept_connection_lost_after_the_message_was_handed_over_is_not_tried_again_at_once(mail_server, agent):
+    # Given a message sent and its connection kept
+    first, second = acknowledgements(2, agent)
+    delivery.deliver([first.pk])
+
+    # When the next message is accepted by the server but the connection drops before the answer
+    mail_server.drop_next = 1
+    report = delivery.deliver([second.pk])
+
+    # Then it is not sent again on a fresh connection (the server may have it): it waits for its
+    # retry like any message whose answer was lost, and arrived once so far
+    second.refresh_from_db()
+    assert (report.sent, report.retrying, second.status) == (0, 1, DeliveryStatus.PENDING)
+    assert [m["Message-ID"] for m in mail_server.messages].count(second.message_id) == 1
