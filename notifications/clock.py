@@ -9,6 +9,7 @@ it claimed (an interval, which drift between machines does not change).
 from datetime import datetime
 
 from django.db import connection
+from django.db.models.functions import Now
 from django.utils import timezone
 
 
@@ -23,3 +24,10 @@ def database_now() -> datetime:
         cursor.execute("SELECT now()")
         (now,) = cursor.fetchone()
     return now
+
+
+def database_now_in_query() -> Now | datetime:
+    """The database's clock inside a statement (no round trip of its own); SQLite: this worker's clock."""
+    if connection.vendor != "postgresql":
+        return timezone.now()
+    return Now()

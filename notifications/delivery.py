@@ -8,7 +8,8 @@
 3. Record the outcome with one conditional UPDATE that lands only while our claim still holds
    (same attempt number, same lease): sent; a transient failure goes back to pending with an
    exponential backoff; a permanent one fails the row, puts it on the commitment's timeline and
-   tells the owner by email.
+   tells the owner by email. Sent rows of a batch are recorded a few at a time, in one statement
+   and one commit (``sent_records``).
 
 A worker killed between 1 and 3 leaves a lease that simply expires: the row is claimed again and
 sent. That send may repeat one that did go out just before the kill, the one unavoidable window;
@@ -35,7 +36,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from commitments.models import Channel, TimelineEvent
-from notifications import clock, engine_health, log_context, outbox, quiet_hours
+from notifications import clock, engine_health, log_context, outbox, quiet_hours, sent_records
 from notifications.channels import Channels, DeliveryFailure, PermanentFailure, TransientFailure, deadline
 from notifications.models import Audience, DeliveryStatus, Kind, Notification
 
@@ -169,8 +170,10 @@ def send_claimed(batch: list[Notification], report: DeliveryReport | None = None
     if not batch:
         return report
     report.claimed += len(batch)
-    with Channels() as channels:
+    # Sent rows are recorded a few at a time (one commit for several sends), always before returning.
+    with Channels() as channels, sent_records.batched(_sent_event):
         for notification in batch:
+            sent_records.flush_if_due()  # Rows sent earlier are recorded before a slow send or failure.
             with log_context.about(notification):
                 _attempt(notification, channels, report)
     return report
@@ -241,19 +244,23 @@ def _our_claim(notification: Notification) -> Q:
 
 def _record_sent(notification: Notification) -> None:
     now = timezone.now()
-    # A cancellation while the message was on the wire marked it suppressed; it went out all the
-    # same, and the timeline must say so.
+    if sent_records.hold(notification, now):
+        return
+    # Only while our lease holds on the database's clock (as ``sent_records.flush`` does). A
+    # cancellation while the message was on the wire marked it suppressed (and dropped the lease);
+    # it went out all the same, and the timeline must say so.
     sent_while_suppressed = Q(pk=notification.pk, attempts=notification.attempts, status=DeliveryStatus.SUPPRESSED)
     with transaction.atomic():
         recorded = (
-            Notification.objects.filter(_our_claim(notification) | sent_while_suppressed).update(
-                status=DeliveryStatus.SENT, sent_at=now, leased_until=None, last_error=""
-            )
+            Notification.objects.filter(
+                (_our_claim(notification) & Q(leased_until__gt=clock.database_now_in_query())) | sent_while_suppressed
+            ).update(status=DeliveryStatus.SENT, sent_at=now, leased_until=None, last_error="")
             == 1
         )
         if not recorded:
             logger.warning(
-                "Notification %s was sent, but another worker had claimed it again after the lease ran out",
+                "Notification %s was sent, but its lease had run out (or another worker had claimed it again)"
+                " before it was recorded",
                 notification.pk,
             )
             return
@@ -359,8 +366,20 @@ def _alert_owner(notification: Notification, failure: DeliveryFailure) -> None:
 
 
 def _on_timeline(notification: Notification, message: str, *, at: datetime | None = None, error: str = "") -> None:
+    event = _timeline_event(notification, message, at=at, error=error)
+    if event is not None:
+        event.save()
+
+
+def _sent_event(notification: Notification, at: datetime) -> TimelineEvent | None:
+    return _timeline_event(notification, f"{_what(notification)} sent to {notification.recipient}.", at=at)
+
+
+def _timeline_event(
+    notification: Notification, message: str, *, at: datetime | None = None, error: str = ""
+) -> TimelineEvent | None:
     if notification.commitment_id is None:  # A lead's digest: about a team, on no timeline.
-        return
+        return None
     data = {
         "notification_id": notification.pk,
         "kind": notification.kind,
@@ -372,7 +391,7 @@ def _on_timeline(notification: Notification, message: str, *, at: datetime | Non
     }
     if error:
         data["error"] = error
-    TimelineEvent.objects.create(
+    return TimelineEvent(
         commitment_id=notification.commitment_id,
         kind=TimelineEvent.Kind.MESSAGE,
         actor_label="system",

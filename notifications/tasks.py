@@ -6,8 +6,9 @@ harmless: delivery only takes rows it leased itself, and sweeps only make rows w
 Follow-ups: a delivery that leaves rows retrying sooner than the next sweep enqueues one task for
 them at that moment, so short backoffs are honoured; a backoff longer than a sweep interval is
 left to the sweep. ``deliver_due`` handles at most ``delivery.DEFAULT_LIMIT`` rows per call (in
-batches of ``delivery.BATCH_SIZE``); when more are due, a ``deliver_backlog`` task is enqueued so
-that any free worker carries on, and the backlog drains in parallel across workers.
+batches of ``delivery.BATCH_SIZE``); when more than one batch is due as it starts, it first enqueues
+a ``deliver_backlog`` task, which does the same, so every free worker joins in at once and the
+backlog drains in parallel across workers (see ``notifications.backlog``).
 """
 
 import logging
@@ -19,7 +20,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from notifications import delivery, digests, engine_health, sweeps
+from notifications import backlog, delivery, digests, engine_health, sweeps
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +78,17 @@ def deliver_backlog() -> None:
 
 
 def _deliver_due() -> None:
+    # Ask for a helper before sending, not after: a backlog then fans out to every free worker.
+    helped = backlog.more_than_one_claim_waiting()
+    if helped:
+        try:
+            deliver_backlog.delay()
+        except Exception:  # Without the broker this worker still sends; the sweep fans out later.
+            logger.warning("Could not enqueue a helper for the delivery backlog", exc_info=True)
+            helped = False
     report = delivery.deliver_due()
     _follow_up_retries(report)
-    if report.more:
+    if report.more and not helped:
         deliver_backlog.delay()
 
 

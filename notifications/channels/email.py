@@ -13,11 +13,12 @@ import smtplib
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
-from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
+from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 
 from commitments.status_links import unsubscribe_url
 from notifications import messages
+from notifications.channels import mail_connections
 from notifications.channels.deadline import DeadlinePassed
 from notifications.channels.errors import DeliveryFailure, PermanentFailure, TransientFailure
 from notifications.models import Audience, Kind, Notification
@@ -108,43 +109,49 @@ def classify(error: Exception) -> DeliveryFailure:
 
 
 class EmailChannel:
-    """Sends a batch of messages over one mail server connection, opened on first use."""
+    """Sends a batch of messages over one mail server connection, kept across batches (``mail_connections``)."""
 
     def __init__(self) -> None:
         self._connection: BaseEmailBackend | None = None
+        self._reused = False
 
     def send(self, notification: Notification) -> None:
         """Send one message, or raise TransientFailure / PermanentFailure."""
         try:
             if self._connection is None:
-                self._connection = get_connection(
-                    _backend_with_deadline(settings.EMAIL_BACKEND), fail_silently=False, timeout=settings.EMAIL_TIMEOUT
-                )
-                self._connection.open()
-            accepted = self._connection.send_messages([build_email(notification)])
+                self._connection, self._reused = mail_connections.take()
+            try:
+                accepted = self._connection.send_messages([build_email(notification)])
+            except (smtplib.SMTPServerDisconnected, ConnectionError) as stale:
+                if not self._reused or mail_connections.message_data_sent(self._connection):
+                    # A fresh connection, or the server had the message's DATA (it may have accepted
+                    # it before the connection went): not a stale connection, a failed attempt.
+                    raise
+                # The kept connection was dropped by the server while idle: nothing of this message
+                # was accepted on it. Once more, on a fresh connection.
+                logger.debug("Kept mail connection was closed by the server (%s); opening a new one", stale)
+                self._drop()
+                self._connection = mail_connections.open_new()
+                accepted = self._connection.send_messages([build_email(notification)])
+            self._reused = False  # It has carried a message: a later failure is not a stale connection.
         except Exception as error:
             # Whatever state the SMTP session is in now, the next message starts on a fresh one.
-            self.close()
+            self._drop()
             raise classify(error) from error
         if not accepted:
-            self.close()
+            self._drop()
             raise TransientFailure("The mail backend accepted nothing and gave no reason")
 
     def close(self) -> None:
+        """Hand the connection back for the next batch (it is closed after a while idle)."""
         connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            connection.close()
-        except Exception:  # A broken session cannot be closed politely; it is dropped all the same.
-            logger.debug("Closing the mail connection failed", exc_info=True)
+        if connection is not None:
+            mail_connections.give_back(connection)
 
-
-def _backend_with_deadline(backend: str) -> str:
-    """Django's SMTP backend is swapped for ours, which keeps the whole send to its deadline."""
-    if backend == "django.core.mail.backends.smtp.EmailBackend":
-        return "notifications.channels.smtp.EmailBackend"
-    return backend
+    def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            mail_connections.close(connection)
 
 
 def _text(value: bytes | str) -> str:

@@ -22,6 +22,17 @@ FALLBACK_TIMEOUT = 60.0
 class _StepsWithinDeadline:
     timeout: Any
     sock: socket.socket | None
+    # Set once a message's DATA command goes out: from then on the server may have accepted it, so
+    # a broken connection is not "stale" and the message must not be tried again on a new one.
+    data_sent = False
+
+    def mail(self, sender: str, options: Any = ()) -> tuple[int, bytes]:
+        self.data_sent = False
+        return super().mail(sender, options)  # type: ignore[misc]
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self.data_sent = True
+        return super().data(msg)  # type: ignore[misc]
 
     def _cap(self) -> float:
         return float(self.timeout) if isinstance(self.timeout, int | float) else FALLBACK_TIMEOUT

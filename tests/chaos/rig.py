@@ -321,6 +321,27 @@ class Rig:
             lambda: self.pending_after(base) == 0, timeout=timeout, interval=0.5, message="every message settled"
         )
 
+    def accepted_not_recorded(self, base: int) -> int:
+        """Messages the receivers hold whose row is still pending: what a kill right now may resend.
+
+        Delivery records sent rows a few at a time (``notifications.sent_records``), so this window
+        is every sent-but-not-yet-recorded row of the batches in flight, not one per sender.
+        """
+        rows = self.sql(
+            "SELECT idempotency_key, channel FROM notifications_notification"
+            " WHERE id > %s AND status = 'pending' AND channel <> 'phone'",
+            [base],
+        )
+        with self.mail.lock:
+            emails = {str(message["Message-ID"]).strip() for message in self.mail.messages}
+        with self.sms.lock:
+            texts = {text["idempotency_key"] for text in self.sms.texts}
+        return sum(
+            1
+            for key, channel in rows
+            if (f"<{key.replace(':', '.')}@{SENDER_DOMAIN}>" in emails if channel == "email" else key in texts)
+        )
+
     def figures(self, case: str, base: int, *, started: float, window: str = "", note: str = "") -> Figures:
         rows = self.sql(
             "SELECT id, idempotency_key, channel, status, attempts FROM notifications_notification"

@@ -1,0 +1,886 @@
+"""Followthrough's benchmark suite: one command, one table, written to docs/benchmarks.md.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/followthrough \\
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \\
+        .venv/bin/python benchmarks/run.py                          # a quick look: 20,000 commitments
+        .venv/bin/python benchmarks/run.py --commitments 1000000    # the real one
+
+It works in a scratch database next to DATABASE_URL's (``<name>_bench``, created and dropped here),
+seeds it with COPY (``benchmarks/seed.py``), then measures, printing its progress:
+
+- the sweep: due commitments a second into outbox rows, queries per 1,000 due, and a second sweep
+  right after (repeated ``--repeat`` times on the same due rows, restored in between; medians);
+- catch-up after beat was down for 6 hours (5% of all commitments due at once), swept by 1 and by
+  2 processes at once, as one or two workers would;
+- delivery: emails a second from the outbox into a local SMTP server (``benchmarks/smtp_sink.py``)
+  through 1 and 2 Celery worker processes (a backlog, and one task per message as a create
+  queues it), beside what a plain client reusing one connection gets from the same server; the
+  workers' peak and final memory;
+- pages and API through gunicorn (2 processes x 2 threads) under ``--clients`` concurrent
+  clients: p50 and p95, and the queries each one costs (counted in-process);
+- the plan (EXPLAIN ANALYZE, BUFFERS) of every sweep and list query: which indexes, any
+  sequential scan, heap fetches of index-only scans.
+
+Not a test: timings depend on the machine and whatever else runs on it (the table says how busy
+it was). The Celery broker must be a Redis the suite may use: its queue is purged first.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import signal
+import smtplib
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+STARTED = time.monotonic()
+REPORT: list[tuple[str, str, str, str]] = []  # (what, figure, target, verdict)
+PLANS: list[tuple[str, str, str]] = []  # (query, summary, plan text)
+NOTES: list[str] = []
+
+
+def progress(message: str) -> None:
+    elapsed = int(time.monotonic() - STARTED)
+    print(f"[{elapsed // 60:02d}:{elapsed % 60:02d}] {message}", file=sys.stderr, flush=True)
+
+
+def row(what: str, figure: str, target: str = "", met: bool | None = None) -> None:
+    verdict = "" if met is None else ("met" if met else "**not met**")
+    REPORT.append((what, figure, target, verdict))
+    progress(f"  {what}: {figure}" + (f" (target {target}: {verdict.strip('*')})" if target else ""))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def database_urls(url: str) -> tuple[str, str, str]:
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'followthrough'}_bench"
+    return urlunsplit(parts._replace(path=f"/{name}")), name, urlunsplit(parts._replace(path="/postgres"))
+
+
+def recreate_database(maintenance_url: str, name: str, *, drop_only: bool = False) -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(maintenance_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--commitments", type=int, default=20_000, help="how many to seed (default 20,000)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each sweep measurement (medians)")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
+    parser.add_argument("--requests", type=int, default=40, help="requests per page per client")
+    parser.add_argument("--emails", type=int, default=0, help="emails per delivery run (default: scaled to size)")
+    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"), help="'' to write nothing")
+    parser.add_argument("--keep", action="store_true", help="leave the scratch database")
+    options = parser.parse_args()
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/followthrough")
+    if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"):
+        sys.exit("Set CELERY_BROKER_URL to a Redis database the benchmark may use, e.g. redis://127.0.0.1:6379/0")
+    bench_url, name, maintenance_url = database_urls(url)
+    recreate_database(maintenance_url, name)
+    web_port = free_port()
+    os.environ.update(
+        {
+            "DATABASE_URL": bench_url,
+            "DJANGO_SETTINGS_MODULE": "followthrough.settings",
+            "DEBUG": "false",
+            "SECRET_KEY": "benchmark-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+            "SITE_URL": f"http://127.0.0.1:{web_port}",
+            "SECURE_SSL_REDIRECT": "false",
+            "SESSION_COOKIE_SECURE": "false",
+            "CSRF_COOKIE_SECURE": "false",
+            "SECURE_HSTS_SECONDS": "0",
+            # Four clients hammering one account each would hit the API's per-user limits: those are
+            # a policy, measured elsewhere, not the speed this measures.
+            "THROTTLE_USER": "1000000/min",
+            "THROTTLE_TOKEN": "1000000/min",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    os.environ.pop("EMAIL_URL", None)
+    import django
+
+    django.setup()
+    machine = describe_machine()
+    command = "benchmarks/run.py " + " ".join(sys.argv[1:])
+    try:
+        run(options, web_port)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not options.keep:
+            recreate_database(maintenance_url, name, drop_only=True)
+    machine["load average at the end"] = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    text = render(options, machine, command)
+    print(text)
+    if options.output:
+        Path(options.output).write_text(text)
+        progress(f"written to {options.output}")
+
+
+def run(options: argparse.Namespace, web_port: int) -> None:
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from benchmarks import seed
+
+    progress("migrating the scratch database")
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # pages need the manifest with DEBUG off
+    warm_up()
+    now = timezone.now()
+    began = time.monotonic()
+    people = seed.seed(options.commitments, now, progress)
+    row(
+        "seeded (COPY, with timelines and outbox history)",
+        f"{options.commitments:,} commitments in {time.monotonic() - began:.0f} s",
+    )
+
+    measure_sweep(options, now)
+    measure_catch_up(options, now)
+    measure_plans(now, people)
+    measure_delivery(options)
+    measure_pages(options, web_port, people)
+
+
+def warm_up() -> None:
+    """What a running worker loaded long ago (URL conf, message templates): not the sweep's cost."""
+    from django.template.loader import get_template
+    from django.urls import reverse
+
+    reverse("customer:status", args=["warm-up"])
+    for folder in sorted((ROOT / "templates" / "notifications").iterdir()):
+        for template in sorted(folder.glob("*.*")):
+            get_template(f"notifications/{folder.name}/{template.name}")
+
+
+# --- Sweeps -----------------------------------------------------------------------------------
+
+
+class Snapshot:
+    """The commitments due at ``now`` as they were, and the outbox and timeline high-water marks.
+
+    Restoring puts them back, so the same sweep can be measured again on the same work.
+    """
+
+    taken = 0
+
+    def __init__(self, where: str) -> None:
+        from django.db import connection
+
+        Snapshot.taken += 1
+        self.table = f"bench_snapshot_{Snapshot.taken}"
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TABLE {self.table} AS SELECT * FROM commitments_commitment WHERE {where}")
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM notifications_notification")
+            self.notifications = cursor.fetchone()[0]
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM commitments_timelineevent")
+            self.events = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'commitments_commitment' AND column_name <> 'id'"
+            )
+            self.columns = [name for (name,) in cursor.fetchall()]
+
+    def restore(self) -> None:
+        from django.db import connection
+
+        columns = ", ".join(f'"{name}"' for name in self.columns)
+        taken = ", ".join(f's."{name}"' for name in self.columns)
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM notifications_notification WHERE id > %s", [self.notifications])
+            cursor.execute("DELETE FROM commitments_timelineevent WHERE id > %s", [self.events])
+            cursor.execute(
+                f"UPDATE commitments_commitment c SET ({columns}) = ({taken}) FROM {self.table} s WHERE c.id = s.id"
+            )
+            cursor.execute(
+                "VACUUM ANALYZE commitments_commitment, notifications_notification, commitments_timelineevent"
+            )
+
+
+DUE_AT_NOW = (
+    "(status IN ('open','waiting','reopened','missed')"
+    " AND (next_update_at <= %(now)s OR next_escalation_at <= %(now)s))"
+    " OR (status IN ('open','reopened') AND due_at <= %(now)s)"
+    " OR (status = 'fulfilled' AND satisfaction_due_at <= %(now)s)"
+)
+
+
+def due_clause(now: datetime) -> str:
+    stamp = f"'{now.isoformat()}'::timestamptz"
+    return DUE_AT_NOW.replace("%(now)s", stamp)
+
+
+def counted_sweep(now: datetime) -> tuple[int, float, int]:
+    from django.db import connection
+
+    from notifications import sweeps
+
+    statements = [0]
+
+    def count(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        began = time.perf_counter()
+        counts = sweeps.run_sweeps(now)
+        seconds = time.perf_counter() - began
+    return sum(counts.values()), seconds, statements[0]
+
+
+def measure_sweep(options: argparse.Namespace, now: datetime) -> None:
+    progress("sweep: the ~1% due now, repeated on the same rows")
+    snapshot = Snapshot(due_clause(now))
+    rates, per_thousand, seconds_after, handled = [], [], [], 0
+    for attempt in range(options.repeat):
+        handled, seconds, statements = counted_sweep(now)
+        rates.append(handled / seconds if seconds else 0.0)
+        per_thousand.append(statements * 1000 / max(1, handled))
+        _, again, again_statements = counted_sweep(now)
+        seconds_after.append(again * 1000)
+        progress(f"  run {attempt + 1}: {handled:,} due in {seconds:.2f} s, second sweep {again * 1000:.1f} ms")
+        snapshot.restore()
+    rate = statistics.median(rates)
+    row("sweep: due commitments a second", f"{rate:,.0f} ({handled:,} due)", "≥ 10,000", rate >= 10_000)
+    row("sweep: queries per 1,000 due", f"{statistics.median(per_thousand):.1f}", "per batch, not per row", None)
+    after = statistics.median(seconds_after)
+    row("sweep: a second sweep right after", f"{after:.1f} ms, {again_statements} query", "< 50 ms", after < 50)
+
+
+def measure_catch_up(options: argparse.Namespace, now: datetime) -> None:
+    from django.db import connection, connections
+
+    progress("catch-up: beat down 6 hours, 5% of all commitments due at once")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM commitments_commitment")
+        total = cursor.fetchone()[0]
+        six_hours = now - timedelta(hours=6)
+        cursor.execute(
+            "CREATE TEMP TABLE bench_backlog AS SELECT id FROM commitments_commitment "
+            "WHERE status IN ('open','waiting','reopened','missed') AND NOT (" + due_clause(now) + ") "
+            "ORDER BY md5(id::text) LIMIT %s",
+            [max(0, total // 20 - self_due(now))],
+        )
+    snapshot = Snapshot(due_clause(now) + " OR id IN (SELECT id FROM bench_backlog)")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE commitments_commitment SET next_update_at = %s + (random() * interval '6 hours') "
+            "WHERE id IN (SELECT id FROM bench_backlog)",
+            [six_hours],
+        )
+        cursor.execute("ANALYZE commitments_commitment")
+    snapshot_after = Snapshot(due_clause(now))  # the backlog as beat finds it on waking
+    for workers in (1, 2):
+        results = []
+        for _ in range(max(1, options.repeat - 1)):
+            connections.close_all()
+            handled, seconds = parallel_sweeps(workers, now)
+            results.append((seconds, handled))
+            snapshot_after.restore()
+        seconds, handled = statistics.median(spent for spent, _ in results), results[0][1]
+        row(
+            f"catch-up: {handled:,} due at once, swept by {workers} worker{'s' if workers > 1 else ''}",
+            f"{seconds:.1f} s = {handled / seconds:,.0f} a second",
+            "minutes, not hours",
+            seconds < 600,
+        )
+    snapshot.restore()
+
+
+def self_due(now: datetime) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM commitments_commitment WHERE " + due_clause(now))
+        return int(cursor.fetchone()[0])
+
+
+def parallel_sweeps(processes: int, now: datetime) -> tuple[int, float]:
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        began = time.perf_counter()
+        results = pool.map(_sweep_in_child, [now] * processes)
+        seconds = time.perf_counter() - began
+    return sum(results), seconds
+
+
+def _sweep_in_child(now: datetime) -> int:
+    from django.db import connection
+
+    from notifications import sweeps
+
+    handled = sum(sweeps.run_sweeps(now).values())
+    connection.close()
+    return handled
+
+
+# --- Plans --------------------------------------------------------------------------------------
+
+
+def captured_selects(action: Callable[[], Any]) -> list[tuple[str, Any]]:
+    """The SELECTs on commitments and the outbox that ``action`` runs, with their parameters."""
+    from django.db import connection
+
+    seen: list[tuple[str, Any]] = []
+
+    def capture(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.lstrip().upper().startswith(("SELECT", "WITH")) and re.search(
+            r'"(commitments_commitment|notifications_notification|commitments_timelineevent)"', sql
+        ):
+            seen.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        action()
+    return seen
+
+
+def explain(label: str, sql: str, params: Any) -> None:
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        text = "\n".join(line for (line,) in cursor.fetchall())
+        transaction.set_rollback(True)
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    nodes: list[dict[str, Any]] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        nodes.append(node)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    scans = []
+    for node in nodes:
+        kind = node["Node Type"]
+        if "Scan" not in kind or kind in ("Function Scan", "Values Scan", "CTE Scan", "Subquery Scan"):
+            continue
+        where = node.get("Index Name") or node.get("Relation Name", "")
+        fetches = f", heap fetches {node['Heap Fetches']}" if "Heap Fetches" in node else ""
+        scans.append(f"{kind} {where}{fetches}")
+    sequential = [s for s in scans if s.startswith("Seq Scan") and "accounts_" not in s and "django_" not in s]
+    summary = "; ".join(scans) or "no table scan"
+    if sequential:
+        summary = "**" + summary + "**"
+    summary += f" ({plan[0]['Execution Time']:.1f} ms)"
+    PLANS.append((label, summary, text))
+
+
+def measure_plans(now: datetime, people: dict[str, Any]) -> None:
+    from django.db import transaction
+    from django.test import Client
+
+    from notifications import sweeps
+
+    progress("plans: EXPLAIN ANALYZE of each sweep and list query")
+    snapshot = Snapshot(due_clause(now))
+    names = {
+        "_missed_due": "sweep: missed",
+        "_escalations_due": "sweep: escalations",
+        "_updates_due": "sweep: status updates",
+        "_satisfaction_due": "sweep: satisfaction checks",
+        "_call_tasks_due": "sweep: call task escalations",
+    }
+    for function, label in names.items():
+        queryset = getattr(sweeps, function)(now)
+        # The batch claim as the sweep runs it: in the sweep's own order, locked, skipping locked rows
+        claim = queryset.select_for_update(skip_locked=True, of=("self",)).values("pk")[: sweeps.BATCH_SIZE]
+        with transaction.atomic():  # Django compiles FOR UPDATE only inside one
+            sql, params = claim.query.sql_with_params()
+        explain(label, sql, params)
+    for index, (sql, params) in enumerate(captured_selects(lambda: sweeps.run_sweeps(now))[:1]):
+        explain(f"sweep: which sweeps have work ({index + 1})", sql, params)
+    snapshot.restore()
+    agent = people["agents"][0]
+    client = Client()
+    client.force_login(agent)
+    pages = page_list(people, commitment_id=first_commitment_of(agent))
+    for page in pages:
+        if page.method != "GET":
+            continue
+        path = page.path
+        for index, (sql, params) in enumerate(captured_selects(lambda path=path: client.get(path))):  # type: ignore[misc]
+            explain(f"{page.name} ({index + 1})", sql, params)
+
+
+def first_commitment_of(user: Any) -> int:
+    from commitments.models import Commitment
+
+    return Commitment.objects.filter(owner=user).order_by("pk").values_list("pk", flat=True).first() or 1
+
+
+# --- Delivery -----------------------------------------------------------------------------------
+
+
+def plain_client_ceiling(port: int, count: int, clients: int) -> float:
+    """Emails a second the sink takes from ``clients`` plain smtplib clients, each on one connection."""
+    from notifications.channels.email import build_email
+    from notifications.models import Notification
+
+    # The very message the app sends (headers, text and HTML), so both sides carry the same bytes.
+    sample = Notification.objects.select_related("commitment").filter(kind="status_update").first()
+    sample = sample or Notification.objects.select_related("commitment").first()
+    assert sample is not None
+    payload = build_email(sample).message().as_bytes()
+    errors: list[BaseException] = []
+
+    def send(share: int) -> None:
+        try:
+            with smtplib.SMTP("127.0.0.1", port) as smtp:
+                for _ in range(share):
+                    smtp.sendmail("followthrough@localhost", ["customer@example.com"], payload)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=send, args=(count // clients,)) for _ in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return (count // clients) * clients / (time.perf_counter() - began)
+
+
+def add_outbox_rows(count: int, tag: str) -> list[int]:
+    """``count`` pending customer emails, due now, as the sweep or a create leaves them."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO notifications_notification
+              (commitment_id, kind, channel, audience, recipient, subject, body, html_body, layout, status,
+               scheduled_for, next_attempt_at, attempts, last_error, idempotency_key, customer_kind, created_at)
+            SELECT c.id, 'status_update', 'email', 'customer', 'customer' || c.customer_id || '@example.com',
+                   'An update on your promise', repeat(E'We have ordered the parts; the estimate follows.\\n', 20),
+                   '', '{}'::jsonb, 'pending', now(), now(), 0, '', %s || c.id, '', now()
+            FROM commitments_commitment c ORDER BY c.id LIMIT %s
+            RETURNING id
+            """,
+            [f"bench-{tag}:", count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def pending(ids: list[int]) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM notifications_notification WHERE id = ANY(%s) AND status = 'pending'", [ids]
+        )
+        return int(cursor.fetchone()[0])
+
+
+class Workers:
+    """Celery worker processes (one task at a time each, as ``--pool solo``), sending to ``email_url``."""
+
+    def __init__(self, count: int, email_url: str) -> None:
+        import tempfile
+
+        env = {**os.environ, "EMAIL_URL": email_url, "LOG_LEVEL": "INFO"}
+        self.logs = [
+            Path(tempfile.mkstemp(prefix=f"bench-worker{number}-", suffix=".log")[1]) for number in range(count)
+        ]
+        self.processes = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "followthrough",
+                    "worker",
+                    "--pool",
+                    "solo",
+                    "--loglevel",
+                    "INFO",
+                    "-n",
+                    f"bench{number}-{os.getpid()}@%h",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--logfile",
+                    str(self.logs[number]),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for number in range(count)
+        ]
+        for log in self.logs:
+            for _ in range(600):
+                if "ready." in log.read_text():
+                    break
+                time.sleep(0.1)
+
+    def memory(self, key: str) -> list[int]:
+        """VmHWM (peak) or VmRSS (now) of each worker, in MB."""
+        sizes = []
+        for process in self.processes:
+            status = Path(f"/proc/{process.pid}/status").read_text()
+            match = re.search(rf"^{key}:\s+(\d+) kB", status, re.M)
+            sizes.append(int(match.group(1)) // 1024 if match else 0)
+        return sizes
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def drain(ids: list[int], timeout: float) -> float:
+    began = time.perf_counter()
+    while pending(ids) and time.perf_counter() - began < timeout:
+        time.sleep(0.05)
+    left = pending(ids)
+    if left:
+        NOTES.append(f"{left} of {len(ids)} emails were still pending after {timeout:.0f} s.")
+    return (len(ids) - left) / (time.perf_counter() - began)
+
+
+def measure_delivery(options: argparse.Namespace) -> None:
+    from followthrough.celery import app
+    from notifications.tasks import deliver_backlog, deliver_notifications
+
+    emails = options.emails or max(1000, min(10_000, options.commitments // 20))
+    port = free_port()
+    sink = subprocess.Popen(
+        [sys.executable, str(ROOT / "benchmarks" / "smtp_sink.py"), str(port)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert sink.stdout is not None
+        sink.stdout.readline()
+        progress(f"delivery: the SMTP server's own ceiling ({emails:,} emails)")
+        one = statistics.median(plain_client_ceiling(port, emails, 1) for _ in range(options.repeat))
+        two = plain_client_ceiling(port, emails, 2)
+        row("SMTP server ceiling: one plain client, one connection", f"{one:,.0f} emails a second")
+        row("SMTP server ceiling: two plain clients", f"{two:,.0f} emails a second")
+        app.control.purge()
+        rates: dict[int, float] = {}
+        for count in (1, 2):
+            progress(f"delivery: a backlog of {emails:,} emails, {count} worker{'s' if count > 1 else ''}")
+            workers = Workers(count, f"smtp://127.0.0.1:{port}")
+            try:
+                results = []
+                for attempt in range(max(1, options.repeat - 1)):
+                    ids = add_outbox_rows(emails, f"backlog{count}-{attempt}")
+                    began_memory = workers.memory("VmRSS")
+                    deliver_backlog.delay()
+                    results.append(drain(ids, timeout=600))
+                rates[count] = statistics.median(results)
+                if count == 2:
+                    ids = add_outbox_rows(emails // 4, "created")
+                    progress(f"delivery: {len(ids):,} emails, one task each (as after create), 2 workers")
+                    for pk in ids:
+                        deliver_notifications.delay([pk])
+                    per_row = drain(ids, timeout=600)
+                    peak, now_rss = workers.memory("VmHWM"), workers.memory("VmRSS")
+            finally:
+                workers.stop()
+        row("delivery: backlog, 1 worker", f"{rates[1]:,.0f} emails a second")
+        share = rates[2] / one if one else 0.0
+        row(
+            "delivery: backlog, 2 workers",
+            f"{rates[2]:,.0f} emails a second = {share:.0%} of one client's ceiling, "
+            f"{rates[2] / rates[1]:.2f}x 1 worker",
+            "≥ 50% of ceiling; ~2x 1 worker",
+            share >= 0.5 and rates[2] / rates[1] >= 1.7,
+        )
+        row("delivery: one task per email (after create), 2 workers", f"{per_row:,.0f} emails a second")
+        row(
+            "worker memory (2 workers)",
+            f"peak {'/'.join(map(str, peak))} MB; {'/'.join(map(str, began_memory))} MB before the last backlog, "
+            f"{'/'.join(map(str, now_rss))} MB at the end",
+            "flat",
+            max(now_rss) - max(began_memory) < 20,
+        )
+    finally:
+        sink.terminate()
+        sink.wait()
+
+
+# --- Pages --------------------------------------------------------------------------------------
+
+
+class Page:
+    """One thing a user asks the web for: a page, or an API call."""
+
+    def __init__(self, name: str, path: str, *, api: bool = False, method: str = "GET", target_ms: float = 100) -> None:
+        self.name, self.path, self.api, self.method, self.target_ms = name, path, api, method, target_ms
+
+
+def page_list(people: dict[str, Any], *, commitment_id: int) -> list[Page]:
+    """What is measured: add a page here and it is timed, counted and explained.
+
+    A page whose route does not exist in this version (the dashboard before it lands) is skipped
+    with a note.
+    """
+    from django.urls import Resolver404, resolve
+
+    pages = [
+        Page("agent's list /", "/"),
+        Page("team list /team/", "/team/"),
+        Page("commitment page", f"/commitments/{commitment_id}/"),
+        Page("dashboard /dashboard/", "/dashboard/", target_ms=250),
+        Page("API list", "/api/v1/commitments/", api=True),
+        Page("API list ?status=open", "/api/v1/commitments/?status=open", api=True),
+        Page("API create", "/api/v1/commitments/", api=True, method="POST", target_ms=30),
+    ]
+    found = []
+    for page in pages:
+        try:
+            resolve(page.path.split("?")[0])
+        except Resolver404:
+            NOTES.append(f"{page.name}: {page.path} does not resolve in this version; skipped.")
+            continue
+        found.append(page)
+    return found
+
+
+def create_body(number: int, team_id: int) -> dict[str, Any]:
+    due = (datetime.now().astimezone() + timedelta(days=3)).isoformat()
+    return {
+        "customer": {
+            "name": f"New customer {number}",
+            "email": f"new{number}-{os.getpid()}@example.com",
+            "preferred_channel": "email",
+            "timezone": "Europe/London",
+        },
+        "summary": "Send the repair estimate",
+        "due_at": due,
+        "team": team_id,
+    }
+
+
+def queries_of(page: Page, people: dict[str, Any]) -> int:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(people["agents"][0])
+    with CaptureQueriesContext(connection) as queries:
+        if page.method == "POST":
+            response = client.post(
+                page.path, create_body(10**9, people["teams"][0].pk), content_type="application/json"
+            )
+        else:
+            response = client.get(page.path)
+    if response.status_code >= 400:
+        NOTES.append(f"{page.name} answered {response.status_code} in-process.")
+    return len(queries)
+
+
+def measure_pages(options: argparse.Namespace, port: int, people: dict[str, Any]) -> None:
+    import requests
+
+    from benchmarks.seed import PASSWORD
+
+    pages = page_list(people, commitment_id=first_commitment_of(people["agents"][0]))
+    counted = {page.name: queries_of(page, people) for page in pages}
+    env = {**os.environ, "WEB_CONCURRENCY": "2"}
+    progress("pages: starting gunicorn (2 processes x 2 threads)")
+    web = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "followthrough.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(f"{base}/accounts/login/", timeout=10)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        sessions = []
+        agents = people["agents"][: options.clients]
+        for agent in agents:
+            session = requests.Session()
+            session.get(f"{base}/accounts/login/")
+            session.post(
+                f"{base}/accounts/login/",
+                data={
+                    "username": agent.username,
+                    "password": PASSWORD,
+                    "csrfmiddlewaretoken": session.cookies["csrftoken"],
+                },
+                headers={"Referer": f"{base}/accounts/login/"},
+            )
+            token = session.post(
+                f"{base}/api/v1/auth/token/", json={"username": agent.username, "password": PASSWORD}
+            ).json()["token"]
+            commitment = first_commitment_of(agent)
+            sessions.append((session, token, commitment))
+        for page in pages:
+            progress(f"pages: {page.name}, {options.clients} clients x {options.requests} requests")
+            timings: list[float] = []
+            lock = threading.Lock()
+            failures = [0]
+
+            def client(
+                index: int,
+                page: Page = page,
+                timings: list[float] = timings,
+                lock: threading.Lock = lock,
+                failures: list[int] = failures,
+            ) -> None:
+                session, token, commitment = sessions[index]
+                path = page.path
+                if page.name == "commitment page":
+                    path = f"/commitments/{commitment}/"
+                api = requests.Session()  # a client of the API keeps its connection, as a browser does
+                api.headers["Authorization"] = f"Token {token}"
+                for number in range(options.requests + 3):
+                    began = time.perf_counter()
+                    if page.api:
+                        if page.method == "POST":
+                            body = create_body(index * 100_000 + number, people["teams"][0].pk)
+                            response = api.post(base + path, json=body)
+                        else:
+                            response = api.get(base + path)
+                    else:
+                        response = session.get(base + path)
+                    spent = (time.perf_counter() - began) * 1000
+                    if response.status_code >= 400:
+                        failures[0] += 1
+                    if number >= 3:  # the first few warm the processes' caches
+                        with lock:
+                            timings.append(spent)
+
+            threads = [threading.Thread(target=client, args=(index,)) for index in range(len(sessions))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            timings.sort()
+            p50 = statistics.median(timings)
+            p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
+            queries = counted[page.name]
+            target = f"p95 ≤ {page.target_ms:.0f} ms" + (", ≤ 10 queries" if page.method == "POST" else "")
+            met = p95 <= page.target_ms and (page.method != "POST" or queries <= 10)
+            row(f"{page.name}", f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, {queries} queries", target, met)
+            if failures[0]:
+                NOTES.append(f"{page.name}: {failures[0]} responses were errors.")
+    finally:
+        web.terminate()
+        web.wait()
+
+
+# --- The report ---------------------------------------------------------------------------------
+
+
+def describe_machine() -> dict[str, str]:
+    import celery
+    import django as django_module
+    from django.db import connection
+
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0]
+        cursor.execute("SHOW shared_buffers")
+        buffers = cursor.fetchone()[0]
+    return {
+        "machine": f"{cpu}, {os.cpu_count()} cores, {int(memory.group(1)) // 1024 // 1024 if memory else '?'} GB RAM",
+        "load average at the start": " ".join(f"{value:.2f}" for value in os.getloadavg()),
+        "versions": (
+            f"Python {platform.python_version()}, Django {django_module.get_version()}, PostgreSQL {postgres} "
+            f"(shared_buffers {buffers}), Celery {celery.__version__}"  # type: ignore[attr-defined]
+        ),
+    }
+
+
+def render(options: argparse.Namespace, machine: dict[str, str], command: str) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `scripts/benchmark` (`benchmarks/run.py`, see the README); rerun it to refresh this page.",
+        "",
+        "Timings are medians of repeated runs where the table says so. They depend on the machine and on",
+        "whatever else runs on it: the load average below says how busy it was (on 2 cores, a load of 2",
+        "means every core already had work). Query counts and plans do not depend on load.",
+        "Catch-up sweeps run in 1 or 2 processes at once, as one or two workers would; delivery runs",
+        "real Celery workers (`--pool solo`) sending to a local aiosmtpd server in its own process.",
+        "",
+        f"- command: `{command}`",
+        f"- date: {datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
+    ]
+    lines += [f"- {key}: {value}" for key, value in machine.items()]
+    lines += ["", "| what | figure | target | |", "| --- | --- | --- | --- |"]
+    lines += [f"| {what} | {figure} | {target} | {verdict} |" for what, figure, target, verdict in REPORT]
+    if NOTES:
+        lines += ["", "Notes:", ""] + [f"- {note}" for note in dict.fromkeys(NOTES)]
+    lines += ["", "## Query plans", "", "| query | scans (bold: a sequential scan) |", "| --- | --- |"]
+    lines += [f"| {label} | {summary} |" for label, summary, _ in PLANS]
+    lines += ["", "<details><summary>The plans in full</summary>", ""]
+    for label, _, text in PLANS:
+        lines += [f"### {label}", "", "```", text, "```", ""]
+    lines += ["</details>", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
