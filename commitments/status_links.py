@@ -53,7 +53,7 @@ def unsubscribe_url(commitment: Commitment) -> str:
 
 def customer_url(commitment: Commitment, page: str) -> str:
     """The absolute link to one of the customer's pages: ``status``, ``confirm``, ``reopen``, ``answer``
-    or ``preferences`` (names in commitments/customer_urls.py)."""
+    or ``preferences`` (names in commitments/customer/urls.py)."""
     path = reverse(f"customer:{page}", args=[token_for(commitment.status_token_nonce)])
     return f"{settings.SITE_URL}{path}"
 

@@ -23,7 +23,8 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from commitments import composer, customer_services, selectors, services
+from commitments import composer, selectors, services
+from commitments.customer import services as customer_services
 from commitments.errors import IllegalMove, InvalidInput, NotAllowed
 from commitments.forms import (
     LOG_PROMISE_FIELDS,
