@@ -11,9 +11,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
 
+from commitments.contacts import normalize_email, normalize_phone
 from commitments.models import ACTIVE_STATUSES, Commitment, Status
 from commitments.selectors import matching_text
-from commitments.services import normalize_email, normalize_phone
 from followthrough.api.filters import IdFilter
 
 PHONE_WRITING = re.compile(r"^[\d\s().+-]+$")

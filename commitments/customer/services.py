@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from accounts.models import User
-from commitments import services, text_opt_outs
+from commitments import contacts, services, text_opt_outs
 from commitments.errors import IllegalMove, InvalidInput
 from commitments.languages import catalog_for
 from commitments.models import CLOSED_STATUSES, Channel, Commitment, ContactChange, Customer, Status, TimelineEvent
@@ -325,7 +325,7 @@ def keyword_of(body: str) -> str:
 def customers_for_number(phone: str) -> list[Customer]:
     """Every team's record of this number (a text to our number may concern any of them)."""
     try:
-        number = services.normalize_phone(phone)
+        number = contacts.normalize_phone(phone)
     except ValueError:
         return []
     return list(Customer.objects.filter(phone=number).order_by("pk")) if number else []
@@ -356,7 +356,7 @@ def receive_text(*, from_number: str, body: str, message_sid: str = "") -> TextR
 def stop_texts(*, phone: str, keyword: str = "STOP") -> bool:
     """No more texts to this number from any team; False if no record of it had texts allowed."""
     try:
-        number = services.normalize_phone(phone)
+        number = contacts.normalize_phone(phone)
     except ValueError:
         return False
     if not number:
@@ -379,7 +379,7 @@ def stop_texts(*, phone: str, keyword: str = "STOP") -> bool:
 def resume_texts(*, phone: str, keyword: str = "START") -> bool:
     """Texts to this number are allowed again, in every team; False if they were not stopped."""
     try:
-        number = services.normalize_phone(phone)
+        number = contacts.normalize_phone(phone)
     except ValueError:
         return False
     resumed = text_opt_outs.resume_texts_to_number(phone=number) if number else []
