@@ -13,6 +13,7 @@ from accounts.models import User
 from commitments.errors import IllegalMove, InvalidInput
 from commitments.models import Commitment, TimelineEvent
 from commitments.services import automatic, ensure_can_act
+from commitments.services.timeline import record_event
 from notifications.models import Kind, Notification
 
 NOTE_LIMIT = 5000
@@ -45,7 +46,7 @@ def log_call(*, actor: User, task: Notification, note: str = "") -> Notification
     Notification.objects.filter(pk__in=[*covered, task.pk]).update(completed_at=now, escalate_at=None)
     task.completed_at, task.escalate_at = now, None
     automatic.reset_update_clock_after_call(commitment, now=now)
-    TimelineEvent.objects.create(
+    record_event(
         commitment=commitment,
         kind=TimelineEvent.Kind.CALL_LOGGED,
         actor=actor,
@@ -56,6 +57,6 @@ def log_call(*, actor: User, task: Notification, note: str = "") -> Notification
             "about": task.customer_kind,
             "phone": commitment.customer.phone,
         },
-        created_at=now,
+        at=now,
     )
     return task
