@@ -46,6 +46,7 @@ from commitments.forms import (
 )
 from commitments.languages import catalog_for
 from commitments.models import ACTIVE_STATUSES, Channel, Commitment, Customer
+from notifications.call_tasks import log_call as log_the_call
 from notifications.models import Kind, Notification
 
 PAGE_SIZE = 50
@@ -440,10 +441,6 @@ def log_call(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     task = get_object_or_404(Notification, pk=task_pk, commitment=commitment, kind=Kind.CALL_TASK)
     form = LogCallForm(request.POST)
     form.is_valid()
-    try:
-        from notifications.call_tasks import log_call as log_the_call
-    except ImportError:
-        return _panel_response(request, commitment, status=503, alert="Logging calls is not available yet.")
     try:
         log_the_call(actor=_user(request), task=task, note=form.cleaned_data.get("note", ""))
     except InvalidInput as error:

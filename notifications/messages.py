@@ -35,7 +35,7 @@ from django.utils.translation import gettext, pgettext
 
 from accounts.models import User
 from commitments.languages import catalog_for
-from commitments.models import RUNNING_STATUSES, Channel, Commitment, Status
+from commitments.models import RUNNING_STATUSES, STATUS_PHRASES, Channel, Commitment, Status
 from commitments.status_links import token_for
 from notifications import quiet_hours, team_templates
 from notifications.models import Kind
@@ -54,16 +54,6 @@ CALL_TOPICS: dict[str, str] = {
     Kind.SATISFACTION_CHECK: "ask whether it is solved",
     Kind.APOLOGY: "apologise for the missed promise",
     Kind.CANCELLATION: "tell them it is cancelled",
-}
-
-STATUS_LABELS: dict[str, str] = {
-    Status.OPEN: "open",
-    Status.WAITING: "waiting on the customer",
-    Status.FULFILLED: "fulfilled",
-    Status.CONFIRMED: "confirmed by the customer",
-    Status.REOPENED: "reopened",
-    Status.MISSED: "missed",
-    Status.CANCELLED: "cancelled",
 }
 
 
@@ -660,7 +650,7 @@ class StaffWords(Words):
             owner_name=commitment.owner.display_name,
             team_name=team.name,
             team_zone=team.timezone,
-            status_label=STATUS_LABELS.get(commitment.status, commitment.status),
+            status_label=STATUS_PHRASES.get(commitment.status, commitment.status),
             message=_tidy_words(as_sentence(message)),
         )
         names, eager = list(self.NAMES), list(self.EAGER)

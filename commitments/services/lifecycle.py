@@ -16,6 +16,7 @@ from accounts.models import Membership, Team, User
 from commitments.errors import IllegalMove, InvalidInput
 from commitments.models import (
     ACTIVE_STATUSES,
+    STATUS_PHRASES,
     Channel,
     Commitment,
     Customer,
@@ -26,7 +27,7 @@ from commitments.models import (
 from commitments.schedule import plan_escalations
 from commitments.services.customers import CustomerDetails, clean_customer_details, upsert_customer
 from commitments.services.inputs import clean_future, clean_text, clean_update_interval, collect
-from commitments.services.permissions import _STATUS_PHRASES, MOVES, _ensure_team_member, ensure_can_act
+from commitments.services.permissions import MOVES, _ensure_team_member, ensure_can_act
 from commitments.services.timeline import record_event
 from commitments.status_links import issue_status_link
 from followthrough.durations import format_duration
@@ -45,7 +46,7 @@ def _locked(commitment: Commitment) -> Commitment:
 def _require_move(commitment: Commitment, move: str) -> None:
     allowed, verb = MOVES[move]
     if commitment.status not in allowed:
-        status = _STATUS_PHRASES.get(commitment.status, commitment.status)
+        status = STATUS_PHRASES.get(commitment.status, commitment.status)
         raise IllegalMove(f"This commitment is {status}, so it cannot be {verb}.")
 
 

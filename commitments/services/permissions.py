@@ -26,16 +26,6 @@ MOVES: dict[str, tuple[tuple[str, ...], str]] = {
     "confirm": ((Status.FULFILLED,), "confirmed"),
 }
 
-_STATUS_PHRASES: dict[str, str] = {
-    Status.OPEN: "open",
-    Status.WAITING: "waiting on the customer",
-    Status.FULFILLED: "fulfilled",
-    Status.CONFIRMED: "confirmed by the customer",
-    Status.REOPENED: "reopened",
-    Status.MISSED: "missed",
-    Status.CANCELLED: "cancelled",
-}
-
 
 def is_lead_of(user: User, team_id: int) -> bool:
     return user.is_superuser or Membership.objects.filter(user=user, team_id=team_id, role="lead").exists()
