@@ -36,7 +36,7 @@ from django.utils.translation import gettext, pgettext
 from accounts.models import User
 from commitments.languages import catalog_for
 from commitments.models import RUNNING_STATUSES, STATUS_PHRASES, Channel, Commitment, Status
-from commitments.status_links import token_for
+from commitments.status_links import status_url
 from notifications import quiet_hours, team_templates
 from notifications.models import Kind
 
@@ -459,19 +459,6 @@ def next_contact_time(commitment: Commitment, *, now: datetime) -> datetime | No
     if commitment.status in (Status.WAITING, Status.MISSED, *RUNNING_STATUSES):
         return commitment.next_update_at
     return None
-
-
-def status_url(commitment: Commitment) -> str:
-    """The customer's status link (``commitment.status_url``), without resolving the URL each time."""
-    prefix, suffix = _status_path_around_token(get_script_prefix())
-    return f"{settings.SITE_URL}{prefix}{token_for(commitment.status_token_nonce)}{suffix}"
-
-
-@lru_cache(maxsize=8)
-def _status_path_around_token(script_prefix: str) -> tuple[str, str]:
-    placeholder = "TOKEN"
-    prefix, _, suffix = reverse("customer:status", args=[placeholder]).partition(placeholder)
-    return prefix, suffix
 
 
 # The statuses whose messages show the due time, and when the customer hears from us next.
