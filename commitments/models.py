@@ -231,7 +231,8 @@ class Commitment(models.Model):
         return reverse("commitments:detail", args=[self.pk])
 
     @property
-    def is_open(self) -> bool:
+    def is_still_owed(self) -> bool:
+        """Still owed to the customer (open, waiting, reopened or missed); not the status "open"."""
         return self.status in ACTIVE_STATUSES
 
     @property

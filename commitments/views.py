@@ -338,7 +338,7 @@ def _told(commitment: Commitment) -> str:
     return Channel(commitment.customer.preferred_channel).label.lower()
 
 
-MOVES: dict[str, Move] = {
+MOVE_FORMS: dict[str, Move] = {
     move.name: move
     for move in [
         Move(
@@ -416,7 +416,7 @@ def commitment_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
     commitment = _visible(request, pk)
     if move not in MOVE_SLUGS:
         raise Http404
-    spec = MOVES[MOVE_SLUGS[move]]
+    spec = MOVE_FORMS[MOVE_SLUGS[move]]
     form = spec.form(commitment, data=request.POST, auto_id=f"id_{spec.name}_%s")
     form.is_valid()
     try:
@@ -523,7 +523,9 @@ def _panel_context(
     user = _user(request)
     available = services.available_actions(actor=user, commitment=commitment)
     # Each move's fields get their own ids: several forms on one page share field names.
-    move_forms = {name: MOVES[name].form(commitment, auto_id=f"id_{name}_%s") for name in available if name in MOVES}
+    move_forms = {
+        name: MOVE_FORMS[name].form(commitment, auto_id=f"id_{name}_%s") for name in available if name in MOVE_FORMS
+    }
     move_forms.update(bound or {})
     call_tasks = list(selectors.open_call_tasks(commitment=commitment))
     now = timezone.now()
@@ -599,7 +601,7 @@ def _customer_page(
     request: HttpRequest, customer: Customer, form: CustomerForm, *, status: int = 200, editing: bool = False
 ) -> HttpResponse:
     commitments = list(selectors.customer_commitments(user=_user(request), customer=customer)[:LIST_LIMIT])
-    still_owed = [commitment for commitment in commitments if commitment.is_open]
+    still_owed = [commitment for commitment in commitments if commitment.is_still_owed]
     latest_update = selectors.latest_news_for_customer(user=_user(request), customer=customer)
     return render(
         request,
