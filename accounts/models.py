@@ -1,5 +1,5 @@
 import zoneinfo
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
@@ -80,9 +80,6 @@ class Team(models.Model):
     @property
     def working_weekdays(self) -> set[int]:
         return {int(part) for part in self.working_days.split(",") if part.strip()}
-
-    def is_working_day(self, day: date) -> bool:
-        return day.isoweekday() in self.working_weekdays and not self.holidays.filter(date=day).exists()
 
 
 class Holiday(models.Model):

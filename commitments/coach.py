@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from notifications import messages
+from notifications import segments, time_words
 
 LANGUAGES = ("en", "es")
 
@@ -457,11 +457,11 @@ def coach(
         _check_next_contact(text, languages, flag, next_contact_by=next_contact_by, zone=zone, now=now)
 
     warnings.sort(key=lambda warning: (warning.start, warning.end, warning.kind))
-    sent = messages.gsm_friendly(text)
-    length, encoding = messages.sms_length(sent)
+    sent = segments.gsm_friendly(text)
+    length, encoding = segments.sms_length(sent)
     return Advice(
         warnings=_without_overlaps(warnings),
-        sms_segments=messages.sms_segments(sent) if sent else 0,
+        sms_segments=segments.sms_segments(sent) if sent else 0,
         encoding=encoding,
         sms_length=length,
     )
@@ -494,7 +494,7 @@ def _check_next_contact(
     now: datetime,
 ) -> None:
     code = languages[0]
-    when = messages.short_time(next_contact_by, zone) if next_contact_by else _next_contact_example(code)
+    when = time_words.short_time(next_contact_by, zone) if next_contact_by else _next_contact_example(code)
     contact_sentences: list[tuple[int, int]] = []
     for sentence in _SENTENCE.finditer(text):
         body = sentence.group()

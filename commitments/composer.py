@@ -16,7 +16,7 @@ from django.conf import settings
 
 from commitments import coach
 from commitments.models import Channel, Commitment, GlossaryTerm
-from notifications import messages, outbox
+from notifications import messages, outbox, segments, time_words
 from notifications.models import Kind
 
 # Prefilled next-contact times are rounded down to the quarter hour, so they stay within the cadence.
@@ -26,7 +26,7 @@ ROUND_TO = timedelta(minutes=15)
 def compose_update(*, done: str = "", next_step: str = "", not_known: str = "", message: str = "") -> str:
     """The message from its parts, one paragraph each, in the order the customer needs them."""
     parts = (done, next_step, not_known, message)
-    return "\n\n".join(messages.as_sentence(" ".join(part.split())) for part in parts if part and part.strip())
+    return "\n\n".join(time_words.as_sentence(" ".join(part.split())) for part in parts if part and part.strip())
 
 
 def cadence_limit(commitment: Commitment, *, now: datetime) -> datetime:
@@ -84,13 +84,13 @@ def preview_update(commitment: Commitment, *, message: str, next_contact_at: dat
     content = messages.render_customer_message(sent, Kind.STATUS_UPDATE, message=message, channel=channel, now=now)
     advice = advise(commitment, text=message, next_contact_at=next_contact_at, now=now)
     if channel == Channel.SMS:
-        length, encoding = messages.sms_length(content.text)
+        length, encoding = segments.sms_length(content.text)
         return Preview(
             channel=channel,
             subject="",
             text=content.text,
             length=length,
-            segments=messages.sms_segments(content.text),
+            segments=segments.sms_segments(content.text),
             encoding=encoding,
             warnings=advice,
             next_update_at=sent.next_update_at,
@@ -137,7 +137,7 @@ def advise(
     if next_contact_at is not None:
         warnings = [warning for warning in warnings if warning.kind != coach.NO_NEXT_CONTACT]
         if next_contact_at > limit:
-            when = messages.short_time(next_contact_at, zone)
+            when = time_words.short_time(next_contact_at, zone)
             phrases = coach.PHRASES.get(customer_language(commitment), coach.ENGLISH)
             warnings.append(
                 coach.Warning(
@@ -145,7 +145,7 @@ def advise(
                     text=when,
                     start=0,
                     end=0,
-                    suggestion=phrases.late_advice.format(when=messages.short_time(limit, zone)),
+                    suggestion=phrases.late_advice.format(when=time_words.short_time(limit, zone)),
                 )
             )
     return warnings

@@ -14,9 +14,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Team, User
+from commitments.contacts import known_timezones
 from commitments.languages import catalog_for, supported_languages
 from commitments.models import Channel, Commitment, Temperature
-from commitments.services import CustomerDetails, known_timezones
+from commitments.services import CustomerDetails
 from followthrough.durations import format_duration, parse_duration
 
 # --- Due time: quick picks or an exact local time ----------------------------------------------

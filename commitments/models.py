@@ -109,6 +109,16 @@ ACTIVE_STATUSES = (Status.OPEN, Status.WAITING, Status.REOPENED, Status.MISSED)
 # The due clock runs (a waiting commitment's clock is paused).
 RUNNING_STATUSES = (Status.OPEN, Status.REOPENED)
 CLOSED_STATUSES = (Status.CONFIRMED, Status.CANCELLED)
+# A status as a sentence says it: "This commitment is waiting on the customer", "status: missed".
+STATUS_PHRASES: dict[str, str] = {
+    Status.OPEN: "open",
+    Status.WAITING: "waiting on the customer",
+    Status.FULFILLED: "fulfilled",
+    Status.CONFIRMED: "confirmed by the customer",
+    Status.REOPENED: "reopened",
+    Status.MISSED: "missed",
+    Status.CANCELLED: "cancelled",
+}
 
 
 class Temperature(models.TextChoices):
@@ -228,7 +238,8 @@ class Commitment(models.Model):
         return reverse("commitments:detail", args=[self.pk])
 
     @property
-    def is_open(self) -> bool:
+    def is_still_owed(self) -> bool:
+        """Still owed to the customer (open, waiting, reopened or missed); not the status "open"."""
         return self.status in ACTIVE_STATUSES
 
     @property

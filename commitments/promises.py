@@ -111,6 +111,6 @@ def median(values: list[timedelta]) -> timedelta:
 
 
 def _words(value: timedelta) -> str:
-    from notifications.messages import describe_duration
+    from notifications.time_words import describe_duration
 
     return describe_duration(value)

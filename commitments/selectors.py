@@ -9,6 +9,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
+from commitments.contacts import normalize_email, normalize_phone
 from commitments.models import (
     ACTIVE_STATUSES,
     RUNNING_STATUSES,
@@ -18,7 +19,6 @@ from commitments.models import (
     Temperature,
     TimelineEvent,
 )
-from commitments.services import normalize_email, normalize_phone
 from notifications.models import Kind, Notification
 
 # An update counts as due when the next one is this close: time for the owner to write it themselves.

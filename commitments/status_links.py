@@ -11,9 +11,10 @@ import base64
 import hashlib
 import hmac
 import secrets
+from functools import lru_cache
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from commitments.models import Commitment
 
@@ -42,7 +43,17 @@ def issue_status_link(commitment: Commitment) -> None:
 
 
 def status_url(commitment: Commitment) -> str:
-    return customer_url(commitment, "status")
+    """The customer's status link (``commitment.status_url``), without resolving the URL each time:
+    the sweeps write it into thousands of messages a batch."""
+    prefix, suffix = _status_path_around_token(get_script_prefix())
+    return f"{settings.SITE_URL}{prefix}{token_for(commitment.status_token_nonce)}{suffix}"
+
+
+@lru_cache(maxsize=8)
+def _status_path_around_token(script_prefix: str) -> tuple[str, str]:
+    placeholder = "TOKEN"
+    prefix, _, suffix = reverse("customer:status", args=[placeholder]).partition(placeholder)
+    return prefix, suffix
 
 
 def unsubscribe_url(commitment: Commitment) -> str:
@@ -53,7 +64,7 @@ def unsubscribe_url(commitment: Commitment) -> str:
 
 def customer_url(commitment: Commitment, page: str) -> str:
     """The absolute link to one of the customer's pages: ``status``, ``confirm``, ``reopen``, ``answer``
-    or ``preferences`` (names in commitments/customer_urls.py)."""
+    or ``preferences`` (names in commitments/customer/urls.py)."""
     path = reverse(f"customer:{page}", args=[token_for(commitment.status_token_nonce)])
     return f"{settings.SITE_URL}{path}"
 

@@ -23,7 +23,8 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from commitments import composer, customer_services, selectors, services
+from commitments import composer, selectors, services
+from commitments.customer import services as customer_services
 from commitments.errors import IllegalMove, InvalidInput, NotAllowed
 from commitments.forms import (
     LOG_PROMISE_FIELDS,
@@ -45,6 +46,7 @@ from commitments.forms import (
 )
 from commitments.languages import catalog_for
 from commitments.models import ACTIVE_STATUSES, Channel, Commitment, Customer
+from notifications.call_tasks import log_call as log_the_call
 from notifications.models import Kind, Notification
 
 PAGE_SIZE = 50
@@ -336,7 +338,7 @@ def _told(commitment: Commitment) -> str:
     return Channel(commitment.customer.preferred_channel).label.lower()
 
 
-MOVES: dict[str, Move] = {
+MOVE_FORMS: dict[str, Move] = {
     move.name: move
     for move in [
         Move(
@@ -414,7 +416,7 @@ def commitment_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
     commitment = _visible(request, pk)
     if move not in MOVE_SLUGS:
         raise Http404
-    spec = MOVES[MOVE_SLUGS[move]]
+    spec = MOVE_FORMS[MOVE_SLUGS[move]]
     form = spec.form(commitment, data=request.POST, auto_id=f"id_{spec.name}_%s")
     form.is_valid()
     try:
@@ -439,10 +441,6 @@ def log_call(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     task = get_object_or_404(Notification, pk=task_pk, commitment=commitment, kind=Kind.CALL_TASK)
     form = LogCallForm(request.POST)
     form.is_valid()
-    try:
-        from notifications.call_tasks import log_call as log_the_call
-    except ImportError:
-        return _panel_response(request, commitment, status=503, alert="Logging calls is not available yet.")
     try:
         log_the_call(actor=_user(request), task=task, note=form.cleaned_data.get("note", ""))
     except InvalidInput as error:
@@ -525,7 +523,9 @@ def _panel_context(
     user = _user(request)
     available = services.available_actions(actor=user, commitment=commitment)
     # Each move's fields get their own ids: several forms on one page share field names.
-    move_forms = {name: MOVES[name].form(commitment, auto_id=f"id_{name}_%s") for name in available if name in MOVES}
+    move_forms = {
+        name: MOVE_FORMS[name].form(commitment, auto_id=f"id_{name}_%s") for name in available if name in MOVE_FORMS
+    }
     move_forms.update(bound or {})
     call_tasks = list(selectors.open_call_tasks(commitment=commitment))
     now = timezone.now()
@@ -601,7 +601,7 @@ def _customer_page(
     request: HttpRequest, customer: Customer, form: CustomerForm, *, status: int = 200, editing: bool = False
 ) -> HttpResponse:
     commitments = list(selectors.customer_commitments(user=_user(request), customer=customer)[:LIST_LIMIT])
-    still_owed = [commitment for commitment in commitments if commitment.is_open]
+    still_owed = [commitment for commitment in commitments if commitment.is_still_owed]
     latest_update = selectors.latest_news_for_customer(user=_user(request), customer=customer)
     return render(
         request,

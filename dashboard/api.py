@@ -10,12 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from commitments.api import errors
-from commitments.api.serializers import DurationField
 from dashboard import selectors
+from followthrough.api import errors
+from followthrough.api.fields import MAX_ID, DurationField
 
 MAX_PERIOD = 366
-MAX_ID = 2**63 - 1
 KNOWN_PARAMETERS = {"team", "period"}
 
 

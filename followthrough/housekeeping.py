@@ -13,7 +13,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from accounts.api_tokens import prune_expired_api_tokens
-from commitments.customer_services import CONTACT_CHANGE_LIFETIME
+from commitments.customer.services import CONTACT_CHANGE_LIFETIME
 from commitments.models import ContactChange, IdempotentRequest
 
 IDEMPOTENCY_RECORD_LIFETIME = timedelta(days=1)

@@ -254,11 +254,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "commitments.api.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "followthrough.api.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "commitments.api.throttling.AnonymousRateThrottle",
-        "commitments.api.throttling.PerUserRateThrottle",
-        "commitments.api.throttling.PerTokenRateThrottle",
+        "followthrough.api.throttling.AnonymousRateThrottle",
+        "followthrough.api.throttling.PerUserRateThrottle",
+        "followthrough.api.throttling.PerTokenRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="300/min"),

@@ -8,7 +8,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include("followthrough.api_urls")),
-    path("s/", include("commitments.customer_urls")),
+    path("s/", include("commitments.customer.urls")),
     path("hooks/", include("notifications.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("", include("commitments.urls")),

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commitments.models import Channel, Customer, TimelineEvent
+from commitments.services.timeline import record_event
 from notifications import outbox
 from notifications.models import Audience, DeliveryStatus, Kind, Notification
 
@@ -58,7 +59,7 @@ def record_permanent_failure(*, message_id: str, recipient: str, reason: str) ->
     if commitment is None:
         return notification  # A lead's digest: no commitment to note it on, nobody to reach another way.
     address = (recipient or notification.recipient).lower()
-    TimelineEvent.objects.create(
+    record_event(
         commitment=commitment,
         kind=TimelineEvent.Kind.MESSAGE,
         actor_label="system",
@@ -73,7 +74,7 @@ def record_permanent_failure(*, message_id: str, recipient: str, reason: str) ->
             "error": reason,
             "bounced": True,
         },
-        created_at=now,
+        at=now,
     )
     if notification.kind == Kind.ALERT:
         return notification  # Never an alert about a failed alert.
@@ -135,13 +136,13 @@ def record_complaint(*, message_id: str, recipient: str) -> int:
         commitment = found.commitment if found else customer.commitments.order_by("-created_at").first()
         if commitment is None:
             continue
-        TimelineEvent.objects.create(
+        record_event(
             commitment=commitment,
             kind=TimelineEvent.Kind.PREFERENCES,
             actor_label="customer",
             message=f"Marked our email as spam: no more email goes to {address}.",
             data={"changes": {"email_stopped": [False, True]}, "via": "email", "complaint": True},
-            created_at=now,
+            at=now,
         )
         outbox.notify_staff(
             commitment,

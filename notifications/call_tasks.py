@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from commitments.errors import IllegalMove, InvalidInput
-from commitments.models import ACTIVE_STATUSES, Commitment, TimelineEvent
-from commitments.services import ensure_can_act
+from commitments.models import Commitment, TimelineEvent
+from commitments.services import automatic, ensure_can_act
+from commitments.services.timeline import record_event
 from notifications.models import Kind, Notification
 
 NOTE_LIMIT = 5000
@@ -44,11 +45,8 @@ def log_call(*, actor: User, task: Notification, note: str = "") -> Notification
     )
     Notification.objects.filter(pk__in=[*covered, task.pk]).update(completed_at=now, escalate_at=None)
     task.completed_at, task.escalate_at = now, None
-    if commitment.status in ACTIVE_STATUSES:
-        commitment.last_update_at = now
-        commitment.next_update_at = now + commitment.update_interval
-        commitment.save(update_fields=["last_update_at", "next_update_at", "updated_at"])
-    TimelineEvent.objects.create(
+    automatic.reset_update_clock_after_call(commitment, now=now)
+    record_event(
         commitment=commitment,
         kind=TimelineEvent.Kind.CALL_LOGGED,
         actor=actor,
@@ -59,6 +57,6 @@ def log_call(*, actor: User, task: Notification, note: str = "") -> Notification
             "about": task.customer_kind,
             "phone": commitment.customer.phone,
         },
-        created_at=now,
+        at=now,
     )
     return task

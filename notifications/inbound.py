@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from commitments import customer_services
-from commitments.customer_views import RateKey, over_limit, throttle_rate, too_many_requests
+from commitments.customer import services as customer_services
+from commitments.customer.rate_limits import RateKey, over_limit, throttle_rate, too_many_requests
 
 
 def inbound_rate(group: str, request: HttpRequest) -> str:

@@ -30,6 +30,7 @@ from django.utils.html import strip_tags
 from django.views.decorators.csrf import csrf_exempt
 
 from commitments.models import Channel, Commitment, Status, TimelineEvent
+from commitments.services.timeline import record_event
 from notifications import bounces, outbox
 from notifications.models import Kind, UnmatchedEmail
 from notifications.reply_addresses import commitment_id_for
@@ -198,7 +199,7 @@ def record_email_reply(*, commitment: Commitment, email: Email) -> Commitment | 
         ).exists()
     ):
         return None  # The same message delivered twice (a webhook retried).
-    event = TimelineEvent.objects.create(
+    event = record_event(
         commitment=commitment,
         kind=TimelineEvent.Kind.CUSTOMER_REPLY,
         actor_label=CUSTOMER,

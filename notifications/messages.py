@@ -15,15 +15,11 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cached_property, lru_cache
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
-import phonenumbers
-from babel.dates import format_datetime
 from django.conf import settings
 from django.template import Context
 from django.template.base import Template as CompiledTemplate
@@ -31,18 +27,51 @@ from django.template.loader import get_template
 from django.template.loader_tags import BlockNode
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext
 
 from accounts.models import User
 from commitments.languages import catalog_for
-from commitments.models import RUNNING_STATUSES, Channel, Commitment, Status
-from commitments.status_links import token_for
+from commitments.models import RUNNING_STATUSES, STATUS_PHRASES, Channel, Commitment, Status
+from commitments.status_links import status_url
 from notifications import quiet_hours, team_templates
 from notifications.models import Kind
+from notifications.segments import (
+    SMS_SEGMENTS as SMS_SEGMENTS,
+)
+from notifications.segments import (
+    _limit,
+    gsm_friendly,
+    shorten,
+    sms_length,
+)
+from notifications.segments import (
+    is_gsm7 as is_gsm7,
+)
+from notifications.segments import (
+    sms_encoding as sms_encoding,
+)
+from notifications.segments import (
+    sms_limit as sms_limit,
+)
+from notifications.segments import (
+    sms_segments as sms_segments,
+)
+from notifications.segments import (
+    text_length as text_length,
+)
+from notifications.time_words import (
+    _in_language,
+    as_phrase,
+    as_sentence,
+    describe_duration,
+    every,
+    first_name,
+    long_time,
+    readable_phone,
+    short_time,
+)
 
 SUBJECT_LIMIT = 200
-# Two concatenated segments: 2 x 153 GSM-7 characters, or 2 x 67 UCS-2 code units.
-SMS_SEGMENTS = 2
 
 # What a customer is told on a call, by the kind of message the call stands for.
 CALL_TOPICS: dict[str, str] = {
@@ -54,16 +83,6 @@ CALL_TOPICS: dict[str, str] = {
     Kind.SATISFACTION_CHECK: "ask whether it is solved",
     Kind.APOLOGY: "apologise for the missed promise",
     Kind.CANCELLATION: "tell them it is cancelled",
-}
-
-STATUS_LABELS: dict[str, str] = {
-    Status.OPEN: "open",
-    Status.WAITING: "waiting on the customer",
-    Status.FULFILLED: "fulfilled",
-    Status.CONFIRMED: "confirmed by the customer",
-    Status.REOPENED: "reopened",
-    Status.MISSED: "missed",
-    Status.CANCELLED: "cancelled",
 }
 
 
@@ -79,271 +98,6 @@ class Content:
     def html(self) -> str:
         """The HTML version of an email (empty for a text or a call script)."""
         return email_html(subject=self.subject, text=self.text, layout=self.layout)
-
-
-# --- Time and words -------------------------------------------------------------------------
-
-
-# Written out here rather than with strftime: a sweep writes thousands of times a second, and
-# these are the names strftime gives in the C locale the app runs in.
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
-def _clock(local: datetime) -> str:
-    return f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
-
-
-@lru_cache(maxsize=256)
-def _year_in(now: datetime, zone: ZoneInfo) -> int:
-    return now.astimezone(zone).year
-
-
-def long_time(moment: datetime, zone: ZoneInfo, *, now: datetime | None = None, language: str | None = None) -> str:
-    """``Wednesday 25 November at 3:00 PM EST`` (the year only when it is not this year's).
-
-    In ``language`` (else the active one): ``miércoles 25 de noviembre a las 15:00 CET`` in Spanish.
-    """
-    language = language or translation.get_language() or "en"
-    if not language.startswith("en"):
-        return _long_time_in(moment, zone, _year_in(now or timezone.now(), zone), language)
-    return _long_time(moment, zone, _year_in(now or timezone.now(), zone))
-
-
-# A sweep writes the same few moments into many messages (the next update is one interval from
-# now for every customer of a batch): each is written out once.
-@lru_cache(maxsize=4096)
-def _long_time(moment: datetime, zone: ZoneInfo, this_year: int) -> str:
-    local = moment.astimezone(zone)
-    year = "" if local.year == this_year else f" {local.year}"
-    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}{year} at {_clock(local)} {local.tzname()}"
-
-
-def short_time(moment: datetime, zone: ZoneInfo, *, language: str | None = None) -> str:
-    """``Wed 25 Nov 3:00 PM EST``: for texts, where every character counts (``mié 25 nov 15:00 CET``)."""
-    language = language or translation.get_language() or "en"
-    if not language.startswith("en"):
-        return _short_time_in(moment, zone, language)
-    return _short_time(moment, zone)
-
-
-@lru_cache(maxsize=4096)
-def _short_time(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return f"{_DAYS[local.weekday()][:3]} {local.day} {_MONTHS[local.month - 1][:3]} {_clock(local)} {local.tzname()}"
-
-
-# Other languages write dates the way CLDR (through Babel) says, in patterns their catalog gives:
-# the translator decides the order of day and month, the words around them and the clock.
-@lru_cache(maxsize=4096)
-def _long_time_in(moment: datetime, zone: ZoneInfo, this_year: int, language: str) -> str:
-    local = moment.astimezone(zone)
-    # Translators: a Unicode CLDR date pattern (https://unicode.org/reports/tr35/tr35-dates.html).
-    pattern = (
-        pgettext("date pattern", "EEEE d MMMM")
-        if local.year == this_year
-        else pgettext("date pattern", "EEEE d MMMM y")
-    )
-    locale = _babel_locale(language)
-    return gettext("%(date)s at %(time)s %(zone)s") % {
-        "date": format_datetime(local, pattern, locale=locale),
-        "time": format_datetime(local, pgettext("time pattern", "h:mm a"), locale=locale),
-        "zone": local.tzname(),
-    }
-
-
-@lru_cache(maxsize=4096)
-def _short_time_in(moment: datetime, zone: ZoneInfo, language: str) -> str:
-    local = moment.astimezone(zone)
-    locale = _babel_locale(language)
-    date = format_datetime(local, pgettext("short date pattern", "EEE d MMM"), locale=locale)
-    return f"{date} {format_datetime(local, pgettext('time pattern', 'h:mm a'), locale=locale)} {local.tzname()}"
-
-
-def _babel_locale(language: str) -> str:
-    return language.replace("-", "_")
-
-
-def _in_language(code: str) -> AbstractContextManager[object]:
-    """Words in ``code``: a switch only when another language is active (a sweep writes thousands)."""
-    return nullcontext() if translation.get_language() == code else translation.override(code)
-
-
-def describe_duration(value: timedelta) -> str:
-    """``2 days 3 hours``, ``4 hours``, ``8 seconds``: the largest unit and the next one, rounded."""
-    seconds = max(0, round(value.total_seconds()))
-    if seconds >= 86400:
-        seconds = round(seconds / 3600) * 3600
-    elif seconds >= 3600:
-        seconds = round(seconds / 60) * 60
-    units = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
-    for index, (name, size) in enumerate(units):
-        if seconds >= size:
-            major, rest = divmod(seconds, size)
-            parts = [_plural(major, name)]
-            if index + 1 < len(units) and rest >= units[index + 1][1]:
-                parts.append(_plural(rest // units[index + 1][1], units[index + 1][0]))
-            return " ".join(parts)
-    return "0 seconds"
-
-
-@lru_cache(maxsize=256)
-def every(value: timedelta) -> str:
-    """``every day``, ``every 6 hours``."""
-    words = describe_duration(value)
-    return f"every {words[2:]}" if words.startswith("1 ") and " " not in words[2:] else f"every {words}"
-
-
-def _plural(amount: int, unit: str) -> str:
-    return f"{amount} {unit}{'' if amount == 1 else 's'}"
-
-
-def as_sentence(text: str) -> str:
-    """The words with a full stop, unless they already end a sentence."""
-    text = (text or "").strip()
-    if not text or text[-1] in ".!?…:)\"'":
-        return text
-    return f"{text}."
-
-
-def as_phrase(text: str) -> str:
-    """The words on one line without a trailing full stop, to sit inside a sentence."""
-    return " ".join((text or "").split()).rstrip(".").strip()
-
-
-def first_name(name: str) -> str:
-    return (name or "").strip().split(" ")[0] or "there"
-
-
-def readable_phone(e164: str) -> str:
-    try:
-        return phonenumbers.format_number(phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    except phonenumbers.NumberParseException:
-        return e164
-
-
-# --- Texts: GSM-7 and segments ----------------------------------------------------------------
-
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
-# Typography that agents' keyboards put in, written the GSM-7 way so a text stays cheap.
-GSM7_LOOKALIKES = str.maketrans(
-    {
-        "‘": "'",
-        "’": "'",
-        "‚": "'",
-        "′": "'",
-        "“": '"',
-        "”": '"',
-        "„": '"',
-        "″": '"',
-        "–": "-",
-        "—": "-",
-        "‒": "-",
-        "−": "-",
-        "…": "...",
-        "\u00a0": " ",
-        "\u2009": " ",
-        "\u202f": " ",
-        "•": "-",
-        "·": "-",
-        "\t": " ",
-    }
-)
-
-
-GSM7 = GSM7_BASIC | GSM7_EXTENDED
-
-
-def is_gsm7(text: str) -> bool:
-    return GSM7.issuperset(text)
-
-
-# 3GPP TS 23.038 A.2.2: the Spanish national language single shift table. Announced in the
-# message's user data header (3 octets), it puts the accented vowels Spanish needs behind the
-# escape, as the default extension table puts ``€``: a text in Spanish stays GSM-7 at two septets
-# for an ``á`` instead of turning the whole text into UCS-2 (70 characters a segment).
-GSM7_SPANISH_SHIFT = frozenset("çÁÍÓÚáíóú") | GSM7_EXTENDED
-GSM7_SPANISH = GSM7_BASIC | GSM7_SPANISH_SHIFT
-SPANISH_SHIFT = "GSM-7 Spanish"
-# Septets (or UCS-2 units) in one text alone, and in each part of a concatenated one. The shift
-# table's header takes 5 septets of a single text and, beside the concatenation header, 4 of a part.
-SEGMENT_SIZES = {"GSM-7": (160, 153), SPANISH_SHIFT: (155, 149), "UCS-2": (70, 67)}
-
-
-def sms_length(text: str, *, language: str | None = None) -> tuple[int, str]:
-    """How long a text is in its encoding's units, and the encoding (``GSM-7`` or ``UCS-2``).
-
-    With ``language`` Spanish (``es``, ``es-MX``), a text that needs the Spanish single shift
-    table is ``GSM-7 Spanish``; without it, the count is the default alphabet's, as it always was.
-    """
-    if is_gsm7(text):
-        # An extended character (``€``, ``[``) takes an escape and itself: two units.
-        return len(text) + sum(text.count(char) for char in GSM7_EXTENDED), "GSM-7"
-    if language and language.split("-")[0].lower() == "es" and GSM7_SPANISH.issuperset(text):
-        return len(text) + sum(1 for char in text if char in GSM7_SPANISH_SHIFT), SPANISH_SHIFT
-    return len(text.encode("utf-16-le")) // 2, "UCS-2"
-
-
-def text_length(text: str, *, language: str | None = None) -> int:
-    """How long a text is in its encoding's units (septets, or UCS-2 code units)."""
-    return sms_length(text, language=language)[0]
-
-
-def sms_encoding(text: str, *, language: str | None = None) -> str:
-    return sms_length(text, language=language)[1]
-
-
-def sms_segments(text: str, *, language: str | None = None) -> int:
-    length, encoding = sms_length(text, language=language)
-    single, part = SEGMENT_SIZES[encoding]
-    return 1 if length <= single else math.ceil(length / part)
-
-
-def sms_limit(text: str, *, language: str | None = None) -> int:
-    _, encoding = sms_length(text, language=language)
-    return _limit(encoding)
-
-
-def _limit(encoding: str) -> int:
-    return SMS_SEGMENTS * SEGMENT_SIZES[encoding][1]
-
-
-_SPACES = re.compile(r"\s+")
-
-
-def gsm_friendly(text: str) -> str:
-    """One line of plain text, smart punctuation written the GSM-7 way."""
-    if text.isascii() and text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
-        return text  # Printable ASCII with single spaces inside: nothing to change (the usual case).
-    return _SPACES.sub(" ", text.translate(GSM7_LOOKALIKES)).strip()
-
-
-def shorten(text: str, excess: int) -> str:
-    """``text`` less ``excess`` characters (and a few more for the ``...``), cut at a word."""
-    keep = max(0, len(text) - excess - 3)
-    if keep == 0:
-        return ""
-    cut = text[:keep]
-    if " " in cut[keep // 2 :]:
-        cut = cut[: cut.rfind(" ")]
-    return cut.rstrip(" ,;:.") + "..."
 
 
 # --- Templates ------------------------------------------------------------------------------
@@ -469,19 +223,6 @@ def next_contact_time(commitment: Commitment, *, now: datetime) -> datetime | No
     if commitment.status in (Status.WAITING, Status.MISSED, *RUNNING_STATUSES):
         return commitment.next_update_at
     return None
-
-
-def status_url(commitment: Commitment) -> str:
-    """The customer's status link (``commitment.status_url``), without resolving the URL each time."""
-    prefix, suffix = _status_path_around_token(get_script_prefix())
-    return f"{settings.SITE_URL}{prefix}{token_for(commitment.status_token_nonce)}{suffix}"
-
-
-@lru_cache(maxsize=8)
-def _status_path_around_token(script_prefix: str) -> tuple[str, str]:
-    placeholder = "TOKEN"
-    prefix, _, suffix = reverse("customer:status", args=[placeholder]).partition(placeholder)
-    return prefix, suffix
 
 
 # The statuses whose messages show the due time, and when the customer hears from us next.
@@ -660,7 +401,7 @@ class StaffWords(Words):
             owner_name=commitment.owner.display_name,
             team_name=team.name,
             team_zone=team.timezone,
-            status_label=STATUS_LABELS.get(commitment.status, commitment.status),
+            status_label=STATUS_PHRASES.get(commitment.status, commitment.status),
             message=_tidy_words(as_sentence(message)),
         )
         names, eager = list(self.NAMES), list(self.EAGER)

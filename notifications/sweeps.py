@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from django.db import connection, transaction
-from django.db.models import DateTimeField, Field, ForeignKey, Model, QuerySet
+from django.db.models import ForeignKey, Model, QuerySet
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -32,6 +32,8 @@ from commitments.schedule import (
     next_missed_reminder,
     working_hours_of,
 )
+from commitments.services import automatic
+from commitments.services.batches import save_changes
 from notifications import outbox
 from notifications.models import Kind, Notification
 
@@ -42,20 +44,6 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 2000
 
 Row = TypeVar("Row", Commitment, Notification)
-
-# Columns each sweep writes back, in one UPDATE per batch.
-MISSED_FIELDS = [
-    "status",
-    "missed_at",
-    "last_update_at",
-    "next_update_at",
-    "escalations_sent",
-    "next_escalation_at",
-    "updated_at",
-]
-ESCALATION_FIELDS = ["escalations_sent", "next_escalation_at", "updated_at"]
-UPDATE_FIELDS = ["last_update_at", "next_update_at", "updated_at"]
-SATISFACTION_FIELDS = ["satisfaction_due_at", "updated_at"]
 
 
 class Staff:
@@ -279,14 +267,13 @@ def _mark_missed(batch: list[Commitment], run: Run) -> None:
     steps = len(escalation_steps())
     for commitment in batch:
         cycle = stamp(commitment.due_at)
-        commitment.status = Status.MISSED
-        commitment.missed_at = now
-        commitment.escalations_sent = steps
-        commitment.next_escalation_at = next_missed_reminder(commitment, after=now, hours=hours[commitment.team_id])
-        sends_at = outbox.send_time(commitment.customer, now)
-        commitment.last_update_at = now
-        commitment.next_update_at = sends_at + commitment.update_interval
-        commitment.updated_at = now
+        automatic.mark_missed(
+            commitment,
+            now=now,
+            escalations_sent=steps,
+            next_reminder=next_missed_reminder(commitment, after=now, hours=hours[commitment.team_id]),
+            update_sends_at=outbox.send_time(commitment.customer, now),
+        )
         out.event(
             commitment,
             TimelineEvent.Kind.MISSED,
@@ -303,7 +290,7 @@ def _mark_missed(batch: list[Commitment], run: Run) -> None:
             details={"occasion": "missed"},
         )
         _escalated(out, commitment, told, reason="missed", message="Missed: owner and team lead told.")
-    save_changes(batch, MISSED_FIELDS)
+    automatic.save_missed(batch)
     out.save()
 
 
@@ -320,7 +307,7 @@ def _escalate(batch: list[Commitment], run: Run) -> None:
     for commitment in batch:
         team_hours = hours[commitment.team_id]
         team_leads = leads[commitment.team_id]
-        commitment.updated_at = now
+        automatic.touch(commitment, now=now)
         if commitment.status == Status.MISSED:
             _remind_missed(out, commitment, team_leads, team_hours, now)
         elif commitment.status in RUNNING_STATUSES and commitment.due_at > now:
@@ -331,9 +318,8 @@ def _escalate(batch: list[Commitment], run: Run) -> None:
             ):
                 _warn(out, commitment, team_leads, team_hours, now, steps=len(steps))
         else:
-            # Waiting (its clock is paused) or already past due (the missed sweep takes it).
-            commitment.next_escalation_at = None
-    save_changes(batch, ESCALATION_FIELDS)
+            automatic.stop_escalating(commitment)
+    automatic.save_escalations(batch)
     out.save()
 
 
@@ -365,8 +351,9 @@ def _warn(
         message=f"Warning {step + 1} of {steps} before the due time: {who} told.",
         step=step + 1,
     )
-    commitment.escalations_sent = step + 1
-    commitment.next_escalation_at = next_escalation_time(commitment, now=now, hours=hours)
+    automatic.step_warning_ladder(
+        commitment, next_warning=lambda stepped: next_escalation_time(stepped, now=now, hours=hours)
+    )
 
 
 def _remind_missed(
@@ -382,7 +369,9 @@ def _remind_missed(
         details={"occasion": "reminder"},
     )
     _escalated(out, commitment, told, reason="reminder", message="Still missed: owner and team lead reminded.")
-    commitment.next_escalation_at = next_missed_reminder(commitment, after=now, hours=hours)
+    automatic.schedule_missed_reminder(
+        commitment, next_reminder=next_missed_reminder(commitment, after=now, hours=hours)
+    )
 
 
 # --- Proactive status updates ---------------------------------------------------------------
@@ -397,10 +386,7 @@ def _send_automatic_updates(batch: list[Commitment], run: Run) -> None:
         assert commitment.next_update_at is not None
         cycle = stamp(commitment.next_update_at)
         since = commitment.last_update_at or commitment.created_at
-        sends_at = outbox.send_time(commitment.customer, now)
-        commitment.last_update_at = now
-        commitment.next_update_at = sends_at + commitment.update_interval
-        commitment.updated_at = now
+        automatic.restart_update_clock(commitment, now=now, sends_at=outbox.send_time(commitment.customer, now))
         row = out.to_customer(
             commitment,
             Kind.STATUS_UPDATE,
@@ -420,7 +406,7 @@ def _send_automatic_updates(batch: list[Commitment], run: Run) -> None:
                 "idempotency_key": row.idempotency_key,
             },
         )
-    save_changes(batch, UPDATE_FIELDS)
+    automatic.save_update_clocks(batch)
     out.save()
 
 
@@ -435,9 +421,8 @@ def _ask_satisfaction(batch: list[Commitment], run: Run) -> None:
     for commitment in batch:
         cycle = stamp(commitment.fulfilled_at or commitment.satisfaction_due_at or now)
         out.to_customer(commitment, Kind.SATISFACTION_CHECK, key=f"{commitment.pk}:satisfaction_check:{cycle}")
-        commitment.satisfaction_due_at = None
-        commitment.updated_at = now
-    save_changes(batch, SATISFACTION_FIELDS)
+        automatic.clear_satisfaction_check(commitment, now=now)
+    automatic.save_satisfaction_checks(batch)
     out.save()
 
 
@@ -475,47 +460,6 @@ def _escalate_call_tasks(batch: list[Notification], run: Run) -> None:
 
 
 # --- Shared pieces --------------------------------------------------------------------------
-
-
-def save_changes(batch: list[Row], fields: list[str]) -> None:
-    """Write these columns of the whole batch back in one statement.
-
-    On PostgreSQL, ``UPDATE ... FROM unnest(<one array per column>)``: a handful of parameters
-    however big the batch. Django's ``bulk_update`` says the same with a ``CASE`` per column and
-    row, which costs more to build than the sweep spends on everything else.
-    """
-    if not batch:
-        return
-    if connection.vendor != "postgresql":
-        type(batch[0])._default_manager.bulk_update(batch, fields)
-        return
-    meta = batch[0]._meta
-    quote = connection.ops.quote_name
-    columns: list[Field[Any, Any]] = [meta.pk]
-    columns.extend(cast("Field[Any, Any]", meta.get_field(name)) for name in fields)
-    arrays = [_column_values(column, batch) for column in columns]
-    arrays_sql = ", ".join(f"%s::{column.db_type(connection)}[]" for column in columns)
-    names = ", ".join(quote(str(column.column)) for column in columns)
-    assignments = ", ".join(f"{quote(str(column.column))} = v.{quote(str(column.column))}" for column in columns[1:])
-    table, pk = quote(meta.db_table), quote(str(meta.pk.column))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {assignments} FROM unnest({arrays_sql}) AS v ({names}) "  # noqa: S608
-            f"WHERE {table}.{pk} = v.{pk}",
-            arrays,
-        )
-
-
-def _column_values(column: "Field[Any, Any]", batch: list[Row]) -> list[Any]:
-    values = [getattr(row, column.attname) for row in batch]
-    if not isinstance(column, DateTimeField):
-        return values
-    # As text: psycopg2 writes a list of datetimes out one slow adaptation at a time.
-    written: dict[datetime, str] = {}
-    for index, value in enumerate(values):
-        if value is not None:
-            values[index] = written.get(value) or written.setdefault(value, value.isoformat())
-    return values
 
 
 def stamp(moment: datetime) -> str:

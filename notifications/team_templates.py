@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Team, User
 from commitments.errors import InvalidInput, NotAllowed
+from notifications import segments
 from notifications.models import CUSTOMER_KINDS, Kind, TeamTemplate
 
 KINDS = [kind for kind in Kind if kind in CUSTOMER_KINDS]
@@ -324,13 +325,13 @@ def preview(*, team: Team, kind: str, subject: str, body: str, sms: str) -> Temp
         ).text
     finally:
         messages.forget_compiled(name)
-    length, encoding = messages.sms_length(text)
+    length, encoding = segments.sms_length(text)
     return TemplatePreview(
         errors={},
         subject=email.subject,
         text=email.text,
         sms=text,
         sms_length=length,
-        sms_segments=messages.sms_segments(text),
+        sms_segments=segments.sms_segments(text),
         encoding=encoding,
     )

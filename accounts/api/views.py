@@ -6,9 +6,9 @@ from rest_framework import generics
 
 from accounts.api.serializers import TeamSerializer
 from accounts.models import Membership, Team, User
-from commitments.api import errors
-from commitments.api.filters import StrictFilterBackend
-from commitments.api.pagination import ApiPagination
+from followthrough.api import errors
+from followthrough.api.filters import StrictFilterBackend
+from followthrough.api.pagination import ApiPagination
 
 
 @extend_schema_view(

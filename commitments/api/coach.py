@@ -15,11 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commitments import coach, composer, selectors
-from commitments.api import errors
 from commitments.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, replay_or_run
-from commitments.api.parsers import JsonBodyParser
 from commitments.api.serializers import TEXT_LIMIT
 from commitments.models import Channel
+from followthrough.api import errors
+from followthrough.api.parsers import JsonBodyParser
 
 ENCODINGS = ("GSM-7", "UCS-2")
 

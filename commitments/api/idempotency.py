@@ -21,8 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from commitments.api.errors import IdempotencyKeyReused
 from commitments.models import IdempotentRequest
+from followthrough.api.errors import IdempotencyKeyReused
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255

@@ -3,18 +3,14 @@ rule (who may act, which moves a status allows, contact details, which text is r
 commitments.services, so a blank text passes here and the service names it with the others.
 """
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Team, User
 from commitments.models import Channel, Commitment, Customer, Temperature, TimelineEvent
-from followthrough.durations import format_duration, parse_duration
+from followthrough.api.fields import DurationField, IdField
 
-# The largest id PostgreSQL's bigint holds: a bigger one cannot name anything.
-MAX_ID = 2**63 - 1
 TEXT_LIMIT = 5000
 
 
@@ -38,39 +34,6 @@ class AwareDateTimeField(serializers.DateTimeField):
         if moment >= LATEST_TIME:
             self.fail("too_late")
         return moment
-
-
-@extend_schema_field(
-    {
-        "type": "string",
-        "pattern": r"^\s*(\d+\s*[smhdwSMHDW]\s*)+$|^\s*\d+\s*$",
-        "description": "A duration such as 90s, 15m, 4h, 2d or 1h30m (a bare number is seconds).",
-        "example": "24h",
-    }
-)
-class DurationField(serializers.Field):
-    """A duration written as operators write them: ``24h``, ``15m``, ``2d``."""
-
-    default_error_messages = {
-        "invalid": "Write a duration such as 90s, 15m, 4h or 2d.",
-    }
-
-    def to_internal_value(self, data: Any) -> timedelta:
-        if isinstance(data, bool) or not isinstance(data, str | int) or len(str(data)) > 50:
-            self.fail("invalid")
-        try:
-            return parse_duration(str(data))
-        except (ValueError, OverflowError):
-            self.fail("invalid")
-        raise AssertionError  # fail() always raises.
-
-    def to_representation(self, value: timedelta) -> str:
-        return format_duration(value)
-
-
-class IdField(serializers.IntegerField):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 # --- Commitments ----------------------------------------------------------------------------

@@ -21,11 +21,8 @@ from accounts.api_tokens import issue_api_token
 from accounts.login_lockout import LOCKED_OUT, lockout_minutes
 from accounts.models import User
 from commitments import composer, selectors, services
-from commitments.api import errors
-from commitments.api.filters import CommitmentFilter, StrictFilterBackend
+from commitments.api.filters import CommitmentFilter
 from commitments.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, replay_or_run
-from commitments.api.pagination import ApiPagination
-from commitments.api.parsers import JsonBodyParser
 from commitments.api.serializers import (
     CancelSerializer,
     ChasedSerializer,
@@ -40,8 +37,12 @@ from commitments.api.serializers import (
     TimelineEventSerializer,
     WaitSerializer,
 )
-from commitments.api.throttling import AnonymousRateThrottle
 from commitments.models import Commitment, TimelineEvent
+from followthrough.api import errors
+from followthrough.api.filters import StrictFilterBackend
+from followthrough.api.pagination import ApiPagination
+from followthrough.api.parsers import JsonBodyParser
+from followthrough.api.throttling import AnonymousRateThrottle
 
 TAG = "commitments"
 READ_ERRORS = {401: errors.UNAUTHORIZED, 404: errors.NOT_FOUND, 429: errors.THROTTLED}

@@ -1,7 +1,7 @@
 import django_filters
 
-from commitments.api.filters import IdFilter
 from commitments.models import Channel
+from followthrough.api.filters import IdFilter
 from notifications.models import Audience, DeliveryStatus, Kind, Notification
 
 

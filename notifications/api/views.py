@@ -11,9 +11,9 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from commitments import selectors
-from commitments.api import errors
-from commitments.api.filters import StrictFilterBackend
-from commitments.api.pagination import ApiPagination
+from followthrough.api import errors
+from followthrough.api.filters import StrictFilterBackend
+from followthrough.api.pagination import ApiPagination
 from notifications.api.filters import NotificationFilter
 from notifications.api.serializers import NotificationSerializer
 from notifications.models import Notification

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from commitments import customer_services, services
+from commitments import services
+from commitments.customer import services as customer_services
 from commitments.errors import NotAllowed
 from commitments.models import Commitment, TimelineEvent
 from commitments.status_links import token_for

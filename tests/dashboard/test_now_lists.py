@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from commitments import customer_services, services
+from commitments import services
+from commitments.customer import services as customer_services
 from commitments.models import Commitment, Status
 from dashboard import selectors
 from notifications import call_tasks

@@ -14,7 +14,8 @@ import pytest
 from django.test import Client
 
 from accounts.models import Team
-from commitments import customer_services, services
+from commitments import services
+from commitments.customer import services as customer_services
 from commitments.models import Customer, TimelineEvent
 from commitments.replies import replies_not_yet_answered
 from notifications import delivery, messages, tasks

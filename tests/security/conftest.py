@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from commitments import customer_services
+from commitments.customer import services as customer_services
 from commitments.models import Commitment, ContactChange, Customer
 from commitments.status_links import token_for, unsubscribe_token
 from notifications.models import DeliveryStatus, Kind, Notification

@@ -10,7 +10,8 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from commitments import customer_services, services
+from commitments import services
+from commitments.customer import services as customer_services
 from commitments.models import Customer, Status
 from commitments.status_links import token_for, unsubscribe_token, unsubscribe_url
 from notifications.models import Kind, Notification

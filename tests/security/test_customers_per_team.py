@@ -8,7 +8,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from accounts.models import User
-from commitments import customer_services, services
+from commitments import services
+from commitments.customer import services as customer_services
 from commitments.models import Customer, TextOptOut
 from notifications.models import Audience, Kind, Notification
 from tests.api.conftest import client_for

@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from commitments import customer_services, services
+from commitments import services
+from commitments.customer import services as customer_services
 from commitments.status_links import token_for
 from notifications.channels.email import build_email
 from notifications.models import Audience, Kind, Notification

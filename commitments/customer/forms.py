@@ -1,12 +1,12 @@
-"""Forms of the customer's pages: they read the input; the rules are checked by commitments.customer_services."""
+"""Forms of the customer's pages: they read the input; the rules are checked by commitments.customer.services."""
 
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from commitments.customer_selectors import masked_email, masked_phone
-from commitments.customer_services import ANSWER_LIMIT, ContactPreferences
+from commitments.customer.selectors import masked_email, masked_phone
+from commitments.customer.services import ANSWER_LIMIT, ContactPreferences
 from commitments.languages import catalog_for, supported_languages
 from commitments.models import Channel, Customer
 

@@ -6,7 +6,7 @@ every route, and every route is rate-limited by client address and by link.
 """
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
@@ -18,10 +18,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
-from django_ratelimit.core import is_ratelimited
 
-from commitments import customer_selectors, customer_services, services
-from commitments.customer_forms import AnswerForm, PreferencesForm, StillAProblemForm
+from commitments import services
+from commitments.customer import selectors as customer_selectors
+from commitments.customer import services as customer_services
+from commitments.customer.forms import AnswerForm, PreferencesForm, StillAProblemForm
+from commitments.customer.rate_limits import RateKey, customer_rate, over_limit, too_many_requests
 from commitments.errors import IllegalMove, InvalidInput
 from commitments.languages import catalog_for
 from commitments.models import Commitment, Status
@@ -33,48 +35,6 @@ LinkView = Callable[[HttpRequest, Commitment, str], HttpResponseBase]
 
 
 # --- The gate every customer route passes -------------------------------------------------
-
-
-def throttle_rate(scope: str) -> str:
-    """A rate from the API's throttle settings (THROTTLE_CUSTOMER, THROTTLE_INBOUND), read at request time."""
-    api_settings: dict[str, dict[str, str]] = settings.REST_FRAMEWORK  # type: ignore[assignment]
-    return api_settings["DEFAULT_THROTTLE_RATES"][scope]
-
-
-def customer_rate(group: str, request: HttpRequest) -> str:
-    """THROTTLE_CUSTOMER (``300/min`` by default)."""
-    return throttle_rate("customer")
-
-
-RateKey = str | Callable[[str, HttpRequest], str]
-Rate = Callable[[str, HttpRequest], str]
-
-
-def over_limit(request: HttpRequest, *, checks: Sequence[tuple[str, RateKey]], rate: Rate) -> bool:
-    """Count this request against each (group, key) limit; True once any is spent.
-
-    When the cache is down the page stays up: a customer must never be locked out of their own
-    promise because Redis is restarting.
-    """
-    try:
-        spent = [is_ratelimited(request, group=group, key=key, rate=rate, increment=True) for group, key in checks]
-    except Exception:
-        logger.warning("Rate limits unavailable; letting the request through.", exc_info=True)
-        return False
-    return any(spent)
-
-
-def too_many_requests() -> HttpResponse:
-    # Counted before the link is read, so in the site's language: we do not know whose link it is yet.
-    with translation.override(catalog_for(settings.FOLLOWTHROUGH_LANGUAGE)):
-        words = _("Too many requests. Please wait a minute and try again.")
-    response = HttpResponse(
-        f"{words}\n",
-        status=429,
-        content_type="text/plain; charset=utf-8",
-    )
-    response["Retry-After"] = "60"
-    return response
 
 
 def not_found(request: HttpRequest) -> HttpResponseBase:

@@ -1,31 +1,22 @@
-"""Every write to a customer or a commitment: one function per use case, one transaction each.
+"""The commitment's lifecycle: created, edited, updated, rescheduled, handed off, waiting, resumed,
+fulfilled, chased, confirmed, reopened, cancelled.
 
 Each service locks the commitment, checks that the move is allowed, changes it, appends to its
-timeline and puts the messages it causes in the outbox, all in one transaction, so the timeline
-and the outbox can never be skipped. Pages, the API and the sweeps all call these.
+timeline and puts the messages it causes in the outbox, all in one transaction.
 """
 
-import re
-import zoneinfo
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
-import phonenumbers
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
-from commitments import text_opt_outs
-from commitments.errors import IllegalMove, InvalidInput, NotAllowed
-from commitments.languages import clean_language
+from commitments.errors import IllegalMove, InvalidInput
 from commitments.models import (
     ACTIVE_STATUSES,
+    STATUS_PHRASES,
     Channel,
     Commitment,
     Customer,
@@ -34,303 +25,14 @@ from commitments.models import (
     TimelineEvent,
 )
 from commitments.schedule import plan_escalations
+from commitments.services.customers import CustomerDetails, clean_customer_details, upsert_customer
+from commitments.services.inputs import clean_future, clean_text, clean_update_interval, collect
+from commitments.services.permissions import MOVES, _ensure_team_member, ensure_can_act
+from commitments.services.timeline import record_event
 from commitments.status_links import issue_status_link
 from followthrough.durations import format_duration
 from notifications import outbox
 from notifications.models import Kind
-
-MIN_UPDATE_INTERVAL = timedelta(seconds=10)
-MAX_UPDATE_INTERVAL = timedelta(days=30)
-
-
-# --- Customers ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CustomerDetails:
-    name: str
-    email: str = ""
-    phone: str = ""
-    preferred_channel: str = Channel.EMAIL
-    timezone: str = "UTC"
-    language: str = ""  # BCP 47; blank keeps the customer's (or FOLLOWTHROUGH_LANGUAGE for a new one)
-
-
-def normalize_email(raw: str) -> str:
-    return (raw or "").strip().lower()
-
-
-# North America's 555 numbers (the 555 exchange, or 555 written as the area code) are where
-# documentation, demos and tests write their numbers (the contract's own example is +15555550100),
-# so they are accepted although few are in service.
-FICTIONAL_NANP = re.compile(r"^(555\d{7}|\d{3}555\d{4})$")
-
-
-def normalize_phone(raw: str) -> str:
-    """E.164 for a valid number (national numbers read in FOLLOWTHROUGH_PHONE_REGION); raise ValueError."""
-    raw = (raw or "").strip()
-    if not raw:
-        return ""
-    try:
-        number = phonenumbers.parse(raw, settings.FOLLOWTHROUGH_PHONE_REGION)
-    except phonenumbers.NumberParseException as error:
-        raise ValueError("Enter a valid phone number, e.g. +15555550100.") from error
-    fictional = number.country_code == 1 and FICTIONAL_NANP.match(str(number.national_number))
-    if not (phonenumbers.is_valid_number(number) or fictional):
-        raise ValueError("Enter a valid phone number, e.g. +15555550100.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-@cache
-def known_timezones() -> frozenset[str]:
-    """The IANA zone names (reading them walks the tz database, so once per process)."""
-    return frozenset(zoneinfo.available_timezones())
-
-
-def clean_customer_details(details: CustomerDetails, *, on_file: Customer | None = None) -> CustomerDetails:
-    """Normalize contact details, or raise InvalidInput naming every bad field.
-
-    ``on_file`` is the customer these details were matched to: an email or phone already on their
-    record counts as the contact their preferred channel needs.
-    """
-    errors: dict[str, list[str]] = {}
-    name = (details.name or "").strip()
-    if not name:
-        errors["name"] = ["Enter the customer's name."]
-    elif len(name) > 200:
-        errors["name"] = ["Keep the name under 200 characters."]
-    email = normalize_email(details.email)
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors["email"] = ["Enter a valid email address."]
-        if len(email) > 254:
-            errors["email"] = ["Keep the email address under 254 characters."]
-    try:
-        phone = normalize_phone(details.phone)
-    except ValueError as error:
-        errors["phone"] = [str(error)]
-        phone = ""
-    reachable_email = email or (on_file.email if on_file else "")
-    reachable_phone = phone or (on_file.phone if on_file else "")
-    channel = details.preferred_channel or Channel.EMAIL
-    if channel not in Channel.values:
-        errors["preferred_channel"] = [f"Choose one of: {', '.join(Channel.values)}."]
-    elif channel == Channel.EMAIL and not reachable_email and "email" not in errors:
-        errors["email"] = ["An email address is needed to reach this customer by email."]
-    elif channel in (Channel.SMS, Channel.PHONE) and not reachable_phone and "phone" not in errors:
-        errors["phone"] = [f"A phone number is needed to reach this customer by {Channel(channel).label.lower()}."]
-    zone = (details.timezone or "UTC").strip()
-    if zone not in known_timezones():
-        errors["timezone"] = [f"“{zone}” is not a known time zone (use an IANA name such as America/New_York)."]
-    language = ""
-    if details.language:
-        try:
-            language = clean_language(details.language)
-        except ValueError as error:
-            errors["language"] = [str(error)]
-    if errors:
-        raise InvalidInput(errors)
-    return CustomerDetails(
-        name=name, email=email, phone=phone, preferred_channel=channel, timezone=zone, language=language
-    )
-
-
-def find_customer(*, team: Team | int, email: str = "", phone: str = "") -> Customer | None:
-    """The team's customer with this email, else with this phone (both normalized first)."""
-    email = normalize_email(email)
-    customers = Customer.objects.filter(team=team)
-    if email:
-        found = customers.filter(email=email).first()
-        if found:
-            return found
-    try:
-        phone = normalize_phone(phone)
-    except ValueError:
-        return None
-    return customers.filter(phone=phone).first() if phone else None
-
-
-def upsert_customer(details: CustomerDetails, *, team: Team) -> Customer:
-    """Find the team's customer again by email or phone and bring their details up to date, or create them.
-
-    Only this team's record is read or changed: another team's customer with the same email or
-    phone is another record. Call inside a transaction. Raises InvalidInput if the details are bad
-    or would merge two of the team's customers.
-    """
-    customer = _matching_customer(details, team=team)
-    cleaned = clean_customer_details(details, on_file=customer)
-    if customer is None:
-        customer = Customer(team=team)
-    _ensure_contacts_are_theirs(customer, cleaned)
-    customer.name = cleaned.name
-    customer.email = cleaned.email or customer.email
-    customer.phone = cleaned.phone or customer.phone
-    customer.preferred_channel = cleaned.preferred_channel
-    customer.timezone = cleaned.timezone
-    customer.sms_opted_out = text_opt_outs.texts_stopped_for(
-        phone=customer.phone, chosen_by_customer=customer.sms_opted_out
-    )
-    customer.language = cleaned.language or customer.language
-    _save_customer(customer)
-    return customer
-
-
-def _matching_customer(details: CustomerDetails, *, team: Team) -> Customer | None:
-    """The team's customer with this email, else this phone, locked for the rest of the transaction."""
-    customers = Customer.objects.select_for_update().filter(team=team)
-    email = normalize_email(details.email)
-    if email:
-        found = customers.filter(email=email).first()
-        if found:
-            return found
-    try:
-        phone = normalize_phone(details.phone)
-    except ValueError:
-        return None
-    return customers.filter(phone=phone).first() if phone else None
-
-
-def contact_taken_in_team(customer: Customer, *, email: str = "", phone: str = "") -> dict[str, bool]:
-    """Whether another of the team's customers already has this email or phone (the two may not merge)."""
-    others = Customer.objects.filter(team_id=customer.team_id)
-    if customer.pk:
-        others = others.exclude(pk=customer.pk)
-    return {
-        "email": bool(email) and others.filter(email=email).exists(),
-        "phone": bool(phone) and others.filter(phone=phone).exists(),
-    }
-
-
-def _ensure_contacts_are_theirs(customer: Customer, cleaned: CustomerDetails) -> None:
-    """One person never becomes two, and two of a team's customers never become one."""
-    taken = contact_taken_in_team(customer, email=cleaned.email, phone=cleaned.phone)
-    errors: dict[str, list[str]] = {}
-    if taken["email"]:
-        errors["email"] = ["This email address belongs to another customer's record."]
-    if taken["phone"]:
-        errors["phone"] = ["This phone number belongs to another customer's record."]
-    if errors:
-        raise InvalidInput(errors)
-
-
-def _save_customer(customer: Customer) -> None:
-    try:
-        with transaction.atomic():
-            customer.save()
-    except IntegrityError as error:  # Another request saved the same person a moment ago.
-        raise InvalidInput({"email": ["This customer was just saved by someone else; try again."]}) from error
-
-
-def ensure_can_edit_customer(actor: User, customer: Customer) -> None:
-    """A customer's details are their team's to correct (and a superuser's)."""
-    if not actor.is_superuser and not Membership.objects.filter(user=actor, team_id=customer.team_id).exists():
-        raise NotAllowed("Only a member of the customer's team can change their details.")
-
-
-@transaction.atomic
-def edit_customer(*, actor: User, customer: Customer, details: CustomerDetails, notes: str | None = None) -> Customer:
-    """Correct a customer's contact details or preferences; each of their open commitments records it."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    ensure_can_edit_customer(actor, customer)
-    cleaned = clean_customer_details(details)
-    _ensure_contacts_are_theirs(customer, cleaned)
-    new_values = {
-        "name": cleaned.name,
-        "email": cleaned.email,
-        "phone": cleaned.phone,
-        "preferred_channel": cleaned.preferred_channel,
-        "timezone": cleaned.timezone,
-        "language": cleaned.language or customer.language,
-    }
-    if notes is not None:
-        new_values["notes"] = _clean_text(notes, "notes")
-    changes = {
-        field: [getattr(customer, field), value]
-        for field, value in new_values.items()
-        if getattr(customer, field) != value
-    }
-    if not changes:
-        return customer
-    for field, value in new_values.items():
-        setattr(customer, field, value)
-    if "phone" in changes:
-        customer.sms_opted_out = text_opt_outs.opt_out_after_new_number(
-            old_phone=changes["phone"][0], new_phone=customer.phone, opted_out=customer.sms_opted_out
-        )
-    _save_customer(customer)
-    # Private notes are no news to the timeline; contact details and preferences are.
-    visible = {field: change for field, change in changes.items() if field != "notes"}
-    if visible:
-        now = timezone.now()
-        for commitment in customer.commitments.filter(status__in=(*ACTIVE_STATUSES, Status.FULFILLED)):
-            _record(commitment, TimelineEvent.Kind.PREFERENCES, actor=actor, data={"changes": visible}, at=now)
-    return customer
-
-
-# --- Who may do what ------------------------------------------------------------------------
-
-# The statuses each move starts from, and how a refusal words it. One table, so the pages offer
-# exactly the moves the services accept.
-MOVES: dict[str, tuple[tuple[str, ...], str]] = {
-    "edit": ((*ACTIVE_STATUSES, Status.FULFILLED), "edited"),
-    "send_update": (ACTIVE_STATUSES, "updated"),
-    "reschedule": (ACTIVE_STATUSES, "rescheduled"),
-    "hand_off": ((*ACTIVE_STATUSES, Status.FULFILLED), "handed off"),
-    "wait_on_customer": ((Status.OPEN, Status.REOPENED, Status.MISSED), "put on hold for the customer"),
-    "resume": ((Status.WAITING,), "resumed"),
-    "fulfil": (ACTIVE_STATUSES, "fulfilled"),
-    "record_chase": ((*ACTIVE_STATUSES, Status.FULFILLED), "marked as chased"),
-    "cancel": (ACTIVE_STATUSES, "cancelled"),
-    "reopen": ((Status.FULFILLED, Status.CONFIRMED), "reopened"),
-    "confirm": ((Status.FULFILLED,), "confirmed"),
-}
-
-_STATUS_PHRASES: dict[str, str] = {
-    Status.OPEN: "open",
-    Status.WAITING: "waiting on the customer",
-    Status.FULFILLED: "fulfilled",
-    Status.CONFIRMED: "confirmed by the customer",
-    Status.REOPENED: "reopened",
-    Status.MISSED: "missed",
-    Status.CANCELLED: "cancelled",
-}
-
-
-def is_lead_of(user: User, team_id: int) -> bool:
-    return user.is_superuser or Membership.objects.filter(user=user, team_id=team_id, role="lead").exists()
-
-
-def ensure_can_act(actor: User, commitment: Commitment) -> None:
-    """Leads act on their team's commitments, agents on the ones they own or are assigned."""
-    if actor.is_superuser or actor.pk in (commitment.owner_id, commitment.assignee_id):
-        return
-    if is_lead_of(actor, commitment.team_id):
-        return
-    raise NotAllowed("Only the owner, the assignee or a team lead can change this commitment.")
-
-
-def _ensure_team_member(actor: User, commitment: Commitment) -> None:
-    if not (actor.is_superuser or Membership.objects.filter(user=actor, team_id=commitment.team_id).exists()):
-        raise NotAllowed("Only a member of the team can record this.")
-
-
-def available_actions(*, actor: User, commitment: Commitment) -> set[str]:
-    """The moves this person may make on this commitment now (the keys of MOVES, less confirm)."""
-    by_status = {move for move, (allowed, _) in MOVES.items() if commitment.status in allowed and move != "confirm"}
-    try:
-        ensure_can_act(actor, commitment)
-    except NotAllowed:
-        try:
-            _ensure_team_member(actor, commitment)
-        except NotAllowed:
-            return set()
-        return by_status & {"record_chase"}
-    return by_status
-
-
-# --- Internals ------------------------------------------------------------------------------
 
 
 def _locked(commitment: Commitment) -> Commitment:
@@ -344,29 +46,8 @@ def _locked(commitment: Commitment) -> Commitment:
 def _require_move(commitment: Commitment, move: str) -> None:
     allowed, verb = MOVES[move]
     if commitment.status not in allowed:
-        status = _STATUS_PHRASES.get(commitment.status, commitment.status)
+        status = STATUS_PHRASES.get(commitment.status, commitment.status)
         raise IllegalMove(f"This commitment is {status}, so it cannot be {verb}.")
-
-
-def _record(
-    commitment: Commitment,
-    kind: str,
-    *,
-    actor: User | None = None,
-    actor_label: str = "",
-    message: str = "",
-    data: dict[str, Any] | None = None,
-    at: datetime | None = None,
-) -> TimelineEvent:
-    return TimelineEvent.objects.create(
-        commitment=commitment,
-        kind=kind,
-        actor=actor,
-        actor_label=actor_label or ("" if actor else "system"),
-        message=message,
-        data=data or {},
-        created_at=at or timezone.now(),
-    )
 
 
 def _told_customer(commitment: Commitment, now: datetime) -> None:
@@ -391,42 +72,6 @@ def _owner_and_leads(commitment: Commitment) -> list[User]:
     for lead in _team_leads(commitment):
         people.setdefault(lead.pk, lead)
     return list(people.values())
-
-
-def _clean_text(value: str | None, field: str, *, required: str = "", limit: int = 5000) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise InvalidInput({field: [required]})
-    if len(text) > limit:
-        raise InvalidInput({field: [f"Keep this under {limit} characters."]})
-    return text
-
-
-def clean_update_interval(value: timedelta | None) -> timedelta:
-    if value is None:
-        return settings.FOLLOWTHROUGH_UPDATE_INTERVAL
-    if not MIN_UPDATE_INTERVAL <= value <= MAX_UPDATE_INTERVAL:
-        raise InvalidInput({"update_interval": ["Choose an interval between 10s and 30d."]})
-    return value
-
-
-def _clean_future(value: datetime | None, field: str, now: datetime, *, what: str = "The due time") -> datetime:
-    if value is None:
-        raise InvalidInput({field: ["Enter the date and time."]})
-    if timezone.is_naive(value):
-        raise InvalidInput({field: ["Give the time with its UTC offset, e.g. 2026-11-25T10:00:00+01:00."]})
-    if value <= now:
-        raise InvalidInput({field: [f"{what} must be in the future."]})
-    return value
-
-
-def _collect(errors: dict[str, Any], check: Callable[[], object]) -> Any:
-    """Run one check, adding its field errors to ``errors`` so the caller can report all at once."""
-    try:
-        return check()
-    except InvalidInput as error:
-        errors.update(error.errors)
-        return None
 
 
 # --- Use cases ------------------------------------------------------------------------------
@@ -470,13 +115,13 @@ def create_commitment(
             clean_customer_details(customer)
     except InvalidInput as error:
         errors["customer"] = error.errors
-    summary = _collect(errors, lambda: _clean_text(summary, "summary", required="Say what was promised.", limit=300))
-    details = _collect(errors, lambda: _clean_text(details, "details"))
-    external_ref = _collect(errors, lambda: _clean_text(external_ref, "external_ref", limit=200))
-    due_at = _collect(errors, lambda: _clean_future(due_at, "due_at", now))
-    interval = _collect(errors, lambda: clean_update_interval(update_interval))
+    summary = collect(errors, lambda: clean_text(summary, "summary", required="Say what was promised.", limit=300))
+    details = collect(errors, lambda: clean_text(details, "details"))
+    external_ref = collect(errors, lambda: clean_text(external_ref, "external_ref", limit=200))
+    due_at = collect(errors, lambda: clean_future(due_at, "due_at", now))
+    interval = collect(errors, lambda: clean_update_interval(update_interval))
     if target_at is not None:
-        target_at = _collect(errors, lambda: _clean_future(target_at, "target_at", now, what="The internal target"))
+        target_at = collect(errors, lambda: clean_future(target_at, "target_at", now, what="The internal target"))
         if target_at is not None and due_at is not None and target_at > due_at:
             errors["target_at"] = ["The internal target must be no later than the time promised to the customer."]
     if not owner.is_active:
@@ -506,7 +151,7 @@ def create_commitment(
     _told_customer(commitment, now)
     plan_escalations(commitment, now=now)
     commitment.save()
-    event = _record(
+    event = record_event(
         commitment,
         TimelineEvent.Kind.CREATED,
         actor=actor,
@@ -561,19 +206,17 @@ def edit_commitment(
     errors: dict[str, Any] = {}
     changes: dict[str, list[str]] = {}
     if summary is not None:
-        summary = _collect(
-            errors, lambda: _clean_text(summary, "summary", required="Say what was promised.", limit=300)
-        )
+        summary = collect(errors, lambda: clean_text(summary, "summary", required="Say what was promised.", limit=300))
         if summary is not None and summary != commitment.summary:
             changes["summary"] = [commitment.summary, summary]
             commitment.summary = summary
     if details is not None:
-        details = _collect(errors, lambda: _clean_text(details, "details"))
+        details = collect(errors, lambda: clean_text(details, "details"))
         if details is not None and details != commitment.details:
             changes["details"] = [commitment.details, details]
             commitment.details = details
     if update_interval is not None:
-        interval = _collect(errors, lambda: clean_update_interval(update_interval))
+        interval = collect(errors, lambda: clean_update_interval(update_interval))
         if interval is not None and interval != commitment.update_interval:
             changes["update_interval"] = [format_duration(commitment.update_interval), format_duration(interval)]
             commitment.update_interval = interval
@@ -602,7 +245,7 @@ def edit_commitment(
         changes["target_at"] = [commitment.target_at.isoformat(), ""]
         commitment.target_at = None
     elif target_at is not None and target_at != commitment.target_at:
-        target = _collect(errors, lambda: _clean_future(target_at, "target_at", now, what="The internal target"))
+        target = collect(errors, lambda: clean_future(target_at, "target_at", now, what="The internal target"))
         if target is not None and target > commitment.due_at:
             errors["target_at"] = ["The internal target must be no later than the time promised to the customer."]
         elif target is not None:
@@ -615,7 +258,7 @@ def edit_commitment(
         raise InvalidInput(errors)
     if changes:
         commitment.save()
-        _record(commitment, TimelineEvent.Kind.EDITED, actor=actor, data={"changes": changes}, at=now)
+        record_event(commitment, TimelineEvent.Kind.EDITED, actor=actor, data={"changes": changes}, at=now)
     return commitment
 
 
@@ -633,16 +276,16 @@ def send_update(
     _require_move(commitment, "send_update")
     now = timezone.now()
     errors: dict[str, Any] = {}
-    message = _collect(errors, lambda: _clean_text(message, "message", required="Write the update for the customer."))
+    message = collect(errors, lambda: clean_text(message, "message", required="Write the update for the customer."))
     if next_contact_at is not None:
-        _collect(errors, lambda: _clean_future(next_contact_at, "next_contact_at", now, what="The next contact"))
+        collect(errors, lambda: clean_future(next_contact_at, "next_contact_at", now, what="The next contact"))
     if errors:
         raise InvalidInput(errors)
     _told_customer(commitment, now)
     if next_contact_at is not None and commitment.next_update_at and next_contact_at < commitment.next_update_at:
         commitment.next_update_at = next_contact_at
     commitment.save()
-    event = _record(commitment, TimelineEvent.Kind.UPDATE_SENT, actor=actor, message=message, at=now)
+    event = record_event(commitment, TimelineEvent.Kind.UPDATE_SENT, actor=actor, message=message, at=now)
     outbox.notify_customer(
         commitment, Kind.STATUS_UPDATE, key=f"{commitment.pk}:status_update:{event.pk}", message=message
     )
@@ -657,8 +300,8 @@ def reschedule(*, actor: User, commitment: Commitment, due_at: datetime | None, 
     _require_move(commitment, "reschedule")
     now = timezone.now()
     errors: dict[str, Any] = {}
-    new_due = _collect(errors, lambda: _clean_future(due_at, "due_at", now, what="The new due time"))
-    reason = _collect(errors, lambda: _clean_text(reason, "reason", required="Tell the customer why the time changes."))
+    new_due = collect(errors, lambda: clean_future(due_at, "due_at", now, what="The new due time"))
+    reason = collect(errors, lambda: clean_text(reason, "reason", required="Tell the customer why the time changes."))
     if errors:
         raise InvalidInput(errors)
     previous = commitment.due_at
@@ -677,7 +320,7 @@ def reschedule(*, actor: User, commitment: Commitment, due_at: datetime | None, 
         plan_escalations(commitment, now=now)
     _told_customer(commitment, now)
     commitment.save()
-    event = _record(
+    event = record_event(
         commitment,
         TimelineEvent.Kind.RESCHEDULED,
         actor=actor,
@@ -695,7 +338,7 @@ def hand_off(*, actor: User, commitment: Commitment, assignee: User | None, note
     commitment = _locked(commitment)
     ensure_can_act(actor, commitment)
     _require_move(commitment, "hand_off")
-    note = _clean_text(note, "note")
+    note = clean_text(note, "note")
     if assignee is None or not Membership.objects.filter(user=assignee, team_id=commitment.team_id).exists():
         raise InvalidInput({"assignee": ["Choose a member of this commitment's team."]})
     if not assignee.is_active:
@@ -705,7 +348,7 @@ def hand_off(*, actor: User, commitment: Commitment, assignee: User | None, note
     previous = commitment.assignee
     commitment.assignee = assignee
     commitment.save()
-    event = _record(
+    event = record_event(
         commitment,
         TimelineEvent.Kind.HANDED_OFF,
         actor=actor,
@@ -734,7 +377,7 @@ def wait_on_customer(*, actor: User, commitment: Commitment, request: str) -> Co
     commitment = _locked(commitment)
     ensure_can_act(actor, commitment)
     _require_move(commitment, "wait_on_customer")
-    request = _clean_text(request, "request", required="Say exactly what we need from the customer.")
+    request = clean_text(request, "request", required="Say exactly what we need from the customer.")
     now = timezone.now()
     commitment.status = Status.WAITING
     commitment.paused_at = now
@@ -743,7 +386,7 @@ def wait_on_customer(*, actor: User, commitment: Commitment, request: str) -> Co
     _told_customer(commitment, now)
     commitment.next_escalation_at = None
     commitment.save()
-    event = _record(commitment, TimelineEvent.Kind.WAITING, actor=actor, message=request, at=now)
+    event = record_event(commitment, TimelineEvent.Kind.WAITING, actor=actor, message=request, at=now)
     outbox.notify_customer(commitment, Kind.WAITING, key=f"{commitment.pk}:waiting:{event.pk}", message=request)
     return commitment
 
@@ -768,7 +411,7 @@ def resume(*, actor: User | None, commitment: Commitment, note: str = "", by_cus
     if actor is not None:
         ensure_can_act(actor, commitment)
     _require_move(commitment, "resume")
-    note = _clean_text(note, "note")
+    note = clean_text(note, "note")
     now = timezone.now()
     paused_for = now - (commitment.paused_at or now)
     previous = commitment.due_at
@@ -780,7 +423,7 @@ def resume(*, actor: User | None, commitment: Commitment, note: str = "", by_cus
     plan_escalations(commitment, now=now)
     _told_customer(commitment, now)
     commitment.save()
-    event = _record(
+    event = record_event(
         commitment,
         TimelineEvent.Kind.RESUMED,
         actor=actor,
@@ -811,7 +454,7 @@ def fulfil(*, actor: User, commitment: Commitment, resolution: str) -> Commitmen
     commitment = _locked(commitment)
     ensure_can_act(actor, commitment)
     _require_move(commitment, "fulfil")
-    resolution = _clean_text(resolution, "resolution", required="Tell the customer what was done.")
+    resolution = clean_text(resolution, "resolution", required="Tell the customer what was done.")
     now = timezone.now()
     commitment.status = Status.FULFILLED
     commitment.fulfilled_at = now
@@ -821,7 +464,7 @@ def fulfil(*, actor: User, commitment: Commitment, resolution: str) -> Commitmen
     commitment.next_escalation_at = None
     commitment.satisfaction_due_at = now + settings.FOLLOWTHROUGH_SATISFACTION_AFTER
     commitment.save()
-    event = _record(
+    event = record_event(
         commitment,
         TimelineEvent.Kind.FULFILLED,
         actor=actor,
@@ -843,9 +486,9 @@ def record_chase(*, actor: User, commitment: Commitment, channel: str, note: str
     _require_move(commitment, "record_chase")
     if channel not in Channel.values:
         raise InvalidInput({"channel": [f"Choose one of: {', '.join(Channel.values)}."]})
-    note = _clean_text(note, "note")
+    note = clean_text(note, "note")
     commitment.save(update_fields=["updated_at"])
-    _record(commitment, TimelineEvent.Kind.CHASED, actor=actor, message=note, data={"channel": channel})
+    record_event(commitment, TimelineEvent.Kind.CHASED, actor=actor, message=note, data={"channel": channel})
     return commitment
 
 
@@ -855,7 +498,7 @@ def cancel(*, actor: User, commitment: Commitment, reason: str = "") -> Commitme
     commitment = _locked(commitment)
     ensure_can_act(actor, commitment)
     _require_move(commitment, "cancel")
-    reason = _clean_text(reason, "reason")
+    reason = clean_text(reason, "reason")
     now = timezone.now()
     commitment.status = Status.CANCELLED
     commitment.cancelled_at = now
@@ -864,7 +507,7 @@ def cancel(*, actor: User, commitment: Commitment, reason: str = "") -> Commitme
     commitment.next_escalation_at = None
     commitment.satisfaction_due_at = None
     commitment.save()
-    event = _record(commitment, TimelineEvent.Kind.CANCELLED, actor=actor, message=reason, at=now)
+    event = record_event(commitment, TimelineEvent.Kind.CANCELLED, actor=actor, message=reason, at=now)
     outbox.suppress_unsent(commitment)
     outbox.notify_customer(
         commitment, Kind.CANCELLATION, key=f"{commitment.pk}:cancellation:{event.pk}", message=reason
@@ -881,7 +524,7 @@ def confirm(*, commitment: Commitment) -> Commitment:
     commitment.confirmed_at = timezone.now()
     commitment.satisfaction_due_at = None
     commitment.save()
-    _record(commitment, TimelineEvent.Kind.CONFIRMED, actor_label="customer")
+    record_event(commitment, TimelineEvent.Kind.CONFIRMED, actor_label="customer")
     return commitment
 
 
@@ -895,7 +538,7 @@ def reopen(*, actor: User | None, commitment: Commitment, reason: str, by_custom
         # Only the satisfaction question reopens from the customer's side; a closed one stays closed.
         raise IllegalMove("This commitment is not waiting for the customer's answer, so it cannot be reopened.")
     _require_move(commitment, "reopen")
-    reason = _clean_text(reason, "reason", required="Say what is still wrong." if not by_customer else "")
+    reason = clean_text(reason, "reason", required="Say what is still wrong." if not by_customer else "")
     now = timezone.now()
     commitment.status = Status.REOPENED
     commitment.satisfaction_due_at = None
@@ -905,7 +548,7 @@ def reopen(*, actor: User | None, commitment: Commitment, reason: str, by_custom
     plan_escalations(commitment, now=now)
     commitment.next_update_at = now + commitment.update_interval
     commitment.save()
-    event = _record(
+    event = record_event(
         commitment,
         TimelineEvent.Kind.REOPENED,
         actor=actor,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from commitments import customer_views
+from commitments.customer import views as customer_views
 
 app_name = "customer"
 urlpatterns = [

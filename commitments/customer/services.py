@@ -19,10 +19,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from accounts.models import User
-from commitments import services, text_opt_outs
+from commitments import contacts, services, text_opt_outs
 from commitments.errors import IllegalMove, InvalidInput
 from commitments.languages import catalog_for
 from commitments.models import CLOSED_STATUSES, Channel, Commitment, ContactChange, Customer, Status, TimelineEvent
+from commitments.services.timeline import record_event
 from commitments.status_links import hash_token, issue_status_link
 from notifications import outbox
 from notifications.contact_checks import send_contact_check
@@ -52,7 +53,7 @@ def revoke_status_link(*, actor: User, commitment: Commitment) -> Commitment:
     services.ensure_can_act(actor, commitment)
     issue_status_link(commitment)
     commitment.save(update_fields=["status_token_nonce", "status_token_hash", "updated_at"])
-    TimelineEvent.objects.create(
+    record_event(
         commitment=commitment,
         kind=TimelineEvent.Kind.EDITED,
         actor=actor,
@@ -78,7 +79,7 @@ def answer_request(*, commitment: Commitment, answer: str) -> Commitment:
     locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
     if locked.status != Status.WAITING:
         raise IllegalMove("We are not waiting on anything from you right now.")
-    TimelineEvent.objects.create(
+    record_event(
         commitment=locked,
         kind=TimelineEvent.Kind.CUSTOMER_REPLY,
         actor_label=CUSTOMER,
@@ -325,7 +326,7 @@ def keyword_of(body: str) -> str:
 def customers_for_number(phone: str) -> list[Customer]:
     """Every team's record of this number (a text to our number may concern any of them)."""
     try:
-        number = services.normalize_phone(phone)
+        number = contacts.normalize_phone(phone)
     except ValueError:
         return []
     return list(Customer.objects.filter(phone=number).order_by("pk")) if number else []
@@ -356,7 +357,7 @@ def receive_text(*, from_number: str, body: str, message_sid: str = "") -> TextR
 def stop_texts(*, phone: str, keyword: str = "STOP") -> bool:
     """No more texts to this number from any team; False if no record of it had texts allowed."""
     try:
-        number = services.normalize_phone(phone)
+        number = contacts.normalize_phone(phone)
     except ValueError:
         return False
     if not number:
@@ -379,7 +380,7 @@ def stop_texts(*, phone: str, keyword: str = "STOP") -> bool:
 def resume_texts(*, phone: str, keyword: str = "START") -> bool:
     """Texts to this number are allowed again, in every team; False if they were not stopped."""
     try:
-        number = services.normalize_phone(phone)
+        number = contacts.normalize_phone(phone)
     except ValueError:
         return False
     resumed = text_opt_outs.resume_texts_to_number(phone=number) if number else []
@@ -418,7 +419,7 @@ def record_text_reply(*, customers: list[Customer], body: str, message_sid: str 
         return None
     customer = commitment.customer
     text = (body or "").strip()[:ANSWER_LIMIT]
-    event = TimelineEvent.objects.create(
+    event = record_event(
         commitment=commitment,
         kind=TimelineEvent.Kind.CUSTOMER_REPLY,
         actor_label=CUSTOMER,
@@ -500,7 +501,7 @@ def _open_commitments(customer: Customer, current: Commitment | None) -> Iterabl
 def _note_help_request(*, customer: Customer, keyword: str, message_sid: str) -> None:
     with transaction.atomic():
         for commitment in _open_commitments(customer, None):
-            TimelineEvent.objects.create(
+            record_event(
                 commitment=commitment,
                 kind=TimelineEvent.Kind.CUSTOMER_REPLY,
                 actor_label=CUSTOMER,
@@ -521,13 +522,13 @@ def _tell_owners(
     """A change about the customer concerns each of their open promises: note it on each, tell each owner."""
     now = timezone.now()
     for commitment in _open_commitments(customer, current):
-        event = TimelineEvent.objects.create(
+        event = record_event(
             commitment=commitment,
             kind=TimelineEvent.Kind.PREFERENCES,
             actor_label=CUSTOMER,
             message=message,
             data=data,
-            created_at=now,
+            at=now,
         )
         outbox.notify_staff(
             commitment,
