@@ -34,7 +34,7 @@ INSERT INTO commitments_commitment (
     customer_id, team_id, owner_id, assignee_id, created_by_id, summary, details, external_ref, status,
     due_at, promised_at, update_interval, last_update_at, next_update_at, escalations_sent,
     next_escalation_at, waiting_request, missed_at, fulfilled_at, resolution, confirmed_at,
-    status_token_nonce, status_token_hash, created_at, updated_at
+    status_token_nonce, status_token_hash, created_at, updated_at, temperature
 )
 SELECT
     1 + g %% %(customers)s,
@@ -45,7 +45,7 @@ SELECT
     0, NULL, '',
     CASE WHEN s.status = 'missed' THEN s.due_at END,
     s.fulfilled_at, '', CASE WHEN s.status = 'confirmed' THEN s.fulfilled_at + interval '1 day' END,
-    md5(g::text), md5(g::text) || md5((g + 1)::text), s.created_at, s.created_at
+    md5(g::text), md5(g::text) || md5((g + 1)::text), s.created_at, s.created_at, 'calm'
 FROM generate_series(1::bigint, %(commitments)s) AS g
 JOIN (
     SELECT m.team_id, m.user_id AS owner_id,
