@@ -8,7 +8,8 @@ database next to it, created and dropped here)::
 Options: ``--commitments N`` (default 1,000,000), ``--teams N`` (default 100, each with a lead and
 ten agents), ``--days N`` (how far back the commitments go, default 180), ``--runs N`` (timed
 requests per case, default 7), ``--keep`` (leave the scratch database; ``--reuse`` then skips the
-seeding). Not a test: it prints figures.
+seeding), ``--only TEXT`` (time only the cases whose label contains it). Not a test: it prints
+figures.
 
 The history is written with ``INSERT ... SELECT generate_series`` (a million commitments and
 their timelines in a minute or two, rather than an hour through the ORM): logged over the last
@@ -34,7 +35,7 @@ INSERT INTO commitments_commitment (
     customer_id, team_id, owner_id, assignee_id, created_by_id, summary, details, external_ref, status,
     due_at, promised_at, update_interval, last_update_at, next_update_at, escalations_sent,
     next_escalation_at, waiting_request, missed_at, fulfilled_at, resolution, confirmed_at,
-    status_token_nonce, status_token_hash, created_at, updated_at
+    status_token_nonce, status_token_hash, created_at, updated_at, temperature
 )
 SELECT
     1 + g %% %(customers)s,
@@ -45,7 +46,7 @@ SELECT
     0, NULL, '',
     CASE WHEN s.status = 'missed' THEN s.due_at END,
     s.fulfilled_at, '', CASE WHEN s.status = 'confirmed' THEN s.fulfilled_at + interval '1 day' END,
-    md5(g::text), md5(g::text) || md5((g + 1)::text), s.created_at, s.created_at
+    md5(g::text), md5(g::text) || md5((g + 1)::text), s.created_at, s.created_at, 'calm'
 FROM generate_series(1::bigint, %(commitments)s) AS g
 JOIN (
     SELECT m.team_id, m.user_id AS owner_id,
@@ -139,6 +140,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="use the kept scratch database as it is")
+    parser.add_argument("--only", default="", help="time only the cases whose label contains this text")
     options = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -263,6 +265,7 @@ def measure(options: argparse.Namespace) -> None:
         (f"page, a superuser over all {options.teams} teams", admin, "/dashboard/", {}),
         (f"API, a superuser over all {options.teams} teams", admin, "/api/v1/dashboard/", {}),
     ]
+    cases = [case for case in cases if options.only in case[0]]
     print(f"\n{'case':<62} {'median':>9} {'slowest':>9} {'queries':>8}")
     for label, user, path, params in cases:
         client = Client()

@@ -6,7 +6,7 @@ never a loop over rows in Python. The "now" lists are bounded reads over the sam
 sweeps use. Definitions, in the product's words, are in ``FIGURES`` and shown beside each figure.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -375,6 +375,74 @@ UPDATE_AGGREGATES = {
     "updates_sent_on_time": Count("pk", filter=Q(created_at__lte=F("due_by"))),
 }
 
+# "Updates on time" in one pass over the scope's customer messages: each status update's previous
+# message is the latest one strictly before it (a window ending one microsecond, PostgreSQL's
+# precision, before the update), not a subquery per update. Same definition as ``_status_updates``.
+UPDATE_COUNTS_SQL = """
+WITH scoped AS ({commitments})
+SELECT {groups}, count(*) AS updates_sent,
+       count(*) FILTER (WHERE message.created_at <= message.previous_at + scoped.update_interval + %s)
+           AS updates_sent_on_time
+FROM (
+    SELECT event.commitment_id, event.kind, event.created_at,
+           max(event.created_at) OVER (
+               PARTITION BY event.commitment_id ORDER BY event.created_at
+               RANGE BETWEEN UNBOUNDED PRECEDING AND '1 microsecond' PRECEDING
+           ) AS previous_at
+    FROM commitments_timelineevent AS event
+    WHERE event.commitment_id IN (SELECT scoped.id FROM scoped) AND event.kind IN %s
+) AS message
+JOIN scoped ON scoped.id = message.commitment_id
+WHERE message.kind = %s
+GROUP BY {groups}
+"""
+
+
+def update_groups(*, zone: Any = None, period_starts: datetime | None = None) -> Callable[[str], dict[str, Any]]:
+    """How ``update_counts`` groups: by team and owner, and by the week the commitment was logged
+    (given ``zone``) and whether it was logged in the period (given ``period_starts``).
+
+    The expressions are over a commitment reached through ``prefix`` ("" or "commitment__").
+    """
+
+    def groups(prefix: str) -> dict[str, Any]:
+        expressions: dict[str, Any] = {"team": F(f"{prefix}team_id"), "owner": F(f"{prefix}owner_id")}
+        if zone is not None:
+            expressions["week"] = TruncWeek(f"{prefix}created_at", tzinfo=zone)
+        if period_starts is not None:
+            in_period = Q(**{f"{prefix}created_at__gt": period_starts})
+            expressions["in_period"] = Case(When(in_period, then=Value(True)), default=Value(False))
+        return expressions
+
+    return groups
+
+
+def update_counts(commitments: QuerySet[Commitment], groups: Callable[[str], dict[str, Any]]) -> list[dict[str, Any]]:
+    """Status updates sent and sent on time on these commitments, grouped by ``groups``: one query,
+    whatever the number of updates. Call inside ``_aggregating``.
+    """
+    if connection.vendor != "postgresql":
+        updates = _status_updates(commitments).order_by()
+        return list(updates.values(**groups("commitment__")).annotate(**UPDATE_AGGREGATES))
+    expressions = groups("")
+    scoped = commitments.order_by().annotate(**{f"group_{name}": value for name, value in expressions.items()})
+    scoped = scoped.values("id", "update_interval", *(f"group_{name}" for name in expressions))
+    sql, params = scoped.query.sql_with_params()
+    names = ", ".join(f"scoped.group_{name}" for name in expressions)
+    query = UPDATE_COUNTS_SQL.format(commitments=sql, groups=names)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            query,
+            [
+                *params,
+                settings.FOLLOWTHROUGH_SWEEP_INTERVAL,
+                tuple(str(kind) for kind in CUSTOMER_MESSAGE_KINDS),
+                str(TimelineEvent.Kind.UPDATE_SENT),
+            ],
+        )
+        columns = [*expressions, *UPDATE_AGGREGATES]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
 
 def _figures(row: dict[str, Any]) -> Figures:
     figures = Figures(**{name: row[name] for name in Figures.__dataclass_fields__ if name in row})
@@ -408,32 +476,70 @@ def period_start(now: datetime, period: int) -> datetime:
     return now - timedelta(days=period)
 
 
-def team_figures(*, scope: Scope, period: int = DEFAULT_PERIOD, now: datetime | None = None) -> list[TeamFigures]:
+def _summed(rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any]) -> dict[Any, dict[str, int]]:
+    """Update counts add up: grouped rows (a few, already aggregated) summed by ``key`` (None: left out)."""
+    totals: dict[Any, dict[str, int]] = {}
+    for row in rows:
+        group = key(row)
+        if group is None:
+            continue
+        total = totals.setdefault(group, dict.fromkeys(UPDATE_AGGREGATES, 0))
+        for name in UPDATE_AGGREGATES:
+            total[name] += row[name]
+    return totals
+
+
+@dataclass
+class PageUpdateCounts:
+    """The page's status update counts, counted once for its figures and its trends alike: grouped by
+    team, owner, the week the commitment was logged and whether it was logged in the period.
+    """
+
+    rows: list[dict[str, Any]]
+    zone: Any
+
+
+def page_update_counts(*, scope: Scope, period: int, now: datetime) -> PageUpdateCounts:
+    """One query over the commitments of the period and of the trends' weeks (whichever reaches further)."""
+    zone = timezone.get_current_timezone()
+    starts = period_start(now, period)
+    commitments = scope.commitments().filter(created_at__gte=min(starts, first_trend_week(now, zone)))
+    with _aggregating():
+        rows = update_counts(commitments, update_groups(zone=zone, period_starts=starts))
+    return PageUpdateCounts(rows=rows, zone=zone)
+
+
+def _week_day(value: datetime, zone: Any) -> Any:
+    # The raw query gives the local week start as a naive timestamp; the ORM's, an aware one.
+    return value.date() if timezone.is_naive(value) else timezone.localtime(value, zone).date()
+
+
+def team_figures(
+    *,
+    scope: Scope,
+    period: int = DEFAULT_PERIOD,
+    now: datetime | None = None,
+    updates: PageUpdateCounts | None = None,
+) -> list[TeamFigures]:
     """Each shown team's figures and its owners', over the commitments created in the last ``period`` days.
 
-    Three grouped queries (commitments by team and by owner, their status updates by owner) and
-    one for the owners' names, whatever the number of commitments.
+    Three grouped queries (commitments by team and by owner, their status updates by owner, unless
+    the page counted them already in ``updates``, taken at the same ``now``) and one for the
+    owners' names, whatever the number of commitments.
     """
     now = now or timezone.now()
     commitments = scope.commitments().filter(created_at__gt=period_start(now, period))
     aggregates = _commitment_aggregates(now)
     signalled = _with_signals(commitments).order_by()
-    updates = _status_updates(commitments).order_by()
     with _aggregating():
         by_team = {row["team_id"]: row for row in signalled.values("team_id").annotate(**aggregates)}
         by_owner = list(signalled.values("team_id", "owner_id").annotate(**aggregates))
-        updates_by_owner = {
-            (row["team"], row["owner"]): row
-            for row in updates.values(team=F("commitment__team_id"), owner=F("commitment__owner_id")).annotate(
-                **UPDATE_AGGREGATES
-            )
-        }
-    # Update counts add up: a team's are the sum of its owners' (a few rows, already aggregated).
-    updates_by_team: dict[int, dict[str, Any]] = {}
-    for (team_id, _), row in updates_by_owner.items():
-        total = updates_by_team.setdefault(team_id, dict.fromkeys(UPDATE_AGGREGATES, 0))
-        for name in UPDATE_AGGREGATES:
-            total[name] += row[name]
+        if updates is None:
+            update_rows = update_counts(commitments, update_groups())
+        else:
+            update_rows = [row for row in updates.rows if row["in_period"]]
+    updates_by_owner = _summed(update_rows, lambda row: (row["team"], row["owner"]))
+    updates_by_team = _summed(update_rows, lambda row: row["team"])
     owners = User.objects.in_bulk({row["owner_id"] for row in by_owner})
     result = []
     for team in scope.shown_teams:
@@ -459,15 +565,27 @@ class Week:
     figures: Figures
 
 
-def weekly_trends(*, scope: Scope, weeks: int = TREND_WEEKS, now: datetime | None = None) -> list[Week]:
+def first_trend_week(now: datetime, zone: Any, weeks: int = TREND_WEEKS) -> datetime:
+    """The local Monday, midnight, that the trends start on: ``weeks`` weeks, this one included."""
+    this_week = timezone.localtime(now, zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    this_week -= timedelta(days=this_week.weekday())
+    return this_week - timedelta(weeks=weeks - 1)
+
+
+def weekly_trends(
+    *,
+    scope: Scope,
+    weeks: int = TREND_WEEKS,
+    now: datetime | None = None,
+    updates: PageUpdateCounts | None = None,
+) -> list[Week]:
     """The figures of the commitments created each week (Monday to Sunday, in the page's time zone),
-    for the last ``weeks`` weeks, this one included: two grouped queries.
+    for the last ``weeks`` weeks, this one included: two grouped queries (one if the page counted
+    the status updates already in ``updates``, taken at the same ``now``).
     """
     now = now or timezone.now()
     zone = timezone.get_current_timezone()
-    this_week = timezone.localtime(now, zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    this_week -= timedelta(days=this_week.weekday())
-    first = this_week - timedelta(weeks=weeks - 1)
+    first = first_trend_week(now, zone, weeks)
     commitments = scope.commitments().filter(created_at__gte=first)
     rows = (
         _with_signals(commitments)
@@ -475,15 +593,15 @@ def weekly_trends(*, scope: Scope, weeks: int = TREND_WEEKS, now: datetime | Non
         .values(week=TruncWeek("created_at", tzinfo=zone))
         .annotate(**_commitment_aggregates(now))
     )
-    updates = (
-        _status_updates(commitments)
-        .order_by()
-        .values(week=TruncWeek("commitment__created_at", tzinfo=zone))
-        .annotate(**UPDATE_AGGREGATES)
-    )
     with _aggregating():
         by_week = {timezone.localtime(row["week"], zone).date(): row for row in rows}
-        updates_by_week = {timezone.localtime(row["week"], zone).date(): row for row in updates}
+        if updates is None:
+            update_rows = update_counts(commitments, update_groups(zone=zone))
+            zone_of_rows = zone
+        else:
+            update_rows, zone_of_rows = updates.rows, updates.zone
+    # Rows of weeks before the first (a longer period's) fall outside every week shown below.
+    updates_by_week = _summed(update_rows, lambda row: _week_day(row["week"], zone_of_rows))
     result = []
     for index in range(weeks):
         starts = (first + timedelta(weeks=index)).replace(tzinfo=None)

@@ -126,3 +126,49 @@ def test_weekly_trends_put_each_commitment_in_the_week_it_was_logged(story: Stor
         assert week.figures.total >= 1
     assert sum(week.figures.missed for week in weeks) == 1
     assert sum(week.figures.fulfilled for week in weeks) == 5
+
+
+def _update_counts(figures: selectors.Figures) -> tuple[int, int, int]:
+    return figures.updates_sent, figures.updates_sent_on_time, figures.updates_unsent
+
+
+@pytest.mark.parametrize("period", selectors.PERIODS)
+def test_the_page_counts_updates_once_for_its_figures_and_trends_alike(story: Story, period: int) -> None:
+    from django.utils import timezone
+
+    scope = selectors.dashboard_scope(user=story.lead)
+    assert scope is not None
+    with timezone.override("America/New_York"):
+        updates = selectors.page_update_counts(scope=scope, period=period, now=story.now)
+        shared_teams = selectors.team_figures(scope=scope, period=period, now=story.now, updates=updates)
+        own_teams = selectors.team_figures(scope=scope, period=period, now=story.now)
+        shared_weeks = selectors.weekly_trends(scope=scope, now=story.now, updates=updates)
+        own_weeks = selectors.weekly_trends(scope=scope, now=story.now)
+    ((shared, own),) = zip(shared_teams, own_teams, strict=True)
+    assert _update_counts(shared.figures) == _update_counts(own.figures)
+    # c1's update on time, c2's late, c3's owed (c7, 40 days old, had none).
+    assert _update_counts(shared.figures) == ((0, 0, 1) if period == 7 else (2, 1, 1))
+    assert [(o.owner, _update_counts(o.figures)) for o in shared.owners] == [
+        (o.owner, _update_counts(o.figures)) for o in own.owners
+    ]
+    assert [_update_counts(week.figures) for week in shared_weeks] == [
+        _update_counts(week.figures) for week in own_weeks
+    ]
+    assert sum(week.figures.updates_sent for week in shared_weeks) == 2
+    assert sum(week.figures.updates_sent_on_time for week in shared_weeks) == 1
+
+
+def test_an_update_is_due_from_the_message_strictly_before_it(story: Story) -> None:
+    from commitments.models import TimelineEvent
+    from tests.dashboard.conftest import event
+
+    # A message logged at the very instant of c2's late update is not the one before it: still late.
+    event(story.c["c2"], TimelineEvent.Kind.RESCHEDULED, story.now - 6 * DAY)
+    scope = selectors.dashboard_scope(user=story.lead)
+    assert scope is not None
+    updates = selectors.page_update_counts(scope=scope, period=30, now=story.now)
+    for entry in (
+        *selectors.team_figures(scope=scope, now=story.now),
+        *selectors.team_figures(scope=scope, now=story.now, updates=updates),
+    ):
+        assert entry.figures.updates_on_time_rate == pytest.approx(1 / 3)
