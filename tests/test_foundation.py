@@ -21,7 +21,7 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"))
+        if not key.startswith(("DATABASE_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"))
     }
     environment.update(env)
     return subprocess.run(

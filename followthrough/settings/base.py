@@ -1,4 +1,7 @@
-"""Settings, read from the environment (see the README and contract for every variable).
+"""The settings every process shares, read from the environment (the README and contract list each
+variable). Importing this module touches no file or directory: the layers beside it add what
+differs between development (DEBUG on) and production (DEBUG off), and test.py what the suite
+needs; followthrough/settings/__init__.py picks development or production from DEBUG.
 
 With nothing set, the app runs on embedded defaults: SQLite and an on-disk Celery broker,
 so web, worker and beat start on a laptop with no server installed.
@@ -13,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from followthrough.durations import parse_duration, parse_duration_list
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
@@ -21,17 +24,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # Off unless asked for: scripts/run and scripts/test turn it on for development.
 DEBUG = env.bool("DEBUG", default=False)
-DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-change-me-in-production"
-# Keys published with the project (the development one, the one docker-compose.yml once shipped):
-# anyone could sign sessions and links with them, so they never run with DEBUG off.
-KNOWN_SECRET_KEYS = frozenset({DEVELOPMENT_SECRET_KEY, "change-me-to-a-long-random-string-before-going-live"})
+# Checked by the layer that loads this one: production refuses an empty or published key.
 SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = DEVELOPMENT_SECRET_KEY
-if not DEBUG and (SECRET_KEY in KNOWN_SECRET_KEYS or SECRET_KEY.startswith("django-insecure")):
-    raise ImproperlyConfigured("SECRET_KEY is a published development key: set a long random one when DEBUG is off.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
@@ -135,18 +129,13 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Filled by `manage.py collectstatic` (scripts/run, the Dockerfile, a deploy) and served by whitenoise.
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Mail and texts -------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -209,9 +198,8 @@ for _timeout in ("EMAIL_TIMEOUT", "SMS_TIMEOUT"):
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The embedded broker's folders are made when Celery first reads this (followthrough.celery).
     _broker_dir = VAR_DIR / "broker"
-    for _folder in ("queue", "processed", "control"):
-        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
@@ -299,19 +287,7 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# HTTPS follows SITE_URL: with DEBUG off and an https:// SITE_URL every request is redirected to
-# HTTPS, cookies are secure and HSTS is sent; with an http:// one (a private network, a test rig)
-# the app serves plain HTTP, and `check --deploy` says so.
-SERVES_HTTPS = SITE_URL.startswith("https://") and not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SERVES_HTTPS else None
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SERVES_HTTPS)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=SERVES_HTTPS)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=SERVES_HTTPS)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365 if SERVES_HTTPS else 0)
-# Both bind every subdomain (and, with preload, browsers' built-in lists) for a year: opt-in.
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
-SILENCED_SYSTEM_CHECKS += ["security.W005", "security.W021"]  # The two opt-ins above.
+# HTTPS (redirects, secure cookies, HSTS) follows SITE_URL in production.py.
 
 # Proxies the operator puts in front of the web process; only their X-Forwarded-For entries are
 # believed (followthrough.client_address, used by every rate limit and the login lockout).
