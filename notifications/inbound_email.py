@@ -12,7 +12,6 @@ The hooks run through anymail's signals, so another ESP's anymail webhook (mount
 ``/hooks/email/anymail/``) lands in the same place once configured.
 """
 
-import hashlib
 import logging
 import re
 from collections.abc import Callable
@@ -29,17 +28,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.html import strip_tags
 from django.views.decorators.csrf import csrf_exempt
 
-from commitments.models import Channel, Commitment, Status, TimelineEvent
-from commitments.services.timeline import record_event
-from notifications import bounces, outbox
-from notifications.models import Kind, UnmatchedEmail
+from commitments.customer.services import record_email_reply
+from commitments.models import Commitment
+from notifications import bounces
+from notifications.models import UnmatchedEmail
 from notifications.reply_addresses import commitment_id_for
 
 logger = logging.getLogger(__name__)
 
-CUSTOMER = "customer"
 TEXT_LIMIT = 5000
-ALERT_EXCERPT = 1500
 
 
 # --- The hooks ----------------------------------------------------------------------------
@@ -183,52 +180,14 @@ def receive_email(message: AnymailInboundMessage) -> Commitment | None:
         if commitment is None:  # A commitment since deleted: the mail is still kept.
             transaction.on_commit(lambda: keep_unmatched(email))
             return None
-        return record_email_reply(commitment=commitment, email=email)
-
-
-def record_email_reply(*, commitment: Commitment, email: Email) -> Commitment | None:
-    """The customer's email on the timeline, and an alert to the owner at once (call in a transaction).
-
-    Closed or not, the reply lands: a customer writing back after we thought we were done is
-    exactly what the owner must hear about.
-    """
-    if (
-        email.message_id
-        and TimelineEvent.objects.filter(
-            commitment=commitment, kind=TimelineEvent.Kind.CUSTOMER_REPLY, data__message_id=email.message_id
-        ).exists()
-    ):
-        return None  # The same message delivered twice (a webhook retried).
-    event = record_event(
-        commitment=commitment,
-        kind=TimelineEvent.Kind.CUSTOMER_REPLY,
-        actor_label=CUSTOMER,
-        message=email.text or "(no text)",
-        data={
-            "via": Channel.EMAIL,
-            "sender": email.sender,
-            "subject": email.subject,
-            "attachments": email.attachments,
-            "message_id": email.message_id,
-        },
-    )
-    alert = f"{commitment.customer.name} replied by email ({email.sender}), subject “{email.subject}”:\n\n"
-    alert += email.text[:ALERT_EXCERPT] or "(no text)"
-    if email.attachments:
-        alert += f"\n\nAttached: {', '.join(email.attachments)}"
-    if commitment.status == Status.WAITING:
-        alert += "\n\nWe are waiting on this customer: resume the commitment if this is what we asked for."
-    elif commitment.status in (Status.CONFIRMED, Status.CANCELLED):
-        alert += f"\n\nThis commitment is {commitment.get_status_display().lower()}: they wrote to it all the same."
-    reference = hashlib.sha256(email.message_id.encode()).hexdigest()[:16] if email.message_id else str(event.pk)
-    outbox.notify_staff(
-        commitment,
-        Kind.ALERT,
-        recipients=[commitment.owner],
-        key=f"{commitment.pk}:email_reply:{reference}",
-        message=alert,
-    )
-    return commitment
+        return record_email_reply(
+            commitment=commitment,
+            sender=email.sender,
+            subject=email.subject,
+            text=email.text,
+            attachments=email.attachments,
+            message_id=email.message_id,
+        )
 
 
 def keep_unmatched(email: Email) -> UnmatchedEmail | None:

@@ -5,6 +5,7 @@ promise stands whatever the customer changes about how we reach them. The lifecy
 customer makes (confirm, reopen, resume) go through ``commitments.services`` like any other.
 """
 
+import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from notifications.models import Kind
 
 CUSTOMER = "customer"
 ANSWER_LIMIT = 5000
+# How much of a customer's email its owner's alert quotes; the timeline keeps all of it.
+ALERT_EXCERPT = 1500
 
 # Twilio's standard keywords (its Advanced Opt-Out defaults, plus the newer REVOKE and OPTOUT).
 # Twilio itself blocks further texts to a number that sent an opt-out word and confirms to the
@@ -426,17 +429,58 @@ def record_text_reply(*, customers: list[Customer], body: str, message_sid: str 
         message=text,
         data={"via": "sms", "message_sid": message_sid},
     )
-    alert = f"{customer.name} replied by text: {text}"
-    if commitment.status == Status.WAITING:
-        alert += "\n\nWe are waiting on this customer: resume the commitment if this is what we asked for."
-    outbox.notify_staff(
+    _alert_owner_of_reply(
         commitment,
-        Kind.ALERT,
-        recipients=[commitment.owner],
+        f"{customer.name} replied by text: {text}",
         key=f"{commitment.pk}:text_reply:{message_sid or event.pk}",
-        message=alert,
     )
     return commitment
+
+
+def record_email_reply(
+    *, commitment: Commitment, sender: str, subject: str, text: str, attachments: list[str], message_id: str
+) -> Commitment | None:
+    """The customer's email on the timeline, and an alert to the owner at once (call in a transaction).
+
+    Closed or not, the reply lands: a customer writing back after we thought we were done is
+    exactly what the owner must hear about. notifications.inbound_email reads the mail.
+    """
+    if (
+        message_id
+        and TimelineEvent.objects.filter(
+            commitment=commitment, kind=TimelineEvent.Kind.CUSTOMER_REPLY, data__message_id=message_id
+        ).exists()
+    ):
+        return None  # The same message delivered twice (a webhook retried).
+    event = record_event(
+        commitment=commitment,
+        kind=TimelineEvent.Kind.CUSTOMER_REPLY,
+        actor_label=CUSTOMER,
+        message=text or "(no text)",
+        data={
+            "via": Channel.EMAIL,
+            "sender": sender,
+            "subject": subject,
+            "attachments": attachments,
+            "message_id": message_id,
+        },
+    )
+    alert = f"{commitment.customer.name} replied by email ({sender}), subject “{subject}”:\n\n"
+    alert += text[:ALERT_EXCERPT] or "(no text)"
+    if attachments:
+        alert += f"\n\nAttached: {', '.join(attachments)}"
+    reference = hashlib.sha256(message_id.encode()).hexdigest()[:16] if message_id else str(event.pk)
+    _alert_owner_of_reply(commitment, alert, key=f"{commitment.pk}:email_reply:{reference}")
+    return commitment
+
+
+def _alert_owner_of_reply(commitment: Commitment, alert: str, *, key: str) -> None:
+    """The owner hears of every reply at once, by text or email alike, with what it means for the promise."""
+    if commitment.status == Status.WAITING:
+        alert += "\n\nWe are waiting on this customer: resume the commitment if this is what we asked for."
+    elif commitment.status in (Status.CONFIRMED, Status.CANCELLED):
+        alert += f"\n\nThis commitment is {commitment.get_status_display().lower()}: they wrote to it all the same."
+    outbox.notify_staff(commitment, Kind.ALERT, recipients=[commitment.owner], key=key, message=alert)
 
 
 def help_reply(customers: list[Customer]) -> str:
