@@ -2,9 +2,12 @@
 
 DRF's own classes copy the rates once at import; these read them on each request, so an operator's
 (or a test's) change to ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` applies at once.
-The counters live in the default cache, shared through Redis by every web process.
+The counters live in the default cache, shared through Redis by every web process. When the cache
+cannot be reached the API stays up and lets requests through, as the customer's pages do: Redis
+restarting must not turn every integration's calls into errors.
 """
 
+import logging
 from typing import TYPE_CHECKING
 
 from rest_framework.settings import api_settings
@@ -17,8 +20,18 @@ if TYPE_CHECKING:  # rest_framework.views imports this module while it loads its
     from rest_framework.views import APIView
 
 
-class CurrentRatesMixin:
+logger = logging.getLogger(__name__)
+
+
+class CurrentRatesMixin(SimpleRateThrottle):
     scope: str | None
+
+    def allow_request(self, request: "Request", view: "APIView") -> bool:
+        try:
+            return super().allow_request(request, view)
+        except Exception:
+            logger.warning("API rate limits unavailable; letting the request through.", exc_info=True)
+            return True
 
     def get_ident(self, request: "Request") -> str:
         # The one rule for a client's address: a client's own X-Forwarded-For never picks its bucket.

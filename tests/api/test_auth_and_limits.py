@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from accounts.api_tokens import digest_of
 from accounts.models import ApiToken
+from tests import live
 from tests.api.conftest import API, client_for
 from tests.factories import PASSWORD
 
@@ -152,3 +153,27 @@ def test_password_guessing_on_the_token_call_is_throttled(agent):
         ]
 
     assert guesses == [400, 400, 429]
+
+
+def test_the_api_stays_up_when_the_rate_limit_counters_cannot_be_reached(agent):
+    # Given the cache that holds the rate limit counters is down (Redis restarting)
+    location = f"redis://127.0.0.1:{live.free_port()}/0"
+    unreachable = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}}
+    client = client_for(agent)
+    with override_settings(CACHES=unreachable):
+        # When an integration logs a promise and reads the list
+        created = client.post(
+            f"{API}/commitments/",
+            {
+                "summary": "Refund the double charge",
+                "due_at": "2030-01-01T12:00:00Z",
+                "customer": {"name": "Dana", "email": "dana@example.com", "preferred_channel": "email"},
+            },
+            format="json",
+        )
+        listed = client.get(f"{API}/commitments/")
+
+    # Then both answer as usual
+    assert created.status_code == 201, created.content
+    assert listed.status_code == 200
+    assert [row["summary"] for row in listed.json()["results"]] == ["Refund the double charge"]
