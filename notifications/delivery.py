@@ -4,7 +4,8 @@
    are locked with ``SELECT ... FOR UPDATE SKIP LOCKED`` (so two workers never take the same row
    and never wait for each other), leased for ``FOLLOWTHROUGH_DELIVERY_LEASE`` and their
    ``attempts`` counted; commit.
-2. Send, outside any transaction, on the row's channel.
+2. Send, outside any transaction, on the row's channel (the routing rules looked at again first:
+   a text to a number that said STOP since it was queued goes by email, or not at all).
 3. Record the outcome with one conditional UPDATE that lands only while our claim still holds
    (same attempt number, same lease): sent; a transient failure goes back to pending with an
    exponential backoff; a permanent one fails the row, puts it on the commitment's timeline and

@@ -32,6 +32,7 @@ from django.utils import timezone
 from accounts.models import User
 from commitments.models import Channel, Commitment, TimelineEvent
 from commitments.schedule import WorkingHours, call_task_escalation_time
+from commitments.services.timeline import record_events
 from notifications import messages, queueing, routing
 from notifications.models import Audience, DeliveryStatus, Kind, Notification
 
@@ -275,7 +276,7 @@ def _insert(rows: list[Message], events: list[Event], *, now: datetime) -> list[
     if rows:
         Notification.objects.bulk_create([Notification(**row._asdict()) for row in rows], ignore_conflicts=True)
     if events:
-        TimelineEvent.objects.bulk_create([TimelineEvent(**event._asdict()) for event in events])
+        record_events(TimelineEvent(**event._asdict()) for event in events)
     due_keys = [
         row.idempotency_key for row in rows if row.status == DeliveryStatus.PENDING and row.next_attempt_at <= now
     ]

@@ -7,7 +7,7 @@ bulk ``COPY`` of a sweep's events is the one other way in (``notifications.outbo
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.utils import timezone
 
@@ -43,26 +43,19 @@ def new_event(
     return event
 
 
-def record_event(
-    commitment: Commitment | int,
-    kind: str,
-    *,
-    actor: User | None = None,
-    actor_label: str = "",
-    message: str = "",
-    data: dict[str, Any] | None = None,
-    at: datetime | None = None,
-) -> TimelineEvent:
+class EventDetails(TypedDict, total=False):
+    """What an event says besides its commitment and kind (``new_event``'s keyword arguments)."""
+
+    actor: User | None
+    actor_label: str
+    message: str
+    data: dict[str, Any] | None
+    at: datetime | None
+
+
+def record_event(commitment: Commitment | int, kind: str, **details: Unpack[EventDetails]) -> TimelineEvent:
     """Write one event on a commitment's timeline (by ``actor``, else by the system)."""
-    event = new_event(
-        commitment,
-        kind,
-        actor=actor,
-        actor_label=actor_label,
-        message=message,
-        data=data,
-        at=at,
-    )
+    event = new_event(commitment, kind, **details)
     event.save(force_insert=True)
     return event
 
