@@ -1,7 +1,8 @@
 """Call tasks: a customer who prefers the phone hears from us through their owner's call.
 
-The outbox makes a ``call_task`` (to the owner, with what to say) wherever another customer would
-get an email or a text. Logging the call closes the task, and every older open task on the same
+The routing rules (``notifications.routing``) send such a customer's message as a ``call_task``:
+the outbox makes it (to the owner, with what to say) wherever another customer would get an email
+or a text. Logging the call closes the task, and every older open task on the same
 commitment (one call says it all), puts the call on the timeline and counts as the customer having
 heard from us: the next proactive update is one interval from now.
 """

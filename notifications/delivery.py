@@ -4,7 +4,8 @@
    are locked with ``SELECT ... FOR UPDATE SKIP LOCKED`` (so two workers never take the same row
    and never wait for each other), leased for ``FOLLOWTHROUGH_DELIVERY_LEASE`` and their
    ``attempts`` counted; commit.
-2. Send, outside any transaction, on the row's channel.
+2. Send, outside any transaction, on the row's channel (the routing rules looked at again first:
+   a text to a number that said STOP since it was queued goes by email, or not at all).
 3. Record the outcome with one conditional UPDATE that lands only while our claim still holds
    (same attempt number, same lease): sent; a transient failure goes back to pending with an
    exponential backoff; a permanent one fails the row, puts it on the commitment's timeline and
@@ -35,8 +36,9 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from commitments.models import Channel, TimelineEvent
-from notifications import clock, engine_health, log_context, outbox, quiet_hours, sent_records
+from commitments.models import Channel, Customer, TimelineEvent
+from commitments.services.timeline import new_event, record_event, record_events
+from notifications import clock, engine_health, log_context, outbox, queueing, routing, sent_records
 from notifications.channels import Channels, DeliveryFailure, PermanentFailure, TransientFailure, deadline
 from notifications.models import Audience, DeliveryStatus, Kind, Notification
 
@@ -146,7 +148,7 @@ def retry_now(*, notification_ids: Iterable[int]) -> int:
             status=DeliveryStatus.PENDING, next_attempt_at=now, leased_until=None
         )
         if ids:
-            transaction.on_commit(lambda: _enqueue(ids))
+            transaction.on_commit(lambda: queueing.enqueue_delivery(ids))
     return len(ids)
 
 
@@ -189,20 +191,21 @@ def _attempt(notification: Notification, channels: Channels, report: DeliveryRep
         _release(notification)
         report.released += 1
         return
-    customer = notification.commitment.customer if notification.commitment else None  # A digest has none.
-    if (
-        customer is not None
-        and notification.channel == Channel.SMS
-        and notification.audience == Audience.CUSTOMER
-        and customer.sms_opted_out
-    ):
-        # The number texted STOP after this text was queued (held for the morning, say): it must
-        # not go out as a text. Like the outbox, send it by email where we have an address.
-        if not customer.email or customer.email_undeliverable:
-            _record_opted_out(notification)
+    # The customer may have texted STOP since this text was queued (held for the morning, say):
+    # the routing rules say again which way it goes, as the outbox would send it now.
+    rerouted = routing.at_the_door(
+        _customer_of(notification),
+        channel=notification.channel,
+        audience=notification.audience,
+        kind=notification.kind,
+        at=timezone.now(),
+    )
+    if rerouted is not None:
+        if rerouted.suppressed:
+            _record_suppressed(notification, rerouted.reason)
             report.suppressed += 1
             return
-        if not _switch_to_email(notification, customer.email):
+        if not _switch_to_email(notification, rerouted):
             return
     try:
         with deadline.within((left - lease / 10).total_seconds()):
@@ -269,11 +272,13 @@ def _record_sent(notification: Notification) -> None:
 
 
 def _record_retry(notification: Notification, failure: DeliveryFailure) -> datetime | None:
-    retry_at = timezone.now() + retry_delay(notification.attempts)
-    if notification.channel == Channel.SMS and notification.audience == Audience.CUSTOMER:
-        # A retry must not wake the customer: a text that failed at 20:59 waits for the morning.
-        assert notification.commitment is not None  # Every customer message is about a commitment.
-        retry_at = quiet_hours.text_allowed_from(retry_at, notification.commitment.customer.zone)
+    # A retry must not wake the customer: a text that failed at 20:59 waits for the morning.
+    retry_at = routing.earliest_send(
+        timezone.now() + retry_delay(notification.attempts),
+        customer=_customer_of(notification),
+        channel=notification.channel,
+        audience=notification.audience,
+    )
     recorded = Notification.objects.filter(_our_claim(notification)).update(
         next_attempt_at=retry_at, leased_until=None, last_error=failure.reason
     )
@@ -308,39 +313,35 @@ def _record_failed(notification: Notification, failure: DeliveryFailure) -> None
             _alert_owner(notification, failure)
 
 
-def _switch_to_email(notification: Notification, email: str) -> bool:
+def _switch_to_email(notification: Notification, way: routing.Route) -> bool:
     """Turn a claimed text into an email to the same customer; False if our claim was lost."""
     assert notification.commitment is not None  # Every customer message is about a commitment.
     subject = notification.subject or f"About: {notification.commitment.summary}"[:300]
     with transaction.atomic():
         switched = Notification.objects.filter(_our_claim(notification)).update(
-            channel=Channel.EMAIL, recipient=email, subject=subject
+            channel=way.channel, recipient=way.recipient, subject=subject
         )
         if not switched:
             return False
-        TimelineEvent.objects.create(
-            commitment=notification.commitment,
-            kind=TimelineEvent.Kind.MESSAGE,
-            actor_label="system",
-            message=(
-                f"This number texted STOP, so the {notification.get_kind_display().lower()} "
-                f"goes by email to {email} instead."
-            ),
-            data={"kind": notification.kind, "rerouted_from": notification.recipient, "channel": Channel.EMAIL},
+        record_event(
+            notification.commitment,
+            TimelineEvent.Kind.MESSAGE,
+            message=way.note,
+            data={"kind": notification.kind, "rerouted_from": notification.recipient, "channel": way.channel},
         )
-    notification.channel, notification.recipient, notification.subject = Channel.EMAIL, email, subject
+    notification.channel, notification.recipient, notification.subject = way.channel, way.recipient, subject
     return True
 
 
-def _record_opted_out(notification: Notification) -> None:
-    reason = "Not sent: this number texted STOP and there is no email address to use instead."
+def _record_suppressed(notification: Notification, reason: str) -> None:
+    """Not sent, for ``reason`` (the routing rules'): recorded so, and on the timeline in the outbox's words."""
     with transaction.atomic():
         recorded = Notification.objects.filter(_our_claim(notification)).update(
             status=DeliveryStatus.SUPPRESSED, leased_until=None, last_error=reason
         )
         if recorded:
             notification.status = DeliveryStatus.SUPPRESSED
-            _on_timeline(notification, f"{_what(notification)} to {notification.recipient}: {reason}", error=reason)
+            _on_timeline(notification, reason, error=reason)
 
 
 def _release(notification: Notification) -> None:
@@ -368,7 +369,7 @@ def _alert_owner(notification: Notification, failure: DeliveryFailure) -> None:
 def _on_timeline(notification: Notification, message: str, *, at: datetime | None = None, error: str = "") -> None:
     event = _timeline_event(notification, message, at=at, error=error)
     if event is not None:
-        event.save()
+        record_events([event])
 
 
 def _sent_event(notification: Notification, at: datetime) -> TimelineEvent | None:
@@ -391,24 +392,14 @@ def _timeline_event(
     }
     if error:
         data["error"] = error
-    return TimelineEvent(
-        commitment_id=notification.commitment_id,
-        kind=TimelineEvent.Kind.MESSAGE,
-        actor_label="system",
-        message=message,
-        data=data,
-        created_at=at or timezone.now(),
-    )
+    # By its id: a batch's sent rows make their events without reading their commitments.
+    return new_event(notification.commitment_id, TimelineEvent.Kind.MESSAGE, message=message, data=data, at=at)
+
+
+def _customer_of(notification: Notification) -> Customer | None:
+    """The customer a message is to (read with the claim); None for a lead's digest."""
+    return notification.commitment.customer if notification.commitment else None
 
 
 def _what(notification: Notification) -> str:
     return f"{notification.get_kind_display()} by {notification.get_channel_display().lower()}"
-
-
-def _enqueue(notification_ids: list[int]) -> None:
-    from notifications.tasks import deliver_notifications
-
-    try:
-        deliver_notifications.delay(notification_ids)
-    except Exception:  # The broker is down: the periodic sweep delivers these all the same.
-        logger.warning("Could not enqueue delivery of %s; the sweep will pick them up", notification_ids, exc_info=True)

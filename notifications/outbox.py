@@ -7,13 +7,9 @@ made before, and nothing happens. Delivery is enqueued only once the transaction
 for rows due now; the periodic sweep picks up the rest when their time comes, and anything whose
 enqueue was lost.
 
-Channel rules, in the customer's interest:
-- email goes to the email address, at any hour;
-- a text goes to the E.164 number, held to the end of the customer's quiet hours; a number that
-  said STOP gets no text: the message goes by email where they have one (and the timeline says
-  so), else it is recorded ``suppressed``;
-- a customer who prefers the phone gets no automatic call: their owner gets a ``call_task`` with
-  what to say, which escalates when it is not done in one update interval.
+Which channel a customer's message takes, and when (quiet hours, STOP, call tasks, an email
+that bounced, an unsubscribe), is decided by ``notifications.routing``; the outbox writes what it
+answers, with the timeline note it gives.
 
 A sweep's batch of thousands of messages goes to PostgreSQL with one ``COPY``, its timeline events
 with another: no model instances, no statement with tens of thousands of parameters to build and
@@ -34,18 +30,18 @@ from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from accounts.models import User
-from commitments.models import Channel, Commitment, Customer, TimelineEvent
+from commitments.models import Channel, Commitment, TimelineEvent
 from commitments.schedule import WorkingHours, call_task_escalation_time
-from notifications import messages, quiet_hours
+from commitments.services.timeline import record_events
+from notifications import messages, queueing, routing
 from notifications.models import Audience, DeliveryStatus, Kind, Notification
 
-logger = logging.getLogger(__name__)
+# Read by the sweeps, the composer and the lifecycle services, which ask the outbox when an update
+# can reach the customer; the rule itself is routing's.
+from notifications.routing import goes_by_text as goes_by_text
+from notifications.routing import send_time as send_time
 
-STOPPED_TEXTS_BY_EMAIL = "This number texted STOP, so the {kind} went by email to {email} instead."
-STOPPED_TEXTS_SUPPRESSED = "This number texted STOP and there is no email address on file: the {kind} was not sent."
-NO_CONTACT_SUPPRESSED = "There is no email address or phone number on file: the {kind} was not sent."
-EMAIL_STOPPED_BY_TEXT = "Email to {email} stopped ({reason}), so the {kind} goes by text to {phone} instead."
-EMAIL_STOPPED_SUPPRESSED = "Email to {email} stopped ({reason}) and no text can go instead: the {kind} was not sent."
+logger = logging.getLogger(__name__)
 
 
 class Message(NamedTuple):
@@ -111,31 +107,13 @@ class Outgoing:
         automatic: bool = False,
         since: datetime | None = None,
     ) -> Message:
-        """One message to the customer on the channel they asked for (see the module's rules)."""
-        customer = commitment.customer
-        when = scheduled_for or self.now
-        if customer.preferred_channel == Channel.PHONE and customer.phone:
-            return self._call_task(commitment, kind, key=key, message=message, since=since, when=when)
-        wants_text = customer.preferred_channel == Channel.SMS or not customer.email
-        status = DeliveryStatus.PENDING
-        if goes_by_text(customer):
-            channel, recipient = Channel.SMS, customer.phone
-            when = quiet_hours.text_allowed_from(when, customer.zone)
-            if customer.email_undeliverable and customer.preferred_channel == Channel.EMAIL:
-                self.note(commitment, _email_stopped(EMAIL_STOPPED_BY_TEXT, customer, kind), kind)
-        elif customer.email_undeliverable:
-            channel, recipient, status = Channel.EMAIL, customer.email, DeliveryStatus.SUPPRESSED
-            self.note(commitment, _email_stopped(EMAIL_STOPPED_SUPPRESSED, customer, kind), kind)
-        elif customer.email:
-            channel, recipient = Channel.EMAIL, customer.email
-            if wants_text and customer.sms_opted_out:
-                self.note(commitment, STOPPED_TEXTS_BY_EMAIL.format(kind=_label(kind), email=customer.email), kind)
-        else:
-            channel, recipient, status = Channel.SMS, customer.phone, DeliveryStatus.SUPPRESSED
-            reason = STOPPED_TEXTS_SUPPRESSED if customer.sms_opted_out else NO_CONTACT_SUPPRESSED
-            self.note(commitment, reason.format(kind=_label(kind)), kind)
-        if automatic and channel == Channel.EMAIL and customer.email_updates_opted_out:
-            status = DeliveryStatus.SUPPRESSED  # They unsubscribed from automatic updates by email.
+        """One message to the customer on the channel the routing rules choose (``notifications.routing``)."""
+        way = routing.route(commitment.customer, kind, at=scheduled_for or self.now, automatic=automatic)
+        if way.note:
+            self.note(commitment, way.note, kind)
+        if way.call_task:
+            return self._call_task(commitment, kind, key=key, message=message, since=since, when=way.send_at)
+        channel = way.channel
         content = messages.render_customer_message(
             commitment, kind, message=message, channel=channel, since=since, now=self.now
         )
@@ -145,15 +123,15 @@ class Outgoing:
             customer_kind="",
             channel=channel,
             audience=Audience.CUSTOMER,
-            recipient=recipient,
+            recipient=way.recipient,
             recipient_user_id=None,
             subject=content.subject,
             body=content.text,
             # The agent's own words, kept so a bounced email can go again as a text.
             layout={**content.layout, "message": message} if message and content.layout else content.layout,
-            status=status,
-            scheduled_for=when,
-            next_attempt_at=when,
+            status=DeliveryStatus.SUPPRESSED if way.suppressed else DeliveryStatus.PENDING,
+            scheduled_for=way.send_at,
+            next_attempt_at=way.send_at,
             escalate_at=None,
             idempotency_key=key,
             created_at=self.now,
@@ -289,7 +267,7 @@ class Outgoing:
         else:
             due_now = _insert(rows, events, now=self.now)
         if due_now:
-            transaction.on_commit(lambda: _enqueue_delivery(due_now))
+            transaction.on_commit(lambda: queueing.enqueue_delivery(due_now))
         return due_now
 
 
@@ -298,7 +276,7 @@ def _insert(rows: list[Message], events: list[Event], *, now: datetime) -> list[
     if rows:
         Notification.objects.bulk_create([Notification(**row._asdict()) for row in rows], ignore_conflicts=True)
     if events:
-        TimelineEvent.objects.bulk_create([TimelineEvent(**event._asdict()) for event in events])
+        record_events(TimelineEvent(**event._asdict()) for event in events)
     due_keys = [
         row.idempotency_key for row in rows if row.status == DeliveryStatus.PENDING and row.next_attempt_at <= now
     ]
@@ -433,20 +411,6 @@ def _text(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
 
 
-def goes_by_text(customer: Customer) -> bool:
-    """A message to this customer goes as a text (rather than email or a call task)."""
-    wants_text = customer.preferred_channel == Channel.SMS or (
-        # An address our email cannot (bounced) or must not (spam complaint) reach counts as none.
-        customer.preferred_channel == Channel.EMAIL and (not customer.email or customer.email_undeliverable)
-    )
-    return wants_text and bool(customer.phone) and not customer.sms_opted_out
-
-
-def send_time(customer: Customer, when: datetime) -> datetime:
-    """When a message made at ``when`` may reach this customer: a text waits out their quiet hours."""
-    return quiet_hours.text_allowed_from(when, customer.zone) if goes_by_text(customer) else when
-
-
 def notify_customer(
     commitment: Commitment,
     kind: str,
@@ -493,22 +457,3 @@ def suppress_unsent(commitment: Commitment) -> int:
     return Notification.objects.filter(commitment=commitment, status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.SUPPRESSED, leased_until=None
     )
-
-
-def _email_stopped(template: str, customer: Customer, kind: str) -> str:
-    return template.format(
-        email=customer.email, reason=customer.undeliverable_email_reason, phone=customer.phone, kind=_label(kind)
-    )
-
-
-def _label(kind: str) -> str:
-    return Kind(kind).label.lower() if kind in Kind.values else kind.replace("_", " ")
-
-
-def _enqueue_delivery(notification_ids: list[int]) -> None:
-    from notifications.tasks import deliver_notifications
-
-    try:
-        deliver_notifications.delay(notification_ids)
-    except Exception:
-        logger.warning("Could not enqueue delivery; the sweep will pick it up.", exc_info=True)

@@ -1,7 +1,13 @@
-"""The one writer of a commitment's timeline: every event a service records goes through record_event."""
+"""The one writer of a commitment's timeline: every event a service records goes through here.
 
+``record_event`` writes one event. A batch (delivery recording the messages it sent) builds its
+events with ``new_event`` and writes them with ``record_events``: one INSERT for all. The outbox's
+bulk ``COPY`` of a sweep's events is the one other way in (``notifications.outbox``).
+"""
+
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.utils import timezone
 
@@ -12,8 +18,8 @@ from commitments.models import (
 )
 
 
-def record_event(
-    commitment: Commitment,
+def new_event(
+    commitment: Commitment | int,
     kind: str,
     *,
     actor: User | None = None,
@@ -22,8 +28,9 @@ def record_event(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> TimelineEvent:
-    return TimelineEvent.objects.create(
-        commitment=commitment,
+    """One event, not yet written; ``commitment`` may be its id alone (a batch need not read them)."""
+    event = TimelineEvent(
+        commitment_id=commitment if isinstance(commitment, int) else commitment.pk,
         kind=kind,
         actor=actor,
         actor_label=actor_label or ("" if actor else "system"),
@@ -31,3 +38,29 @@ def record_event(
         data=data or {},
         created_at=at or timezone.now(),
     )
+    if not isinstance(commitment, int):
+        event.commitment = commitment  # Whoever reads the event back need not fetch it again.
+    return event
+
+
+class EventDetails(TypedDict, total=False):
+    """What an event says besides its commitment and kind (``new_event``'s keyword arguments)."""
+
+    actor: User | None
+    actor_label: str
+    message: str
+    data: dict[str, Any] | None
+    at: datetime | None
+
+
+def record_event(commitment: Commitment | int, kind: str, **details: Unpack[EventDetails]) -> TimelineEvent:
+    """Write one event on a commitment's timeline (by ``actor``, else by the system)."""
+    event = new_event(commitment, kind, **details)
+    event.save(force_insert=True)
+    return event
+
+
+def record_events(events: Iterable[TimelineEvent]) -> list[TimelineEvent]:
+    """Write events made with ``new_event`` in one INSERT (nothing when there are none)."""
+    events = list(events)
+    return TimelineEvent.objects.bulk_create(events) if events else []
