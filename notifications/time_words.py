@@ -106,7 +106,7 @@ def _babel_locale(language: str) -> str:
     return language.replace("-", "_")
 
 
-def _in_language(code: str) -> AbstractContextManager[object]:
+def in_language(code: str) -> AbstractContextManager[object]:
     """Words in ``code``: a switch only when another language is active (a sweep writes thousands)."""
     return nullcontext() if translation.get_language() == code else translation.override(code)
 
