@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cached_property, lru_cache
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import get_script_prefix, reverse
@@ -52,10 +53,17 @@ class Words(dict[str, str]):
     ``occasion``, ``step``) are the message's ``structure``.
     """
 
-    LATER: ClassVar[Mapping[str, Callable[[Any], str]]] = {}
+    # The words every message about a commitment can say (in the reader's zone ``zone``).
+    LATER: ClassVar[Mapping[str, Callable[[Any], str]]] = {
+        "due": lambda words: long_time(words.commitment.due_at, words.zone, now=words.now, language=words.language),
+        "status_url": lambda words: status_url(words.commitment),
+    }
 
-    def __init__(self) -> None:
+    def __init__(self, commitment: Commitment, *, zone: ZoneInfo, now: datetime | None) -> None:
         super().__init__()
+        self.commitment = commitment
+        self.zone = zone  # The reader's: the customer's, or the team's for staff.
+        self.now = now or timezone.now()
         self.names: tuple[str, ...] = ()  # every word this message knows
         self.eager: tuple[str, ...] = ()  # the words set at once, that may be empty
         self.structure: dict[str, Any] = {}
@@ -100,30 +108,8 @@ SHOWS_NEXT = frozenset((*RUNNING_STATUSES, Status.MISSED, Status.WAITING))
 class CustomerWords(Words):
     """What a message to the customer can say, in the customer's zone."""
 
-    NAMES: ClassVar[tuple[str, ...]] = (
-        "first_name",
-        "customer_name",
-        "summary",
-        "owner_name",
-        "team_name",
-        "message",
-        "reason",
-        "request",
-        "waiting_request",
-        "resolution",
-        "due",
-        "due_short",
-        "next_contact",
-        "next_contact_short",
-        "since",
-        "since_short",
-        "fulfilled",
-        "satisfaction_on",
-        "status_url",
-    )
-    EAGER = NAMES[:10]
     LATER: ClassVar[Mapping[str, Callable[[Any], str]]] = {
-        "due": lambda words: long_time(words.commitment.due_at, words.zone, now=words.now, language=words.language),
+        **Words.LATER,
         "due_short": lambda words: short_time(words.commitment.due_at, words.zone, language=words.language),
         "next_contact": lambda words: long_time(words.next_contact, words.zone, now=words.now, language=words.language),
         "next_contact_short": lambda words: short_time(words.next_contact, words.zone, language=words.language),
@@ -138,20 +124,15 @@ class CustomerWords(Words):
             now=words.now,
             language=words.language,
         ),
-        "status_url": lambda words: status_url(words.commitment),
     }
 
     def __init__(
         self, commitment: Commitment, *, message: str = "", since: datetime | None = None, now: datetime | None = None
     ) -> None:
-        super().__init__()
-        self.commitment = commitment
-        self.now = now or timezone.now()
         customer = commitment.customer
-        self.zone = customer.zone
+        super().__init__(commitment, zone=customer.zone, now=now)
         self.since = since or commitment.last_update_at or commitment.created_at
         status = commitment.status
-        self.names, self.eager = self.NAMES, self.EAGER
         self.structure = {
             "is_waiting": status == Status.WAITING,
             "is_missed": status == Status.MISSED,
@@ -172,6 +153,9 @@ class CustomerWords(Words):
             waiting_request=tidy_words(as_sentence(commitment.waiting_request)),
             resolution=tidy_words(as_sentence(message or commitment.resolution)),
         )
+        # The words set above are the eager ones; the others are worked out when asked for.
+        self.eager = tuple(self)
+        self.names = self.eager + tuple(self.LATER)
 
     @cached_property
     def next_contact(self) -> datetime:
@@ -211,35 +195,14 @@ class StaffWords(Words):
     The same words serve every recipient: only ``is_owner`` differs, and it is structure.
     """
 
-    NAMES: ClassVar[tuple[str, ...]] = (
-        "summary",
-        "customer_name",
-        "customer_contact",
-        "owner_name",
-        "team_name",
-        "team_zone",
-        "status_label",
-        "message",
-        "phone",
-        "due",
-        "time_left",
-        "overdue",
-        "every_interval",
-        "last_update",
-        "next_update",
-        "status_url",
-        "commitment_url",
-    )
-    EAGER = NAMES[:8]
     LATER: ClassVar[Mapping[str, Callable[[Any], str]]] = {
+        **Words.LATER,
         "phone": _call_phone,
-        "due": lambda words: long_time(words.commitment.due_at, words.zone, now=words.now, language=words.language),
         "time_left": lambda words: describe_duration(words.commitment.due_at - words.now),
         "overdue": lambda words: describe_duration(words.now - words.commitment.due_at),
         "every_interval": lambda words: every(words.commitment.update_interval),
         "last_update": _last_update,
         "next_update": _next_update,
-        "status_url": lambda words: status_url(words.commitment),
         "commitment_url": lambda words: f"{settings.SITE_URL}{_commitment_path(words.commitment.pk)}",
     }
     # Details that choose a branch although they are strings.
@@ -253,11 +216,8 @@ class StaffWords(Words):
         details: Mapping[str, Any] | None = None,
         now: datetime | None = None,
     ) -> None:
-        super().__init__()
-        self.commitment = commitment
-        self.now = now or timezone.now()
         team = commitment.team
-        self.zone = team.zone
+        super().__init__(commitment, zone=team.zone, now=now)
         customer = commitment.customer
         contact = ", ".join(part for part in (customer.email, customer.phone) if part)
         self.calling = bool(details and "call_kind" in details)
@@ -271,7 +231,8 @@ class StaffWords(Words):
             status_label=STATUS_PHRASES.get(commitment.status, commitment.status),
             message=tidy_words(as_sentence(message)),
         )
-        names, eager = list(self.NAMES), list(self.EAGER)
+        eager = list(self)  # The words set above; the others are worked out when asked for.
+        names = [*eager, *self.LATER]
         self.structure = {"occasion": ""}
         self.moments: dict[str, datetime] = {}
         for key, value in (details or {}).items():
