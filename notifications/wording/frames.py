@@ -6,7 +6,8 @@ in their shape (which ``{% if %}`` branches hold). So each template is rendered 
 place of the words, and kept as a format string; each message then fills in only the words its
 frame names (``str.format_map``). A template whose markers do not come through intact (a filter
 that changed a word) is simply rendered directly every time (``render_directly``), and both ways
-write the same text to the byte (tests/notifications/test_wording.py compares them).
+write the same text to the byte (tests/notifications/test_wording.py compares them). Only making
+a frame (or rendering directly) needs the words' language active: filling one in does not.
 
 Why not render every message through Django's templates (cached loader)? It is several times
 slower, and the sweep's rendering is most of its time besides its UPDATE:
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from notifications.segments import gsm_friendly
+from notifications.time_words import in_language
 from notifications.wording.content import SUBJECT_LIMIT, Content
 from notifications.wording.html import email_layout, html_words
 from notifications.wording.templates import compiled, render_blocks, render_text, tidy
@@ -106,7 +108,8 @@ def _frame(form: str, template: str, words: Words, structure: Mapping[str, Any])
         pass
     if len(_frames) >= _FRAME_LIMIT:
         _frames.clear()
-    frame = _frames[key] = _build_frame(form, template, words, structure)
+    with in_language(words.language):
+        frame = _frames[key] = _build_frame(form, template, words, structure)
     return frame
 
 
@@ -114,7 +117,8 @@ def compose(form: str, template: str, words: Words, structure: Mapping[str, Any]
     """One message: ``form`` is ``customer`` or ``staff`` (an email) or ``script`` (what to say on a call)."""
     frame = _frame(form, template, words, structure)
     if frame is None:
-        direct = render_directly(form, template, words.context(structure))
+        with in_language(words.language):
+            direct = render_directly(form, template, words.context(structure))
         subject = gsm_friendly(direct.subject)[:SUBJECT_LIMIT]
         layout = dict(direct.layout)
         if layout and subject != direct.subject:
@@ -165,7 +169,8 @@ def sms_frame(template: str, words: Words) -> SmsFrame | None:
     if key not in _sms_frames:
         if len(_sms_frames) >= _FRAME_LIMIT:
             _sms_frames.clear()
-        marked = gsm_friendly(render_blocks(template, _marked(words, words.structure), ("sms",))["sms"])
+        with in_language(words.language):
+            marked = gsm_friendly(render_blocks(template, _marked(words, words.structure), ("sms",))["sms"])
         text = _as_format(marked, words.names)
         names = tuple(dict.fromkeys(_MARK.findall(marked)))
         _sms_frames[key] = SmsFrame(text, names) if text is not None else None

@@ -18,7 +18,7 @@ from commitments.languages import catalog_for
 from commitments.models import Channel, Commitment
 from notifications import quiet_hours, team_templates
 from notifications.models import Kind
-from notifications.time_words import in_language, short_time
+from notifications.time_words import short_time
 from notifications.wording.content import Content
 from notifications.wording.frames import compose
 from notifications.wording.sms import fit_sms
@@ -53,12 +53,14 @@ def render_customer_message(
     For the phone channel the content is the script the owner reads out: the email's words.
     """
     language = commitment.customer.language_code
-    with in_language(catalog_for(language)):
-        words = CustomerWords(commitment, message=message, since=since, now=now)
-        template = template or customer_template(commitment, kind)
-        if channel == Channel.SMS:
-            return Content(subject="", text=fit_sms(template, words, language=language))
-        content = compose("script" if channel == Channel.PHONE else "customer", template, words, words.structure)
+    # The words are written in the customer's catalog; a template is rendered in it only when a
+    # frame is made (``frames``), so a batch in several languages does not switch at every message.
+    catalog = catalog_for(language)
+    words = CustomerWords(commitment, message=message, since=since, now=now, language=catalog)
+    template = template or _template_in(commitment, kind, catalog)
+    if channel == Channel.SMS:
+        return Content(subject="", text=fit_sms(template, words, language=language))
+    content = compose("script" if channel == Channel.PHONE else "customer", template, words, words.structure)
     if content.layout:
         # The HTML is drawn at send time in this language, and the email says which it is.
         return Content(content.subject, content.text, {**content.layout, "language": language})
@@ -71,8 +73,12 @@ def customer_template(commitment: Commitment, kind: str) -> str:
     A team writes its wording in the product's default language (FOLLOWTHROUGH_LANGUAGE); a customer
     who reads another language gets the product's translated wording instead of words they can't read.
     """
+    return _template_in(commitment, kind, catalog_for(commitment.customer.language_code))
+
+
+def _template_in(commitment: Commitment, kind: str, catalog: str) -> str:
     default = f"notifications/customer/{kind}.txt"
-    if catalog_for(commitment.customer.language_code) != catalog_for(settings.FOLLOWTHROUGH_LANGUAGE):
+    if catalog != catalog_for(settings.FOLLOWTHROUGH_LANGUAGE):
         return default
     return team_templates.template_for(commitment.team, kind) or default
 
@@ -123,10 +129,10 @@ def render_staff_messages(
     now: datetime | None = None,
 ) -> list[Content]:
     """The same email to several members of staff (the owner reads "your promise", a lead the owner's name)."""
-    with in_language(settings.LANGUAGE_CODE):  # Staff read English, whoever the customer is.
-        words = StaffWords(commitment, message=message, details=details, now=now)
-        template = f"notifications/staff/{kind}.txt"
-        return [compose("staff", template, words, words.for_recipient(recipient)) for recipient in recipients]
+    # Staff read English, whoever the customer is.
+    words = StaffWords(commitment, message=message, details=details, now=now, language=settings.LANGUAGE_CODE)
+    template = f"notifications/staff/{kind}.txt"
+    return [compose("staff", template, words, words.for_recipient(recipient)) for recipient in recipients]
 
 
 def render_call_task(

@@ -1,6 +1,7 @@
 """A message to a customer as a text: one GSM-7 friendly line of at most two segments, link kept."""
 
 from notifications.segments import gsm_friendly, segment_limit, shorten, sms_length
+from notifications.time_words import in_language
 from notifications.wording.frames import sms_frame
 from notifications.wording.templates import render_blocks
 from notifications.wording.words import Words
@@ -18,7 +19,8 @@ def fit_sms(template: str, words: Words, *, language: str | None = None) -> str:
     def write() -> str:
         if frame:
             return frame.text.format_map(said)
-        return gsm_friendly(render_blocks(template, {**words.structure, **said}, ("sms",))["sms"])
+        with in_language(words.language):
+            return gsm_friendly(render_blocks(template, {**words.structure, **said}, ("sms",))["sms"])
 
     text = write()
     for name in SHORTENED_FIRST:

@@ -59,7 +59,9 @@ class Words(dict[str, str]):
         "status_url": lambda words: status_url(words.commitment),
     }
 
-    def __init__(self, commitment: Commitment, *, zone: ZoneInfo, now: datetime | None) -> None:
+    def __init__(
+        self, commitment: Commitment, *, zone: ZoneInfo, now: datetime | None, language: str | None = None
+    ) -> None:
         super().__init__()
         self.commitment = commitment
         self.zone = zone  # The reader's: the customer's, or the team's for staff.
@@ -68,8 +70,8 @@ class Words(dict[str, str]):
         self.eager: tuple[str, ...] = ()  # the words set at once, that may be empty
         self.structure: dict[str, Any] = {}
         self._empty: tuple[str, ...] | None = None
-        # The language the words are written in: the active one when they are made.
-        self.language: str = translation.get_language() or settings.LANGUAGE_CODE
+        # The language (a catalog's code) the words are written in; by default the active one.
+        self.language: str = language or translation.get_language() or settings.LANGUAGE_CODE
 
     def __missing__(self, name: str) -> str:
         work_out = self.LATER.get(name)
@@ -127,10 +129,16 @@ class CustomerWords(Words):
     }
 
     def __init__(
-        self, commitment: Commitment, *, message: str = "", since: datetime | None = None, now: datetime | None = None
+        self,
+        commitment: Commitment,
+        *,
+        message: str = "",
+        since: datetime | None = None,
+        now: datetime | None = None,
+        language: str | None = None,
     ) -> None:
         customer = commitment.customer
-        super().__init__(commitment, zone=customer.zone, now=now)
+        super().__init__(commitment, zone=customer.zone, now=now, language=language)
         self.since = since or commitment.last_update_at or commitment.created_at
         status = commitment.status
         self.structure = {
@@ -215,9 +223,10 @@ class StaffWords(Words):
         message: str = "",
         details: Mapping[str, Any] | None = None,
         now: datetime | None = None,
+        language: str | None = None,
     ) -> None:
         team = commitment.team
-        super().__init__(commitment, zone=team.zone, now=now)
+        super().__init__(commitment, zone=team.zone, now=now, language=language)
         customer = commitment.customer
         contact = ", ".join(part for part in (customer.email, customer.phone) if part)
         self.calling = bool(details and "call_kind" in details)
