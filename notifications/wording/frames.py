@@ -26,8 +26,11 @@ from notifications.wording.html import email_layout, html_words
 from notifications.wording.templates import compiled, render_blocks, render_text, tidy
 from notifications.wording.words import Words
 
+# A word's place in a rendered frame: control characters no template or word contains.
 _MARK = re.compile("\x02([a-z_]+)\x03")
 _BODY = "\x02body\x03"
+# Shapes are few (kinds x statuses x languages x empty words, and teams' own templates); should
+# they grow past this, the frames are dropped and made again as messages need them.
 _FRAME_LIMIT = 2000
 
 
@@ -45,10 +48,11 @@ _frames: dict[tuple[Any, ...], _Frame | None] = {}
 
 
 def _shape(form: str, template: str, words: Words, structure: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What makes two messages render alike but for their words: the key of their frame."""
     return (
         form,
         template,
-        id(compiled(template)),
+        id(compiled(template)),  # A template edited (in development) is compiled again: new frames.
         tuple(structure.items()),
         words.names,
         words.empty(),

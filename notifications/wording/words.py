@@ -6,7 +6,7 @@ English. The templates under ``templates/notifications/`` choose which words a m
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -164,10 +164,8 @@ class CustomerWords(Words):
         # The words set above are the eager ones; the others are worked out when asked for.
         self.eager = tuple(self)
         self.names = self.eager + tuple(self.LATER)
-
-    @cached_property
-    def next_contact(self) -> datetime:
-        return next_contact_time(self.commitment, now=self.now) or self.now
+        # A moment, not a word: a few comparisons, cheaper set here than looked up lazily.
+        self.next_contact = next_contact_time(commitment, now=self.now) or self.now
 
 
 def _commitment_path(pk: int) -> str:
