@@ -9,9 +9,10 @@ that changed a word) is simply rendered directly every time (``render_directly``
 write the same text to the byte (tests/notifications/test_wording.py compares them). Only making
 a frame (or rendering directly) needs the words' language active: filling one in does not.
 
-Why not render every message through Django's templates (cached loader)? It is several times
-slower, and the sweep's rendering is most of its time besides its UPDATE:
-``benchmarks/rendering_benchmark.py`` measures both (figures in docs/benchmarks.md).
+Why not render every message through Django's templates (cached loader)? A sweep's rendering is
+most of its time besides its UPDATE, and ``benchmarks/rendering_benchmark.py`` (5,000 status
+updates in English and Spanish, emails and texts) measured frames at about 70 CPU µs a message
+against about 330 through Django's templates: 4.4-4.7x as fast (docs/benchmarks.md).
 """
 
 import re
