@@ -70,7 +70,7 @@ def build_batch(count: int, now: datetime) -> list[tuple[Any, str, datetime]]:
         for number in range(20)
     ]
     statuses = [Status.OPEN] * 7 + [Status.WAITING, Status.MISSED, Status.REOPENED]
-    batch = []
+    batch: list[tuple[Any, str, datetime]] = []
     for index in range(count):
         status = statuses[index % len(statuses)]
         channel = Channel.SMS if index % 3 == 2 else Channel.EMAIL
@@ -123,13 +123,13 @@ def django_templates() -> Iterator[None]:
     from notifications.wording import frames, sms, templates
 
     saved = frames._frame, sms.sms_frame, templates.compiled
-    frames._frame = lambda *args: None  # type: ignore[assignment]
-    sms.sms_frame = lambda *args: None  # type: ignore[assignment]
-    templates.compiled = lambda name: get_template(name).template  # type: ignore[assignment]
+    frames._frame = lambda *args: None
+    sms.sms_frame = lambda *args: None
+    templates.compiled = lambda name: get_template(name).template  # type: ignore[attr-defined]
     try:
         yield
     finally:
-        frames._frame, sms.sms_frame, templates.compiled = saved  # type: ignore[assignment]
+        frames._frame, sms.sms_frame, templates.compiled = saved
 
 
 def timed(write: Callable[[], list[Any]]) -> tuple[float, float]:
