@@ -16,7 +16,7 @@ from django.conf import settings
 
 from commitments import coach
 from commitments.models import Channel, Commitment, GlossaryTerm
-from notifications import messages, outbox, segments, time_words
+from notifications import outbox, segments, time_words, wording
 from notifications.models import Kind
 
 # Prefilled next-contact times are rounded down to the quarter hour, so they stay within the cadence.
@@ -81,7 +81,7 @@ def preview_update(commitment: Commitment, *, message: str, next_contact_at: dat
     sent = copy.copy(commitment)  # In memory only: the commitment as it would stand after sending.
     sent.last_update_at = now
     sent.next_update_at = next_update_after_sending(commitment, now=now, next_contact_at=next_contact_at)
-    content = messages.render_customer_message(sent, Kind.STATUS_UPDATE, message=message, channel=channel, now=now)
+    content = wording.render_customer_message(sent, Kind.STATUS_UPDATE, message=message, channel=channel, now=now)
     advice = advise(commitment, text=message, next_contact_at=next_contact_at, now=now)
     if channel == Channel.SMS:
         length, encoding = segments.sms_length(content.text)

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from commitments.languages import catalog_for
 from commitments.models import Channel, Commitment, ContactChange
 from notifications.models import Audience, DeliveryStatus, Kind
-from notifications.outbox import Message, Outgoing
+from notifications.outbox import OutboxRow, Outgoing
 
 
 def send_contact_check(*, commitment: Commitment, change: ContactChange, confirm_url: str) -> None:
@@ -35,7 +35,7 @@ def send_contact_check(*, commitment: Commitment, change: ContactChange, confirm
         body = render_to_string(f"notifications/contact_check/{template}.txt", context).strip()
     outgoing = Outgoing(now=now)
     outgoing.messages.append(
-        Message(
+        OutboxRow(
             commitment_id=commitment.pk,
             kind=Kind.CONTACT_CHECK,
             customer_kind="",

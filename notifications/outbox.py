@@ -33,7 +33,7 @@ from accounts.models import User
 from commitments.models import Channel, Commitment, TimelineEvent
 from commitments.schedule import WorkingHours, call_task_escalation_time
 from commitments.services.timeline import record_events
-from notifications import messages, queueing, routing
+from notifications import queueing, routing, wording
 from notifications.models import Audience, DeliveryStatus, Kind, Notification
 
 # Read by the sweeps, the composer and the lifecycle services, which ask the outbox when an update
@@ -44,7 +44,7 @@ from notifications.routing import send_time as send_time
 logger = logging.getLogger(__name__)
 
 
-class Message(NamedTuple):
+class OutboxRow(NamedTuple):
     """One outbox row as the outbox writes it; the other columns start at their defaults."""
 
     commitment_id: int
@@ -90,7 +90,7 @@ class Outgoing:
     ) -> None:
         self.now = now or timezone.now()
         self.bulk = bulk
-        self.messages: list[Message] = []
+        self.messages: list[OutboxRow] = []
         self.events: list[Event] = []
         self._hours: dict[int, WorkingHours] = dict(hours or {})
 
@@ -106,7 +106,7 @@ class Outgoing:
         scheduled_for: datetime | None = None,
         automatic: bool = False,
         since: datetime | None = None,
-    ) -> Message:
+    ) -> OutboxRow:
         """One message to the customer on the channel the routing rules choose (``notifications.routing``)."""
         way = routing.route(commitment.customer, kind, at=scheduled_for or self.now, automatic=automatic)
         if way.note:
@@ -114,10 +114,10 @@ class Outgoing:
         if way.call_task:
             return self._call_task(commitment, kind, key=key, message=message, since=since, when=way.send_at)
         channel = way.channel
-        content = messages.render_customer_message(
+        content = wording.render_customer_message(
             commitment, kind, message=message, channel=channel, since=since, now=self.now
         )
-        row = Message(
+        row = OutboxRow(
             commitment_id=commitment.pk,
             kind=kind,
             customer_kind="",
@@ -149,17 +149,17 @@ class Outgoing:
         message: str = "",
         scheduled_for: datetime | None = None,
         details: Mapping[str, Any] | None = None,
-    ) -> list[Message]:
+    ) -> list[OutboxRow]:
         """One email per member of staff (each once); each key gets the recipient's id appended."""
         when = scheduled_for or self.now
         people = [user for user in {user.pk: user for user in recipients}.values() if user.email]
         if not people:
             return []
-        contents = messages.render_staff_messages(
+        contents = wording.render_staff_messages(
             commitment, kind, recipients=people, message=message, details=details, now=self.now
         )
         rows = [
-            Message(
+            OutboxRow(
                 commitment_id=commitment.pk,
                 kind=kind,
                 customer_kind="",
@@ -222,16 +222,16 @@ class Outgoing:
         message: str,
         since: datetime | None,
         when: datetime,
-    ) -> Message:
+    ) -> OutboxRow:
         owner = commitment.owner
-        script = messages.render_customer_message(
+        script = wording.render_customer_message(
             commitment, kind, message=message, channel=Channel.PHONE, since=since, now=self.now
         )
         escalate_at = call_task_escalation_time(when, commitment.update_interval, self.hours_for(commitment))
-        content = messages.render_call_task(
+        content = wording.render_call_task(
             commitment, kind, script=script.text, recipient=owner, escalate_at=escalate_at, now=self.now
         )
-        row = Message(
+        row = OutboxRow(
             commitment_id=commitment.pk,
             kind=Kind.CALL_TASK,
             customer_kind=kind,
@@ -271,7 +271,7 @@ class Outgoing:
         return due_now
 
 
-def _insert(rows: list[Message], events: list[Event], *, now: datetime) -> list[int]:
+def _insert(rows: list[OutboxRow], events: list[Event], *, now: datetime) -> list[int]:
     """Through the ORM: for a service's few messages, and for SQLite."""
     if rows:
         Notification.objects.bulk_create([Notification(**row._asdict()) for row in rows], ignore_conflicts=True)
@@ -289,7 +289,7 @@ def _insert(rows: list[Message], events: list[Event], *, now: datetime) -> list[
     )
 
 
-def _copy_in(rows: list[Message], events: list[Event], *, now: datetime) -> list[int]:
+def _copy_in(rows: list[OutboxRow], events: list[Event], *, now: datetime) -> list[int]:
     """Through ``COPY`` (PostgreSQL): the rows straight into the outbox, then the events.
 
     ``COPY`` has no ``ON CONFLICT``: should a key already be in the outbox (a cycle handled twice,
@@ -298,7 +298,7 @@ def _copy_in(rows: list[Message], events: list[Event], *, now: datetime) -> list
     """
     # Every name in these statements is the models' own; the values travel as COPY data.
     outbox, timeline = Notification._meta.db_table, TimelineEvent._meta.db_table
-    unique: dict[str, Message] = {}
+    unique: dict[str, OutboxRow] = {}
     for row in rows:
         unique.setdefault(row.idempotency_key, row)
     due_now: list[int] = []
@@ -356,7 +356,7 @@ def _copy_from(cursor: CursorWrapper, sql: str, data: str) -> None:
 
 OUTBOX_COLUMNS = (
     "id",
-    *Message._fields,
+    *OutboxRow._fields,
     # Every new row starts with these, and the model gives them no database default.
     "html_body",
     "attempts",
@@ -365,7 +365,7 @@ OUTBOX_COLUMNS = (
 TIMELINE_COLUMNS = Event._fields
 
 
-def _outbox_lines(numbered: list[tuple[int, Message]]) -> str:
+def _outbox_lines(numbered: list[tuple[int, OutboxRow]]) -> str:
     """Outbox rows with their ids, in the order of OUTBOX_COLUMNS."""
     at = _moments()
     return "".join(

@@ -89,10 +89,11 @@ def sms_segments(text: str, *, language: str | None = None) -> int:
 
 def sms_limit(text: str, *, language: str | None = None) -> int:
     _, encoding = sms_length(text, language=language)
-    return _limit(encoding)
+    return segment_limit(encoding)
 
 
-def _limit(encoding: str) -> int:
+def segment_limit(encoding: str) -> int:
+    """The most a text may take in ``encoding``'s units: ``SMS_SEGMENTS`` parts."""
     return SMS_SEGMENTS * SEGMENT_SIZES[encoding][1]
 
 

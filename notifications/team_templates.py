@@ -8,7 +8,7 @@ saved. Each save is a new version; undo puts the previous one back as a newer ve
 history is never rewritten. A team without a version of its own (or whose newest version says
 ``uses_default``) gets the product's wording from ``templates/notifications/customer/``.
 
-``notifications.messages`` asks ``template_for`` at one point, for every customer message; the
+``notifications.wording`` asks ``template_for`` at one point, for every customer message; the
 team row names the version in use, so that costs no query.
 """
 
@@ -211,9 +211,9 @@ def use_default(*, actor: User, team: Team, kind: str) -> TeamTemplate:
 
 
 def _compile(name: str, source: str) -> str:
-    from notifications import messages
+    from notifications.wording import templates
 
-    messages.use_compiled(name, engines["django"].from_string(source).template)  # type: ignore[attr-defined]
+    templates.use_compiled(name, engines["django"].from_string(source).template)  # type: ignore[attr-defined]
     return name
 
 
@@ -227,9 +227,9 @@ def template_for(team: Team, kind: str) -> str | None:
     if not version_id:
         return None
     name = f"team-template:{version_id}"
-    from notifications import messages
+    from notifications.wording import templates
 
-    if not messages.is_compiled(name):  # A saved version never changes: compiled once per process.
+    if not templates.is_compiled(name):  # A saved version never changes: compiled once per process.
         version = TeamTemplate.objects.filter(pk=version_id).first()
         if version is None:
             return None
@@ -283,7 +283,8 @@ class TemplatePreview:
 def preview(*, team: Team, kind: str, subject: str, body: str, sms: str) -> TemplatePreview:
     """The message of ``kind`` for a made-up customer of the team, on both channels, written as typed."""
     from commitments.models import Commitment, Customer, Status
-    from notifications import messages
+    from notifications import wording
+    from notifications.wording import templates
 
     errors = validate(subject=subject, body=body, sms=sms)
     if errors:
@@ -319,12 +320,12 @@ def preview(*, team: Team, kind: str, subject: str, body: str, sms: str) -> Temp
     _compile(name, source)
     try:
         message = SAMPLE_MESSAGES.get(Kind(kind), "")
-        email = messages.render_customer_message(commitment, kind, message=message, now=now, template=name)
-        text = messages.render_customer_message(
+        email = wording.render_customer_message(commitment, kind, message=message, now=now, template=name)
+        text = wording.render_customer_message(
             commitment, kind, message=message, channel="sms", now=now, template=name
         ).text
     finally:
-        messages.forget_compiled(name)
+        templates.forget_compiled(name)
     length, encoding = segments.sms_length(text)
     return TemplatePreview(
         errors={},

@@ -76,10 +76,15 @@ def _short_time(moment: datetime, zone: ZoneInfo) -> str:
 
 
 # Other languages write dates the way CLDR (through Babel) says, in patterns their catalog gives:
-# the translator decides the order of day and month, the words around them and the clock.
+# the translator decides the order of day and month, the words around them and the clock. Each is
+# written once per language, with that language's catalog active (the caller's may be another).
 @lru_cache(maxsize=4096)
 def _long_time_in(moment: datetime, zone: ZoneInfo, this_year: int, language: str) -> str:
-    local = moment.astimezone(zone)
+    with in_language(language):
+        return _written_long_time_in(moment.astimezone(zone), this_year, language)
+
+
+def _written_long_time_in(local: datetime, this_year: int, language: str) -> str:
     # Translators: a Unicode CLDR date pattern (https://unicode.org/reports/tr35/tr35-dates.html).
     pattern = (
         pgettext("date pattern", "EEEE d MMMM")
@@ -98,15 +103,17 @@ def _long_time_in(moment: datetime, zone: ZoneInfo, this_year: int, language: st
 def _short_time_in(moment: datetime, zone: ZoneInfo, language: str) -> str:
     local = moment.astimezone(zone)
     locale = _babel_locale(language)
-    date = format_datetime(local, pgettext("short date pattern", "EEE d MMM"), locale=locale)
-    return f"{date} {format_datetime(local, pgettext('time pattern', 'h:mm a'), locale=locale)} {local.tzname()}"
+    with in_language(language):
+        date = format_datetime(local, pgettext("short date pattern", "EEE d MMM"), locale=locale)
+        clock = format_datetime(local, pgettext("time pattern", "h:mm a"), locale=locale)
+    return f"{date} {clock} {local.tzname()}"
 
 
 def _babel_locale(language: str) -> str:
     return language.replace("-", "_")
 
 
-def _in_language(code: str) -> AbstractContextManager[object]:
+def in_language(code: str) -> AbstractContextManager[object]:
     """Words in ``code``: a switch only when another language is active (a sweep writes thousands)."""
     return nullcontext() if translation.get_language() == code else translation.override(code)
 

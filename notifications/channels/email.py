@@ -5,7 +5,7 @@ message twice (the one unavoidable window: sent, then the worker died before rec
 drop the repeat. Customer mail carries a one-click unsubscribe (RFC 2369 and RFC 8058).
 
 The HTML alternative is drawn here, at send time, from the row's text and layout (see
-``messages.email_html``); a row that carries ready-made ``html_body`` sends that instead.
+``notifications.wording.html.email_html``); a row that carries ready-made ``html_body`` sends that instead.
 """
 
 import logging
@@ -17,12 +17,12 @@ from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 
 from commitments.status_links import unsubscribe_url
-from notifications import messages
 from notifications.channels import mail_connections
 from notifications.channels.deadline import DeadlinePassed
 from notifications.channels.errors import DeliveryFailure, PermanentFailure, TransientFailure
 from notifications.models import Audience, Kind, Notification
 from notifications.reply_addresses import reply_address
+from notifications.wording.html import email_html
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def build_email(notification: Notification, *, connection: BaseEmailBackend | No
         headers=headers,
         connection=connection,
     )
-    html = notification.html_body or messages.email_html(
+    html = notification.html_body or email_html(
         subject=notification.subject, text=notification.body, layout=notification.layout
     )
     if html:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from commitments import services
 from commitments.models import Customer
-from notifications import delivery, messages
+from notifications import delivery, segments
 from tests.customer.conftest import link, page_text
 from tests.customer.test_inbound_sms import reply_of, text_in
 from tests.factories import customer_details, make_commitment
@@ -110,7 +110,7 @@ def test_a_new_phone_number_is_confirmed_by_a_spanish_text(client, sms_webhook, 
     assert body.startswith("Home Repairs: confirme este número para recibir novedades de su solicitud: http")
     assert body.endswith("¿No fue usted? Ignore este mensaje.")
     assert not english_left(body), body
-    assert messages.sms_encoding(body, language="es") != "UCS-2", body
+    assert segments.sms_encoding(body, language="es") != "UCS-2", body
 
     # and its link opens a Spanish page
     path = contact_path(body)

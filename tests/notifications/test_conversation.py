@@ -18,7 +18,7 @@ from commitments import services
 from commitments.customer import services as customer_services
 from commitments.models import Customer, TimelineEvent
 from commitments.replies import replies_not_yet_answered
-from notifications import delivery, messages, tasks
+from notifications import delivery, segments, tasks, wording
 from notifications.inbound_email import strip_quoted
 from notifications.models import Audience, DeliveryStatus, Kind, Notification, UnmatchedEmail
 from notifications.reply_addresses import reply_address
@@ -376,26 +376,26 @@ def test_a_spanish_speaking_customer_reads_every_message_and_the_status_page_in_
     delivery.deliver_due()
     body = sms_webhook.to("+12025550123")[-1]["body"]
     assert body.startswith("The technician comes at 10.") and "Novedades antes del" in body
-    assert messages.sms_segments(body, language="es") <= 2
+    assert segments.sms_segments(body, language="es") <= 2
 
 
 ENGLISH_FRAME = ("Hi ", "We ", "Next update", "Status:", "owns it", "promise", "Thank you", "Done by")
 
 
-@pytest.mark.parametrize("kind", sorted(messages.CALL_TOPICS))
+@pytest.mark.parametrize("kind", sorted(wording.CALL_TOPICS))
 def test_every_kind_of_message_is_written_in_spanish(agent, kind, daytime_zone):
     commitment = make_commitment(
         actor=agent, customer=customer_details(language="es", timezone=daytime_zone), summary="Enviar el presupuesto"
     )
     commitment.resolution, commitment.waiting_request = "Cambiamos la pieza.", "El número de serie."
-    email = messages.render_customer_message(commitment, kind, channel="email")
-    text = messages.render_customer_message(commitment, kind, channel="sms")
+    email = wording.render_customer_message(commitment, kind, channel="email")
+    text = wording.render_customer_message(commitment, kind, channel="sms")
     for written in (email.subject, email.text, email.html, text.text):
         assert not [words for words in ENGLISH_FRAME if words in written], written
     assert email.text.startswith("Hola, Dana:")
     assert '<html lang="es">' in email.html
-    assert messages.sms_segments(text.text, language="es") <= 2, text.text
-    assert messages.sms_encoding(text.text, language="es") != "UCS-2", text.text
+    assert segments.sms_segments(text.text, language="es") <= 2, text.text
+    assert segments.sms_encoding(text.text, language="es") != "UCS-2", text.text
 
 
 def test_the_status_page_is_spanish_in_every_state(client, agent):
@@ -442,13 +442,13 @@ def test_an_unknown_language_is_a_400_on_customer_language(client, agent):
 
 
 def test_segments_count_the_spanish_shift_table_and_stay_compatible():
-    assert messages.sms_segments("a" * 160) == 1 and messages.sms_segments("a" * 161) == 2
+    assert segments.sms_segments("a" * 160) == 1 and segments.sms_segments("a" * 161) == 2
     spanish = "á" + "a" * 153  # 155 septets with the shift escape
-    assert messages.sms_length(spanish, language="es") == (155, "GSM-7 Spanish")
-    assert messages.sms_segments(spanish, language="es") == 1
-    assert messages.sms_segments(spanish + "a", language="es") == 2
-    assert messages.sms_segments(spanish) == 3  # Without the table: UCS-2, 67 a part.
-    assert messages.text_length("ñandú", language="es") == 6
-    assert messages.sms_length("你好", language="es") == (2, "UCS-2")
-    assert messages.sms_segments("a" * 149 * 2, language="es") == 2  # Plain GSM-7 needs no table.
+    assert segments.sms_length(spanish, language="es") == (155, "GSM-7 Spanish")
+    assert segments.sms_segments(spanish, language="es") == 1
+    assert segments.sms_segments(spanish + "a", language="es") == 2
+    assert segments.sms_segments(spanish) == 3  # Without the table: UCS-2, 67 a part.
+    assert segments.text_length("ñandú", language="es") == 6
+    assert segments.sms_length("你好", language="es") == (2, "UCS-2")
+    assert segments.sms_segments("a" * 149 * 2, language="es") == 2  # Plain GSM-7 needs no table.
     assert Audience.CUSTOMER  # The module's models load with the app.

@@ -8,7 +8,7 @@ segment, 67 per segment after, an emoji two units (a surrogate pair).
 
 import pytest
 
-from notifications import messages
+from notifications.segments import gsm_friendly, sms_length, sms_segments
 
 
 @pytest.mark.parametrize(
@@ -41,15 +41,15 @@ from notifications import messages
     ],
 )
 def test_length_encoding_and_segments_follow_the_gsm_rules(text, length, encoding, segments):
-    assert messages.sms_length(text) == (length, encoding)
-    assert messages.sms_segments(text) == segments
+    assert sms_length(text) == (length, encoding)
+    assert sms_segments(text) == segments
 
 
 def test_typography_from_a_keyboard_is_written_the_gsm_way_so_the_text_stays_cheap():
     typed = "It’s “ready” – see you…"
 
-    written = messages.gsm_friendly(typed)
+    written = gsm_friendly(typed)
 
     assert written == 'It\'s "ready" - see you...'
-    assert messages.sms_length(written) == (len(written), "GSM-7")
-    assert messages.sms_length(typed)[1] == "UCS-2"
+    assert sms_length(written) == (len(written), "GSM-7")
+    assert sms_length(typed)[1] == "UCS-2"

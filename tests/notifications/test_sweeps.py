@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import Holiday, Membership, Team, User
 from commitments import services
 from commitments.models import Commitment, Status, TimelineEvent
-from notifications import call_tasks, messages, outbox, sweeps
+from notifications import call_tasks, outbox, sweeps, wording
 from notifications.channels.email import build_email
 from notifications.models import Audience, DeliveryStatus, Kind, Notification
 from tests.factories import MembershipFactory, customer_details, make_commitment
@@ -511,14 +511,14 @@ def test_one_commitment_that_cannot_be_handled_does_not_hold_back_the_others(clo
         )
         for index in range(3)
     ]
-    real = messages.render_customer_message
+    real = wording.render_customer_message
 
     def choking(commitment, kind, **kwargs):
         if commitment.summary == "Promise 1":
             raise ValueError("cannot write this one")
         return real(commitment, kind, **kwargs)
 
-    monkeypatch.setattr(messages, "render_customer_message", choking)
+    monkeypatch.setattr(wording, "render_customer_message", choking)
 
     # When the sweep runs
     counts = sweep_at(clock, START + timedelta(hours=24))

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from commitments.errors import InvalidInput, NotAllowed
-from notifications import messages, team_templates
+from notifications import segments, team_templates, wording
 from notifications.models import Kind, Notification, TeamTemplate
 from tests.commitments.test_views import errors_beside, text
 from tests.factories import customer_details, make_commitment
@@ -104,7 +104,7 @@ def test_the_preview_shows_both_channels_or_what_is_wrong(lead, team):
     assert good.errors == {} and good.subject == "Thanks, Dana: we have it"
     assert "has your request: Send the revised estimate for the water heater." in good.text
     assert good.sms.startswith("Dana, ") and good.encoding == "GSM-7"
-    assert (good.sms_length, good.sms_segments) == (len(good.sms), messages.sms_segments(good.sms))
+    assert (good.sms_length, good.sms_segments) == (len(good.sms), segments.sms_segments(good.sms))
     assert list(broken.errors) == ["body"]
 
 
@@ -121,10 +121,10 @@ def test_the_products_wording_is_what_a_lead_starts_from(lead, team):
 def test_writing_a_message_costs_no_query_to_find_the_teams_wording(lead, team, agent, django_assert_num_queries):
     team_templates.save(actor=lead, team=team, kind=Kind.ACKNOWLEDGEMENT, **WORDING)
     commitment = make_commitment(actor=agent)
-    messages.render_customer_message(commitment, Kind.ACKNOWLEDGEMENT)  # compiled once in this process
+    wording.render_customer_message(commitment, Kind.ACKNOWLEDGEMENT)  # compiled once in this process
 
     with django_assert_num_queries(0):
-        content = messages.render_customer_message(commitment, Kind.ACKNOWLEDGEMENT)
+        content = wording.render_customer_message(commitment, Kind.ACKNOWLEDGEMENT)
 
     assert content.subject == "Thanks, Dana: we have it"
 

@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from commitments import services
 from commitments.models import Channel, Status
-from notifications import messages
+from notifications import segments, time_words, wording
 from notifications.channels.email import build_email
 from notifications.models import CUSTOMER_KINDS, Kind
+from notifications.wording import frames
 from tests.factories import customer_details, make_commitment
 
 pytestmark = pytest.mark.django_db
@@ -47,8 +48,8 @@ def promise(agent, now):
 
 
 def rendered(commitment, kind, **kwargs):
-    email = messages.render_customer_message(commitment, kind, channel=Channel.EMAIL, **kwargs)
-    text = messages.render_customer_message(commitment, kind, channel=Channel.SMS, **kwargs)
+    email = wording.render_customer_message(commitment, kind, channel=Channel.EMAIL, **kwargs)
+    text = wording.render_customer_message(commitment, kind, channel=Channel.SMS, **kwargs)
     return email, text
 
 
@@ -87,7 +88,7 @@ def test_every_customer_message_carries_the_status_link_in_plain_words(promise, 
     for part in (email.subject, email.text, text.text):
         assert not HEDGING.search(part), (kind, HEDGING.search(part), part)
     # and the text is GSM-7 and at most two segments long
-    assert messages.is_gsm7(text.text) and messages.sms_segments(text.text) <= 2, text.text
+    assert segments.is_gsm7(text.text) and segments.sms_segments(text.text) <= 2, text.text
     assert email.subject and "\n" not in email.subject
 
 
@@ -212,11 +213,11 @@ def test_a_long_text_is_cut_to_two_segments_keeping_the_link_and_smart_punctuati
     words = "We’ve booked the “premium” plumber — he comes Friday… " + "Details about the parts follow. " * 20
 
     # When it goes as a text
-    text = messages.render_customer_message(promise, Kind.STATUS_UPDATE, message=words, channel=Channel.SMS)
+    text = wording.render_customer_message(promise, Kind.STATUS_UPDATE, message=words, channel=Channel.SMS)
 
     # Then it fits two GSM-7 segments, ends with the status link and has plain punctuation
-    assert messages.is_gsm7(text.text)
-    assert messages.sms_segments(text.text) == 2
+    assert segments.is_gsm7(text.text)
+    assert segments.sms_segments(text.text) == 2
     assert text.text.endswith(promise.status_url)
     assert text.text.startswith('We\'ve booked the "premium" plumber - he comes Friday...')
     assert "..." in text.text and "Next update by" in text.text
@@ -229,7 +230,7 @@ def test_a_warning_to_the_owner_gives_the_time_left_in_the_teams_zone(promise, a
     # Given the team in New York; the promise is due at 04:00 New York time on Thursday
     with time_machine.travel(promise.due_at - timedelta(hours=4), tick=False):
         # When the owner's warning is written
-        content = messages.render_staff_message(
+        content = wording.render_staff_message(
             promise, Kind.ESCALATION, recipient=agent, details={"occasion": "warning", "step": 2, "last_step": True}
         )
 
@@ -241,7 +242,7 @@ def test_a_warning_to_the_owner_gives_the_time_left_in_the_teams_zone(promise, a
 
 
 def test_the_lead_is_told_whose_promise_it_is(promise, lead):
-    content = messages.render_staff_message(promise, Kind.ESCALATION, recipient=lead, details={"occasion": "missed"})
+    content = wording.render_staff_message(promise, Kind.ESCALATION, recipient=lead, details={"occasion": "missed"})
     assert content.subject == "Missed: Send the repair estimate (Dana Whitfield)"
     assert "Alex Rivera's promise to Dana Whitfield was due at" in content.text
     assert "You are told as team lead" in content.text
@@ -250,16 +251,16 @@ def test_the_lead_is_told_whose_promise_it_is(promise, lead):
 
 def test_a_call_task_says_whom_to_call_on_which_number_and_what_to_say(promise, agent, now):
     # Given Dana prefers a call
-    script = messages.render_customer_message(promise, Kind.ACKNOWLEDGEMENT, channel=Channel.PHONE)
+    script = wording.render_customer_message(promise, Kind.ACKNOWLEDGEMENT, channel=Channel.PHONE)
 
     # When the owner's call task is written (it is daytime nowhere near Tokyo's night: 00:00 there)
-    content = messages.render_call_task(
+    content = wording.render_call_task(
         promise, Kind.ACKNOWLEDGEMENT, script=script.text, recipient=agent, escalate_at=now + timedelta(hours=24)
     )
 
     # Then it names the customer, the number, when to call, what to say and the status link
     assert content.subject == "Call Dana Whitfield: confirm our promise (Send the repair estimate)"
-    number = messages.readable_phone(promise.customer.phone)
+    number = time_words.readable_phone(promise.customer.phone)
     assert f"Call {number} from Wed 25 Nov 8:00 AM JST (it is night for them now)." in content.text
     assert "What to say:\n\nThank you for reaching out." in content.text
     assert promise.status_url in content.text
@@ -276,7 +277,7 @@ def test_a_call_task_says_whom_to_call_on_which_number_and_what_to_say(promise, 
     ],
 )
 def test_durations_are_said_in_words(seconds, words):
-    assert messages.describe_duration(timedelta(seconds=seconds)) == words
+    assert time_words.describe_duration(timedelta(seconds=seconds)) == words
 
 
 # --- Written once per shape, filled in per message --------------------------------------------
@@ -290,12 +291,12 @@ def test_a_message_filled_into_its_frame_reads_exactly_as_one_written_directly(p
     words["message"] = "Parts ordered: 2 valves & 1 pipe.  \n\n\n\nThe plumber comes at 9"
 
     # When the message is written through its frame, and directly through the templates
-    framed = messages.render_customer_message(promise, kind, **words)
-    context = messages.customer_context(promise, **words)
-    direct = messages._render_directly("customer", f"notifications/customer/{kind}.txt", context)
+    framed = wording.render_customer_message(promise, kind, **words)
+    context = wording.customer_context(promise, **words)
+    direct = frames.render_directly("customer", f"notifications/customer/{kind}.txt", context)
 
     # Then both read the same, in text and in HTML
-    assert framed.subject == messages.gsm_friendly(direct.subject)
+    assert framed.subject == segments.gsm_friendly(direct.subject)
     assert framed.text == direct.text
     assert framed.html == direct.html
     assert "Smith &amp; Sons" in framed.html and "&lt;urgent&gt; {soon}" in framed.html
@@ -307,12 +308,12 @@ def test_a_staff_message_filled_into_its_frame_reads_exactly_as_one_written_dire
     details = {"occasion": occasion, "step": 2, "last_step": True, "call_kind": Kind.STATUS_UPDATE}
     details["task_created"] = timezone.now()
     # The owner and the lead get the same words in two shapes ("Your promise", "Alex Rivera's promise").
-    framed = messages.render_staff_messages(promise, Kind.ESCALATION, recipients=[agent, lead], details=details)
+    framed = wording.render_staff_messages(promise, Kind.ESCALATION, recipients=[agent, lead], details=details)
     for content, recipient in zip(framed, [agent, lead], strict=True):
-        context = messages.staff_context(promise, recipient=recipient, details=details)
-        direct = messages._render_directly("staff", "notifications/staff/escalation.txt", context)
+        context = wording.staff_context(promise, recipient=recipient, details=details)
+        direct = frames.render_directly("staff", "notifications/staff/escalation.txt", context)
         assert (content.subject, content.text, content.html) == (
-            messages.gsm_friendly(direct.subject),
+            segments.gsm_friendly(direct.subject),
             direct.text,
             direct.html,
         )
@@ -338,7 +339,7 @@ def test_the_html_version_is_drawn_at_send_time_from_the_text_and_the_facts_kept
     assert "Alex Rivera, Home Repairs" in html and "Thursday 26 November at 6:00 PM JST" in html
     assert f'href="{promise.status_url}"' in html
     # and it is the HTML the message was written with
-    written = messages.render_customer_message(promise, Kind.ACKNOWLEDGEMENT, now=row.created_at)
+    written = wording.render_customer_message(promise, Kind.ACKNOWLEDGEMENT, now=row.created_at)
     assert written.text == row.body and written.html == html
 
 
@@ -355,4 +356,4 @@ def test_a_row_that_carries_its_own_html_sends_that(promise):
 def test_a_text_has_no_html_version(agent, now):
     commitment = make_commitment(actor=agent, customer=customer_details(preferred_channel="sms"))
     row = commitment.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
-    assert row.layout == {} and messages.email_html(subject=row.subject, text=row.body, layout=row.layout) == ""
+    assert row.layout == {} and wording.email_html(subject=row.subject, text=row.body, layout=row.layout) == ""
