@@ -305,6 +305,15 @@ def seed(total: int, now: datetime, progress: Callable[[str], None]) -> dict[str
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), ({highest}))")
         progress("vacuum analyze")
         cursor.execute("VACUUM ANALYZE")
-    lead = next(p for t, p, r in memberships if r == Membership.Role.LEAD)
-    agent_users = [p for t, p, r in memberships if r == Membership.Role.AGENT and t.pk == teams[0].pk]
-    return {"lead": lead, "agents": agent_users, "teams": teams}
+    return people_of()
+
+
+def people_of() -> dict[str, Any]:
+    """The people the benchmark logs in as: the first team's lead and agents, and every team."""
+    from accounts.models import Membership, Team
+
+    teams = list(Team.objects.order_by("pk"))
+    first = Membership.objects.filter(team=teams[0]).select_related("user").order_by("user_id")
+    lead = next(m.user for m in first if m.role == Membership.Role.LEAD)
+    agents = [m.user for m in first if m.role == Membership.Role.AGENT]
+    return {"lead": lead, "agents": agents, "teams": teams}

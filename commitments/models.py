@@ -133,10 +133,15 @@ class Commitment(models.Model):
     """One promise to one customer, with one owner who stays answerable until the customer confirms."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="commitments")
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="commitments")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_commitments")
+    # No index of their own for team, owner and assignee: each leads a composite index below
+    # (``commitment_team_due``, ``commitment_owner_status``, ``commitment_assignee_status``) that
+    # answers the same look-ups. Every index is one more write each time a sweep moves a row.
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="commitments", db_index=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_commitments", db_index=False
+    )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assigned_commitments"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assigned_commitments", db_index=False
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

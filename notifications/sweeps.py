@@ -80,16 +80,28 @@ class Staff:
 
 
 class Run:
-    """One run of the sweeps: its moment, and the staff its batches share."""
+    """One run of the sweeps: its moment, the staff its batches share, and who to tell of a backlog."""
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, on_backlog: Callable[[], None] | None = None) -> None:
         self.now = now
         self.staff = Staff()
+        self._on_backlog = on_backlog
+
+    def found_backlog(self) -> None:
+        """A claim came back full, so more may wait behind it: say so, once per run."""
+        if self._on_backlog is not None:
+            on_backlog, self._on_backlog = self._on_backlog, None
+            on_backlog()
 
 
-def run_sweeps(now: datetime | None = None) -> dict[str, int]:
-    """Run every sweep once; return how many commitments (or call tasks) each one handled."""
-    run = Run(now or timezone.now())
+def run_sweeps(now: datetime | None = None, *, on_backlog: Callable[[], None] | None = None) -> dict[str, int]:
+    """Run every sweep once; return how many commitments (or call tasks) each one handled.
+
+    ``on_backlog`` is called (once) as soon as a claim takes a full batch, before that batch is
+    handled: the Celery task asks another worker to sweep alongside it (SKIP LOCKED shares the
+    batches out), so a backlog after an outage is swept by every free worker at once.
+    """
+    run = Run(now or timezone.now(), on_backlog)
     sweeps: dict[str, tuple[QuerySet[Any], Callable[[list[Any], Run], None], Callable[[QuerySet[Any]], list[Any]]]] = {
         "missed": (_missed_due(run.now), _mark_missed, _with_customers),
         "escalations": (_escalations_due(run.now), _escalate, _with_customers),
@@ -227,6 +239,7 @@ def _sweep(
                 handled += _one_by_one(due, [row.pk for row in batch], handle, run=run, load=load, failed=failed)
         if len(batch) < BATCH_SIZE:
             break
+        run.found_backlog()  # After the commit: asking the broker never holds the batch's locks.
     return handled
 
 
