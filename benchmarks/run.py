@@ -6,7 +6,7 @@
         .venv/bin/python benchmarks/run.py --commitments 1000000    # the real one
 
 It works in a scratch database next to DATABASE_URL's (``<name>_bench``, created and dropped here),
-seeds it with COPY (``benchmarks/seed.py``), then measures, printing its progress:
+seeds it with COPY (``benchmarks/seed.py``, the one seeder), then measures, printing its progress:
 
 - the sweep: due commitments a second into outbox rows, queries per 1,000 due, and a second sweep
   right after (repeated ``--repeat`` times on the same due rows, restored in between; medians);
@@ -20,6 +20,11 @@ seeds it with COPY (``benchmarks/seed.py``), then measures, printing its progres
   clients: p50 and p95, and the queries each one costs (counted in-process);
 - the plan (EXPLAIN ANALYZE, BUFFERS) of every sweep and list query: which indexes, any
   sequential scan, heap fetches of index-only scans.
+
+Seeding a million takes a while: ``--seed-only`` seeds and keeps the scratch database, ``--reuse``
+measures a kept one again (same size) without seeding, ``--only sweep,plans`` measures some
+sections, and ``--profile FILE`` runs the first sweep under cProfile (the costliest functions go to
+stderr); the sweep's progress lines say where its time went, statement by statement.
 
 Not a test: timings depend on the machine and whatever else runs on it (the table says how busy
 it was). The Celery broker must be a Redis the suite may use: its queue is purged first.
@@ -48,7 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 STARTED = time.monotonic()
-REPORT: list[tuple[str, str, str, str]] = []  # (what, figure, target, verdict)
+REPORT: list[tuple[str, str, str, str, str]] = []  # (what, figure, target, verdict, load average then)
 PLANS: list[tuple[str, str, str]] = []  # (query, summary, plan text)
 NOTES: list[str] = []
 
@@ -60,7 +65,7 @@ def progress(message: str) -> None:
 
 def row(what: str, figure: str, target: str = "", met: bool | None = None) -> None:
     verdict = "" if met is None else ("met" if met else "**not met**")
-    REPORT.append((what, figure, target, verdict))
+    REPORT.append((what, figure, target, verdict, f"{os.getloadavg()[0]:.1f}"))
     progress(f"  {what}: {figure}" + (f" (target {target}: {verdict.strip('*')})" if target else ""))
 
 
@@ -95,7 +100,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
     parser.add_argument("--requests", type=int, default=40, help="requests per page per client")
     parser.add_argument("--emails", type=int, default=0, help="emails per delivery run (default: scaled to size)")
-    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"), help="'' to write nothing")
+    parser.add_argument(
+        "--output",
+        default=None,
+        help="where the table goes (default docs/benchmarks.md, but nowhere with --only); '' to write nothing",
+    )
     parser.add_argument("--keep", action="store_true", help="leave the scratch database")
     parser.add_argument(
         "--reuse",
@@ -116,6 +125,9 @@ def main() -> None:
     options.only = [name.strip() for name in options.only.split(",") if name.strip()]
     if unknown := set(options.only) - set(SECTIONS):
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    if options.output is None:  # A partial table never replaces the page's whole one by accident.
+        whole = set(options.only) == set(SECTIONS)
+        options.output = str(ROOT / "docs" / "benchmarks.md") if whole else ""
 
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -266,6 +278,7 @@ class Snapshot:
         Snapshot.taken += 1
         self.table = f"bench_snapshot_{Snapshot.taken}"
         with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")  # left by an earlier run of a reused database
             cursor.execute(f"CREATE TABLE {self.table} AS SELECT * FROM commitments_commitment WHERE {where}")
             cursor.execute("SELECT COALESCE(MAX(id), 0) FROM notifications_notification")
             self.notifications = cursor.fetchone()[0]
@@ -395,7 +408,7 @@ def measure_sweep(options: argparse.Namespace, now: datetime) -> None:
     row("sweep: queries per 1,000 due", f"{statistics.median(per_thousand):.1f}", "per batch, not per row", None)
     after = statistics.median(seconds_after)
     row("sweep: a second sweep right after", f"{after:.1f} ms, {again_statements} query", "< 50 ms", after < 50)
-    middle = sorted(runs, key=lambda run: run.seconds)[len(runs) // 2]
+    middle = sorted(runs, key=lambda run: run.seconds)[(len(runs) - 1) // 2]
     NOTES.append(f"Where the median sweep's time went: {middle.where()}.")
 
 
@@ -981,8 +994,9 @@ def render(options: argparse.Namespace, machine: dict[str, str], command: str) -
         "Written by `scripts/benchmark` (`benchmarks/run.py`, see the README); rerun it to refresh this page.",
         "",
         "Timings are medians of repeated runs where the table says so. They depend on the machine and on",
-        "whatever else runs on it: the load average below says how busy it was (on 2 cores, a load of 2",
-        "means every core already had work). Query counts and plans do not depend on load.",
+        "whatever else runs on it: the load averages below and beside each figure (the 1-minute one as the",
+        "figure was taken) say how busy it was (on 2 cores, a load of 2 means every core already had",
+        "work). Query counts and plans do not depend on load.",
         "Catch-up sweeps run in 1 or 2 processes at once, as one or two workers would; delivery runs",
         "real Celery workers (`--pool solo`) sending to a local aiosmtpd server in its own process.",
         "",
@@ -990,8 +1004,10 @@ def render(options: argparse.Namespace, machine: dict[str, str], command: str) -
         f"- date: {datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
     ]
     lines += [f"- {key}: {value}" for key, value in machine.items()]
-    lines += ["", "| what | figure | target | |", "| --- | --- | --- | --- |"]
-    lines += [f"| {what} | {figure} | {target} | {verdict} |" for what, figure, target, verdict in REPORT]
+    lines += ["", "| what | figure | target | | load (1 min) |", "| --- | --- | --- | --- | --- |"]
+    lines += [
+        f"| {what} | {figure} | {target} | {verdict} | {load} |" for (what, figure, target, verdict, load) in REPORT
+    ]
     if NOTES:
         lines += ["", "Notes:", ""] + [f"- {note}" for note in dict.fromkeys(NOTES)]
     lines += ["", "## Query plans", "", "| query | scans (bold: a sequential scan) |", "| --- | --- |"]
