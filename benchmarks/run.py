@@ -178,7 +178,7 @@ def main() -> None:
     text = render(options, machine, command)
     print(text)
     if options.output:
-        Path(options.output).write_text(text)
+        Path(options.output).write_text(text + kept_sections(Path(options.output)))
         progress(f"written to {options.output}")
 
 
@@ -985,6 +985,19 @@ def describe_machine() -> dict[str, str]:
             f"(shared_buffers {buffers}), Celery {celery.__version__}"  # type: ignore[attr-defined]
         ),
     }
+
+
+GENERATED_SECTIONS = {"Query plans"}
+
+
+def kept_sections(page: Path) -> str:
+    """The page's own ``## `` sections that this script does not write (measured by hand, by another
+    benchmark): a refresh of the table keeps them."""
+    if not page.exists():
+        return ""
+    sections = re.split(r"^(?=## )", page.read_text(), flags=re.M)[1:]
+    kept = [section for section in sections if section[3:].splitlines()[0].strip() not in GENERATED_SECTIONS]
+    return "".join("\n" + section.rstrip("\n") + "\n" for section in kept)
 
 
 def render(options: argparse.Namespace, machine: dict[str, str], command: str) -> str:
