@@ -6,7 +6,7 @@
         .venv/bin/python benchmarks/run.py --commitments 1000000    # the real one
 
 It works in a scratch database next to DATABASE_URL's (``<name>_bench``, created and dropped here),
-seeds it with COPY (``benchmarks/seed.py``), then measures, printing its progress:
+seeds it with COPY (``benchmarks/seed.py``, the one seeder), then measures, printing its progress:
 
 - the sweep: due commitments a second into outbox rows, queries per 1,000 due, and a second sweep
   right after (repeated ``--repeat`` times on the same due rows, restored in between; medians);
@@ -20,6 +20,11 @@ seeds it with COPY (``benchmarks/seed.py``), then measures, printing its progres
   clients: p50 and p95, and the queries each one costs (counted in-process);
 - the plan (EXPLAIN ANALYZE, BUFFERS) of every sweep and list query: which indexes, any
   sequential scan, heap fetches of index-only scans.
+
+Seeding a million takes a while: ``--seed-only`` seeds and keeps the scratch database, ``--reuse``
+measures a kept one again (same size) without seeding, ``--only sweep,plans`` measures some
+sections, and ``--profile FILE`` runs the first sweep under cProfile (the costliest functions go to
+stderr); the sweep's progress lines say where its time went, statement by statement.
 
 Not a test: timings depend on the machine and whatever else runs on it (the table says how busy
 it was). The Celery broker must be a Redis the suite may use: its queue is purged first.
@@ -48,7 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 STARTED = time.monotonic()
-REPORT: list[tuple[str, str, str, str]] = []  # (what, figure, target, verdict)
+REPORT: list[tuple[str, str, str, str, str]] = []  # (what, figure, target, verdict, load average then)
 PLANS: list[tuple[str, str, str]] = []  # (query, summary, plan text)
 NOTES: list[str] = []
 
@@ -60,7 +65,7 @@ def progress(message: str) -> None:
 
 def row(what: str, figure: str, target: str = "", met: bool | None = None) -> None:
     verdict = "" if met is None else ("met" if met else "**not met**")
-    REPORT.append((what, figure, target, verdict))
+    REPORT.append((what, figure, target, verdict, f"{os.getloadavg()[0]:.1f}"))
     progress(f"  {what}: {figure}" + (f" (target {target}: {verdict.strip('*')})" if target else ""))
 
 
@@ -95,9 +100,34 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
     parser.add_argument("--requests", type=int, default=40, help="requests per page per client")
     parser.add_argument("--emails", type=int, default=0, help="emails per delivery run (default: scaled to size)")
-    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"), help="'' to write nothing")
+    parser.add_argument(
+        "--output",
+        default=None,
+        help="where the table goes (default docs/benchmarks.md, but nowhere with --only); '' to write nothing",
+    )
     parser.add_argument("--keep", action="store_true", help="leave the scratch database")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the scratch database and, when it already holds this many seeded commitments, measure them "
+        "again without seeding (implies --keep)",
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to measure (default all: {','.join(SECTIONS)})",
+    )
+    parser.add_argument("--seed-only", action="store_true", help="seed the scratch database, measure nothing")
+    parser.add_argument("--batch-size", type=int, default=0, help="the sweep's batch size (default: the sweep's own)")
+    parser.add_argument("--profile", default="", help="profile the first sweep with cProfile, stats to this file")
     options = parser.parse_args()
+    options.keep = options.keep or options.reuse or options.seed_only
+    options.only = [name.strip() for name in options.only.split(",") if name.strip()]
+    if unknown := set(options.only) - set(SECTIONS):
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    if options.output is None:  # A partial table never replaces the page's whole one by accident.
+        whole = set(options.only) == set(SECTIONS)
+        options.output = str(ROOT / "docs" / "benchmarks.md") if whole else ""
 
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -105,7 +135,9 @@ def main() -> None:
     if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"):
         sys.exit("Set CELERY_BROKER_URL to a Redis database the benchmark may use, e.g. redis://127.0.0.1:6379/0")
     bench_url, name, maintenance_url = database_urls(url)
-    recreate_database(maintenance_url, name)
+    reused = options.reuse and seeded_size(bench_url) == options.commitments
+    if not reused:
+        recreate_database(maintenance_url, name)
     web_port = free_port()
     os.environ.update(
         {
@@ -133,7 +165,7 @@ def main() -> None:
     machine = describe_machine()
     command = "benchmarks/run.py " + " ".join(sys.argv[1:])
     try:
-        run(options, web_port)
+        run(options, web_port, reused=reused)
     finally:
         from django.db import connections
 
@@ -141,15 +173,41 @@ def main() -> None:
         if not options.keep:
             recreate_database(maintenance_url, name, drop_only=True)
     machine["load average at the end"] = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    if options.seed_only:
+        return
     text = render(options, machine, command)
     print(text)
     if options.output:
-        Path(options.output).write_text(text)
+        Path(options.output).write_text(text + kept_sections(Path(options.output)))
         progress(f"written to {options.output}")
 
 
-def run(options: argparse.Namespace, web_port: int) -> None:
+SECTIONS = ("sweep", "catch-up", "plans", "delivery", "pages")
+
+
+def seeded_size(url: str) -> int | None:
+    """How many commitments the scratch database at ``url`` was seeded with (None: not seeded, or none there)."""
+    import psycopg2
+
+    try:
+        connection = psycopg2.connect(url)
+    except psycopg2.OperationalError:
+        return None
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('bench_seed') IS NOT NULL")
+            if not cursor.fetchone()[0]:
+                return None
+            cursor.execute("SELECT commitments FROM bench_seed")
+            found = cursor.fetchone()
+            return int(found[0]) if found else None
+    finally:
+        connection.close()
+
+
+def run(options: argparse.Namespace, web_port: int, *, reused: bool = False) -> None:
     from django.core.management import call_command
+    from django.db import connection
     from django.utils import timezone
 
     from benchmarks import seed
@@ -158,19 +216,38 @@ def run(options: argparse.Namespace, web_port: int) -> None:
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)  # pages need the manifest with DEBUG off
     warm_up()
-    now = timezone.now()
-    began = time.monotonic()
-    people = seed.seed(options.commitments, now, progress)
+    if reused:
+        # The seed's own moment: "now" for every measurement, so the same 1% is due as when it was seeded.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT seeded_at, seconds FROM bench_seed")
+            now, seconds = cursor.fetchone()
+        people = seed.people_of()
+        progress(f"reusing the {options.commitments:,} commitments seeded at {now.isoformat()}")
+    else:
+        now = timezone.now()
+        began = time.monotonic()
+        people = seed.seed(options.commitments, now, progress)
+        seconds = time.monotonic() - began
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TABLE bench_seed (commitments integer, seeded_at timestamptz, seconds float)")
+            cursor.execute("INSERT INTO bench_seed VALUES (%s, %s, %s)", [options.commitments, now, seconds])
     row(
         "seeded (COPY, with timelines and outbox history)",
-        f"{options.commitments:,} commitments in {time.monotonic() - began:.0f} s",
+        f"{options.commitments:,} commitments in {seconds:.0f} s",
     )
+    if options.seed_only:
+        return
 
-    measure_sweep(options, now)
-    measure_catch_up(options, now)
-    measure_plans(now, people)
-    measure_delivery(options)
-    measure_pages(options, web_port, people)
+    if "sweep" in options.only:
+        measure_sweep(options, now)
+    if "catch-up" in options.only:
+        measure_catch_up(options, now)
+    if "plans" in options.only:
+        measure_plans(now, people)
+    if "delivery" in options.only:
+        measure_delivery(options)
+    if "pages" in options.only:
+        measure_pages(options, web_port, people)
 
 
 def warm_up() -> None:
@@ -201,6 +278,7 @@ class Snapshot:
         Snapshot.taken += 1
         self.table = f"bench_snapshot_{Snapshot.taken}"
         with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")  # left by an earlier run of a reused database
             cursor.execute(f"CREATE TABLE {self.table} AS SELECT * FROM commitments_commitment WHERE {where}")
             cursor.execute("SELECT COALESCE(MAX(id), 0) FROM notifications_notification")
             self.notifications = cursor.fetchone()[0]
@@ -241,41 +319,97 @@ def due_clause(now: datetime) -> str:
     return DUE_AT_NOW.replace("%(now)s", stamp)
 
 
-def counted_sweep(now: datetime) -> tuple[int, float, int]:
-    from django.db import connection
+class SweepRun:
+    """One timed sweep: how many it handled, how long it took, its statements and the time spent in each kind."""
 
-    from notifications import sweeps
+    def __init__(self, now: datetime, *, profile: str = "") -> None:
+        import cProfile
 
-    statements = [0]
+        from django.db import connection
 
-    def count(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
-        statements[0] += 1
-        return execute(sql, params, many, context)
+        from notifications import sweeps
 
-    with connection.execute_wrapper(count):
-        began = time.perf_counter()
-        counts = sweeps.run_sweeps(now)
-        seconds = time.perf_counter() - began
-    return sum(counts.values()), seconds, statements[0]
+        self.statements = 0
+        self.waited: dict[str, float] = {}
+        self.kinds: dict[str, int] = {}
+
+        def count(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                what = statement_kind(sql)
+                self.statements += 1
+                self.kinds[what] = self.kinds.get(what, 0) + 1
+                self.waited[what] = self.waited.get(what, 0.0) + time.perf_counter() - began
+
+        profiler = cProfile.Profile() if profile else None
+        with connection.execute_wrapper(count):
+            began = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            counts = sweeps.run_sweeps(now)
+            if profiler:
+                profiler.disable()
+            self.seconds = time.perf_counter() - began
+        self.handled = sum(counts.values())
+        self.counts = counts
+        if profiler:
+            import pstats
+
+            profiler.dump_stats(profile)
+            pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+            pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(50)
+
+    def where(self) -> str:
+        """The database's share, statement kind by kind, and the rest (Python: loading, rendering, building)."""
+        spent = sorted(self.waited.items(), key=lambda item: -item[1])
+        database = sum(self.waited.values())
+        parts = [f"{seconds:.2f} s in {self.kinds[what]} x {what}" for what, seconds in spent if seconds >= 0.01]
+        return (
+            f"{self.seconds:.2f} s: {database:.2f} s waiting on the database ({'; '.join(parts)}), "
+            f"{self.seconds - database:.2f} s in Python"
+        )
+
+
+def statement_kind(sql: str) -> str:
+    """``INSERT notifications_notification``, ``UPDATE commitments_commitment``: what a statement does, where."""
+    words = sql.replace("(", " ").split()
+    verb = words[0].upper() if words else "?"
+    after = {"INSERT": "INTO", "UPDATE": "UPDATE", "SELECT": "FROM", "WITH": "FROM", "DELETE": "FROM", "COPY": "COPY"}
+    upper = [word.upper() for word in words]
+    if after.get(verb) is None or after[verb] not in upper:
+        return verb
+    return f"{verb} {words[upper.index(after[verb]) + 1].strip(chr(34))}"
 
 
 def measure_sweep(options: argparse.Namespace, now: datetime) -> None:
-    progress("sweep: the ~1% due now, repeated on the same rows")
+    from notifications import sweeps
+
+    if options.batch_size:
+        sweeps.BATCH_SIZE = options.batch_size
+    progress(f"sweep: the ~1% due now, repeated on the same rows (batches of {sweeps.BATCH_SIZE:,})")
     snapshot = Snapshot(due_clause(now))
-    rates, per_thousand, seconds_after, handled = [], [], [], 0
+    rates, per_thousand, seconds_after, handled, again_statements = [], [], [], 0, 0
+    runs: list[SweepRun] = []
     for attempt in range(options.repeat):
-        handled, seconds, statements = counted_sweep(now)
-        rates.append(handled / seconds if seconds else 0.0)
-        per_thousand.append(statements * 1000 / max(1, handled))
-        _, again, again_statements = counted_sweep(now)
-        seconds_after.append(again * 1000)
-        progress(f"  run {attempt + 1}: {handled:,} due in {seconds:.2f} s, second sweep {again * 1000:.1f} ms")
+        first = SweepRun(now, profile=options.profile if attempt == 0 else "")
+        runs.append(first)
+        handled = first.handled
+        rates.append(handled / first.seconds if first.seconds else 0.0)
+        per_thousand.append(first.statements * 1000 / max(1, handled))
+        again = SweepRun(now)
+        again_statements = again.statements
+        seconds_after.append(again.seconds * 1000)
+        progress(f"  run {attempt + 1}: {first.counts}; {first.where()}; second sweep {again.seconds * 1000:.1f} ms")
         snapshot.restore()
     rate = statistics.median(rates)
     row("sweep: due commitments a second", f"{rate:,.0f} ({handled:,} due)", "≥ 10,000", rate >= 10_000)
     row("sweep: queries per 1,000 due", f"{statistics.median(per_thousand):.1f}", "per batch, not per row", None)
     after = statistics.median(seconds_after)
     row("sweep: a second sweep right after", f"{after:.1f} ms, {again_statements} query", "< 50 ms", after < 50)
+    middle = sorted(runs, key=lambda run: run.seconds)[(len(runs) - 1) // 2]
+    NOTES.append(f"Where the median sweep's time went: {middle.where()}.")
 
 
 def measure_catch_up(options: argparse.Namespace, now: datetime) -> None:
@@ -853,6 +987,19 @@ def describe_machine() -> dict[str, str]:
     }
 
 
+GENERATED_SECTIONS = {"Query plans"}
+
+
+def kept_sections(page: Path) -> str:
+    """The page's own ``## `` sections that this script does not write (measured by hand, by another
+    benchmark): a refresh of the table keeps them."""
+    if not page.exists():
+        return ""
+    sections = re.split(r"^(?=## )", page.read_text(), flags=re.M)[1:]
+    kept = [section for section in sections if section[3:].splitlines()[0].strip() not in GENERATED_SECTIONS]
+    return "".join("\n" + section.rstrip("\n") + "\n" for section in kept)
+
+
 def render(options: argparse.Namespace, machine: dict[str, str], command: str) -> str:
     lines = [
         "# Benchmarks",
@@ -860,8 +1007,9 @@ def render(options: argparse.Namespace, machine: dict[str, str], command: str) -
         "Written by `scripts/benchmark` (`benchmarks/run.py`, see the README); rerun it to refresh this page.",
         "",
         "Timings are medians of repeated runs where the table says so. They depend on the machine and on",
-        "whatever else runs on it: the load average below says how busy it was (on 2 cores, a load of 2",
-        "means every core already had work). Query counts and plans do not depend on load.",
+        "whatever else runs on it: the load averages below and beside each figure (the 1-minute one as the",
+        "figure was taken) say how busy it was (on 2 cores, a load of 2 means every core already had",
+        "work). Query counts and plans do not depend on load.",
         "Catch-up sweeps run in 1 or 2 processes at once, as one or two workers would; delivery runs",
         "real Celery workers (`--pool solo`) sending to a local aiosmtpd server in its own process.",
         "",
@@ -869,8 +1017,10 @@ def render(options: argparse.Namespace, machine: dict[str, str], command: str) -
         f"- date: {datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
     ]
     lines += [f"- {key}: {value}" for key, value in machine.items()]
-    lines += ["", "| what | figure | target | |", "| --- | --- | --- | --- |"]
-    lines += [f"| {what} | {figure} | {target} | {verdict} |" for what, figure, target, verdict in REPORT]
+    lines += ["", "| what | figure | target | | load (1 min) |", "| --- | --- | --- | --- | --- |"]
+    lines += [
+        f"| {what} | {figure} | {target} | {verdict} | {load} |" for (what, figure, target, verdict, load) in REPORT
+    ]
     if NOTES:
         lines += ["", "Notes:", ""] + [f"- {note}" for note in dict.fromkeys(NOTES)]
     lines += ["", "## Query plans", "", "| query | scans (bold: a sequential scan) |", "| --- | --- |"]

@@ -2,7 +2,8 @@
 
 20 teams of 10 (a lead and nine agents); about two commitments per customer; statuses spread as a
 live system has them (two thirds still owed); due times within 14 days either side of now; about
-1% of all commitments due for a status update at ``now``; a timeline (logged, acknowledgement
+1% of all commitments due for a status update at ``now`` (and nothing else due: a running beat has
+asked the satisfaction checks of the days before); a timeline (logged, acknowledgement
 sent, an update or two) and the acknowledgement's outbox row for each one.
 
 Every column the seeder does not set takes the model's default, so fields added later (a
@@ -200,7 +201,8 @@ def seed(total: int, now: datetime, progress: Callable[[str], None]) -> dict[str
                 escalation,
                 now - timedelta(hours=1) if status == "missed" else None,
                 fulfilled,
-                fulfilled + day if status == "fulfilled" and fulfilled else None,
+                # A day after fulfilment; one whose day has passed was asked already by a running beat.
+                fulfilled + day if status == "fulfilled" and fulfilled and fulfilled + day > now else None,
                 now if status == "confirmed" else None,
                 now if status == "cancelled" else None,
                 nonce,
@@ -305,6 +307,15 @@ def seed(total: int, now: datetime, progress: Callable[[str], None]) -> dict[str
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), ({highest}))")
         progress("vacuum analyze")
         cursor.execute("VACUUM ANALYZE")
-    lead = next(p for t, p, r in memberships if r == Membership.Role.LEAD)
-    agent_users = [p for t, p, r in memberships if r == Membership.Role.AGENT and t.pk == teams[0].pk]
-    return {"lead": lead, "agents": agent_users, "teams": teams}
+    return people_of()
+
+
+def people_of() -> dict[str, Any]:
+    """The people the benchmark logs in as: the first team's lead and agents, and every team."""
+    from accounts.models import Membership, Team
+
+    teams = list(Team.objects.order_by("pk"))
+    first = Membership.objects.filter(team=teams[0]).select_related("user").order_by("user_id")
+    lead = next(m.user for m in first if m.role == Membership.Role.LEAD)
+    agents = [m.user for m in first if m.role == Membership.Role.AGENT]
+    return {"lead": lead, "agents": agents, "teams": teams}

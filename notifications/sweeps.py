@@ -80,16 +80,28 @@ class Staff:
 
 
 class Run:
-    """One run of the sweeps: its moment, and the staff its batches share."""
+    """One run of the sweeps: its moment, the staff its batches share, and who to tell of a backlog."""
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, on_backlog: Callable[[], None] | None = None) -> None:
         self.now = now
         self.staff = Staff()
+        self._on_backlog = on_backlog
+
+    def found_backlog(self) -> None:
+        """A claim came back full, so more may wait behind it: say so, once per run."""
+        if self._on_backlog is not None:
+            on_backlog, self._on_backlog = self._on_backlog, None
+            on_backlog()
 
 
-def run_sweeps(now: datetime | None = None) -> dict[str, int]:
-    """Run every sweep once; return how many commitments (or call tasks) each one handled."""
-    run = Run(now or timezone.now())
+def run_sweeps(now: datetime | None = None, *, on_backlog: Callable[[], None] | None = None) -> dict[str, int]:
+    """Run every sweep once; return how many commitments (or call tasks) each one handled.
+
+    ``on_backlog`` is called (once) as soon as a claim takes a full batch, before that batch is
+    handled: the Celery task asks another worker to sweep alongside it (SKIP LOCKED shares the
+    batches out), so a backlog after an outage is swept by every free worker at once.
+    """
+    run = Run(now or timezone.now(), on_backlog)
     sweeps: dict[str, tuple[QuerySet[Any], Callable[[list[Any], Run], None], Callable[[QuerySet[Any]], list[Any]]]] = {
         "missed": (_missed_due(run.now), _mark_missed, _with_customers),
         "escalations": (_escalations_due(run.now), _escalate, _with_customers),
@@ -200,16 +212,27 @@ def _sweep(
 ) -> int:
     """Claim due rows a batch at a time, each batch in its own short transaction.
 
+    Each claim starts where the last one ended (its time column ``>=`` the last row's): the rows
+    behind it have just been moved out of range, and their old index entries, dead now, would
+    otherwise be walked again by every later claim (a row skipped there because someone else held
+    it goes in the next run, as it would have before). Once the run is done, one probe walks them a
+    last time, so that PostgreSQL marks them dead in the index and beat's next tick, with nothing
+    to do, stays one short query instead of stepping over a whole catch-up's worth of them.
+
     A row that cannot be handled (a bug, bad data) must not hold back every other one: when a batch
     fails, its rows are handled one by one, the failing one is logged and left for the next run.
     """
     skip_locked = connection.features.has_select_for_update_skip_locked
+    [order] = due.query.order_by  # The time column; the claim walks its index in this order.
     handled = 0
     seen: set[int] = set()
     failed: set[int] = set()
+    after: datetime | None = None
     while True:
         with transaction.atomic():
             claim = due.exclude(pk__in=failed) if failed else due
+            if after is not None:
+                claim = claim.filter(**{f"{order}__gte": after})
             batch = load(claim.select_for_update(skip_locked=skip_locked, of=("self",))[:BATCH_SIZE])
             if not batch:
                 break
@@ -218,6 +241,7 @@ def _sweep(
                 logger.error("Sweep %s saw rows again: %s", handle.__name__, sorted(seen)[:10])
                 break
             seen.update(row.pk for row in batch)
+            after = getattr(batch[-1], str(order))  # Before the handler moves it.
             try:
                 with transaction.atomic():
                     handle(batch, run)
@@ -227,6 +251,9 @@ def _sweep(
                 handled += _one_by_one(due, [row.pk for row in batch], handle, run=run, load=load, failed=failed)
         if len(batch) < BATCH_SIZE:
             break
+        run.found_backlog()  # After the commit: asking the broker never holds the batch's locks.
+    if seen:
+        list(due.values_list("pk", flat=True)[:1])  # The probe that leaves the index clean (see above).
     return handled
 
 

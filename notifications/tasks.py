@@ -8,7 +8,9 @@ them at that moment, so short backoffs are honoured; a backoff longer than a swe
 left to the sweep. ``deliver_due`` handles at most ``delivery.DEFAULT_LIMIT`` rows per call (in
 batches of ``delivery.BATCH_SIZE``); when more than one batch is due as it starts, it first enqueues
 a ``deliver_backlog`` task, which does the same, so every free worker joins in at once and the
-backlog drains in parallel across workers (see ``notifications.backlog``).
+backlog drains in parallel across workers (see ``notifications.backlog``). The sweep does the same
+with ``sweep_backlog`` when a claim comes back full: a catch-up after an outage is swept by every
+free worker.
 """
 
 import logging
@@ -48,12 +50,34 @@ def sweep() -> None:
     """Beat's tick: turn due commitments into outbox rows, then deliver whatever is due."""
     started = time.monotonic()
     try:
-        counts = sweeps.run_sweeps()
+        counts = sweeps.run_sweeps(on_backlog=_ask_for_a_sweeping_hand)
         _record_tick(started, swept=sum(counts.values()))
         digests.send_due_digests()  # The leads' daily digests ride on the same tick.
     finally:
         # A sweep that broke must not hold back messages already in the outbox.
         _deliver_due()
+
+
+@shared_task(
+    name="notifications.tasks.sweep_backlog",
+    autoretry_for=DATABASE_UNAVAILABLE,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+    ignore_result=True,
+)
+def sweep_backlog() -> None:
+    """More was due than one batch: sweep alongside the tick (and ask for one more hand if still more)."""
+    sweeps.run_sweeps(on_backlog=_ask_for_a_sweeping_hand)
+
+
+def _ask_for_a_sweeping_hand() -> None:
+    # One helper per sweep that finds a full batch: with a backlog every free worker joins in, one
+    # after another, and a helper that arrives after the work is done costs one query.
+    try:
+        sweep_backlog.delay()
+    except Exception:  # Without the broker this sweep still does all the work, alone.
+        logger.warning("Could not enqueue a helper for the sweep's backlog", exc_info=True)
 
 
 def _record_tick(started: float, *, swept: int) -> None:
