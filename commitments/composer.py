@@ -16,7 +16,7 @@ from django.conf import settings
 
 from commitments import coach
 from commitments.models import Channel, Commitment, GlossaryTerm
-from notifications import outbox, segments, time_words, wording
+from notifications import routing, segments, time_words, wording
 from notifications.models import Kind
 
 # Prefilled next-contact times are rounded down to the quarter hour, so they stay within the cadence.
@@ -31,7 +31,7 @@ def compose_update(*, done: str = "", next_step: str = "", not_known: str = "", 
 
 def cadence_limit(commitment: Commitment, *, now: datetime) -> datetime:
     """The latest next contact the cadence allows, were an update sent now."""
-    return outbox.send_time(commitment.customer, now) + commitment.update_interval
+    return routing.send_time(commitment.customer, now) + commitment.update_interval
 
 
 def cadence_next_contact(commitment: Commitment, *, now: datetime) -> datetime:
@@ -77,7 +77,7 @@ class Preview:
 
 def preview_update(commitment: Commitment, *, message: str, next_contact_at: datetime | None, now: datetime) -> Preview:
     """The status update the customer would get if it were sent now, and the coach's advice on it."""
-    channel = outbox_channel(commitment)
+    channel = outbox_channel(commitment, now=now)
     sent = copy.copy(commitment)  # In memory only: the commitment as it would stand after sending.
     sent.last_update_at = now
     sent.next_update_at = next_update_after_sending(commitment, now=now, next_contact_at=next_contact_at)
@@ -105,14 +105,10 @@ def preview_update(commitment: Commitment, *, message: str, next_contact_at: dat
     )
 
 
-def outbox_channel(commitment: Commitment) -> str:
-    """The channel the outbox would use for this customer now (a texting customer who said STOP gets email)."""
-    customer = commitment.customer
-    if customer.preferred_channel == Channel.PHONE:
-        return Channel.PHONE
-    if outbox.goes_by_text(customer):
-        return Channel.SMS
-    return Channel.EMAIL if customer.email else customer.preferred_channel
+def outbox_channel(commitment: Commitment, *, now: datetime) -> str:
+    """The channel the outbox would use for a status update to this customer now (routing's rules:
+    a texting customer who said STOP gets email, a phone customer a call task)."""
+    return routing.route(commitment.customer, Kind.STATUS_UPDATE, at=now).channel
 
 
 def advise(

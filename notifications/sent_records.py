@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from commitments.models import TimelineEvent
+from commitments.services.timeline import record_events
 from notifications.models import DeliveryStatus, Notification
 
 logger = logging.getLogger("notifications.delivery")
@@ -138,7 +139,7 @@ def flush(pending: Pending) -> None:
                 event = pending.describe(notification, sent_at)
                 if event is not None:
                     events.append(event)
-        TimelineEvent.objects.bulk_create(events)
+        record_events(events)
     lost = [notification.pk for notification, _ in held if notification.pk not in recorded]
     if lost:
         logger.warning(

@@ -34,7 +34,7 @@ from commitments.schedule import (
 )
 from commitments.services import automatic
 from commitments.services.batches import save_changes
-from notifications import outbox
+from notifications import outbox, routing
 from notifications.models import Kind, Notification
 
 logger = logging.getLogger(__name__)
@@ -299,7 +299,7 @@ def _mark_missed(batch: list[Commitment], run: Run) -> None:
             now=now,
             escalations_sent=steps,
             next_reminder=next_missed_reminder(commitment, after=now, hours=hours[commitment.team_id]),
-            update_sends_at=outbox.send_time(commitment.customer, now),
+            update_sends_at=routing.send_time(commitment.customer, now),
         )
         out.event(
             commitment,
@@ -413,7 +413,7 @@ def _send_automatic_updates(batch: list[Commitment], run: Run) -> None:
         assert commitment.next_update_at is not None
         cycle = stamp(commitment.next_update_at)
         since = commitment.last_update_at or commitment.created_at
-        automatic.restart_update_clock(commitment, now=now, sends_at=outbox.send_time(commitment.customer, now))
+        automatic.restart_update_clock(commitment, now=now, sends_at=routing.send_time(commitment.customer, now))
         row = out.to_customer(
             commitment,
             Kind.STATUS_UPDATE,
