@@ -45,6 +45,7 @@ from commitments.forms import (
     timezone_names,
 )
 from commitments.languages import catalog_for
+from commitments.list_rows import list_rows
 from commitments.models import ACTIVE_STATUSES, Channel, Commitment, Customer
 from notifications.call_tasks import log_call as log_the_call
 from notifications.models import Kind, Notification
@@ -61,11 +62,12 @@ def staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        timezone.activate(selectors.agent_zone(user=_user(request)))
-        try:
-            return view(request, *args, **kwargs)
-        finally:
-            timezone.deactivate()
+        with selectors.teams_remembered(user=_user(request)):
+            timezone.activate(selectors.agent_zone(user=_user(request)))
+            try:
+                return view(request, *args, **kwargs)
+            finally:
+                timezone.deactivate()
 
     return wrapper
 
@@ -89,13 +91,15 @@ def my_commitments(request: HttpRequest) -> HttpResponse:
     counts = _urgency_counts(queryset)
     rows = selectors.NarrowFirst(queryset, count=counts["total"])
     page: Page[Commitment] = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+    fulfilled = selectors.my_recently_fulfilled(user=user) if page.number == 1 else []
     return render(
         request,
         "commitments/mine.html",
         {
             "page": page,
+            "rows": list_rows(page, user=user),
             "counts": counts,
-            "fulfilled": selectors.my_recently_fulfilled(user=user) if page.number == 1 else [],
+            "fulfilled": list_rows(fulfilled, user=user),
             "nav": "mine",
         },
     )
@@ -115,7 +119,7 @@ def _urgency_counts(queryset: QuerySet[Commitment]) -> dict[str, int]:
 @require_GET
 def team_commitments(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    teams = list(selectors.teams_of(user=user))
+    teams = selectors.my_teams(user=user)
     wanted = request.GET.get("team", "")
     team = next((team for team in teams if str(team.pk) == wanted), None)
     queryset = selectors.team_commitments(user=user, team=team)
@@ -125,7 +129,14 @@ def team_commitments(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "commitments/team.html",
-        {"page": page, "teams": teams, "team": team, "counts": counts, "nav": "team"},
+        {
+            "page": page,
+            "rows": list_rows(page, user=user, show_people=True),
+            "teams": teams,
+            "team": team,
+            "counts": counts,
+            "nav": "team",
+        },
     )
 
 
@@ -142,6 +153,7 @@ def search(request: HttpRequest) -> HttpResponse:
         {
             "query": query,
             "page": page,
+            "rows": list_rows(page, user=_user(request), show_people=True),
             "customers": customers[:6],
             "capped": page.paginator.count >= SEARCH_LIMIT,
             "nav": "search",
@@ -156,7 +168,7 @@ def search(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def log_promise(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    teams = list(selectors.teams_of(user=user))
+    teams = selectors.my_teams(user=user)
     now = timezone.now()
     if request.method == "GET":
         form = LogPromiseForm(initial=_returning_initial(request), user=user, teams=teams, now=now)
@@ -609,6 +621,7 @@ def _customer_page(
         {
             "customer": customer,
             "commitments": commitments,
+            "rows": list_rows(commitments, user=_user(request), show_people=True),
             "still_owed": still_owed,
             "latest_update": latest_update,
             "form": form,

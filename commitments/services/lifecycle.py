@@ -199,7 +199,7 @@ def _resolve_team(
     if len(choices) > 1:
         errors["team"] = ["The owner is in several teams: choose one."]
         return None, []
-    if not actor.is_superuser and not choices[0].actor_is_member:  # type: ignore[attr-defined]
+    if not actor.is_superuser and not choices[0].actor_is_member:
         errors["owner"] = ["The owner is not in any of your teams."]
         return None, []
     return choices[0], list(choices[0].holidays.values_list("date", flat=True))
