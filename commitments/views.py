@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -77,7 +77,8 @@ def _user(request: HttpRequest) -> User:
 
 
 def _visible(request: HttpRequest, pk: int) -> Commitment:
-    return get_object_or_404(selectors.visible_commitments(user=_user(request)), pk=pk)
+    # The page says who logged it: read with the commitment, not after.
+    return get_object_or_404(selectors.visible_commitments(user=_user(request)).select_related("created_by"), pk=pk)
 
 
 # --- Lists -----------------------------------------------------------------------------------------
@@ -106,13 +107,20 @@ def my_commitments(request: HttpRequest) -> HttpResponse:
 
 
 def _urgency_counts(queryset: QuerySet[Commitment]) -> dict[str, int]:
-    """The figures above a list, in one query over the list's own rows."""
-    return queryset.order_by().aggregate(
-        total=Count("pk"),
-        overdue=Count("pk", filter=Q(urgency=selectors.OVERDUE)),
-        update_due=Count("pk", filter=Q(urgency=selectors.UPDATE_DUE)),
-        due_soon=Count("pk", filter=Q(urgency=selectors.DUE_SOON)),
+    """The figures above a list, in one query over the list's own rows.
+
+    Grouped by urgency, each row's urgency is worked out once (a count filtered on it for each
+    figure works it out three times a row, over a team's tens of thousands of open rows).
+    """
+    by_urgency = dict(
+        queryset.order_by().values_list("urgency").annotate(count=Count("pk")).values_list("urgency", "count")
     )
+    return {
+        "total": sum(by_urgency.values()),
+        "overdue": by_urgency.get(selectors.OVERDUE, 0),
+        "update_due": by_urgency.get(selectors.UPDATE_DUE, 0),
+        "due_soon": by_urgency.get(selectors.DUE_SOON, 0),
+    }
 
 
 @staff_page
