@@ -112,9 +112,8 @@ def _urgency_counts(queryset: QuerySet[Commitment]) -> dict[str, int]:
     Grouped by urgency, each row's urgency is worked out once (a count filtered on it for each
     figure works it out three times a row, over a team's tens of thousands of open rows).
     """
-    by_urgency = dict(
-        queryset.order_by().values_list("urgency").annotate(count=Count("pk")).values_list("urgency", "count")
-    )
+    grouped = queryset.order_by().values("urgency").annotate(count=Count("pk"))  # type: ignore[misc]
+    by_urgency = {row["urgency"]: row["count"] for row in grouped}
     return {
         "total": sum(by_urgency.values()),
         "overdue": by_urgency.get(selectors.OVERDUE, 0),
