@@ -2,6 +2,9 @@
 
 import re
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -33,8 +36,7 @@ def visible_commitments(*, user: User) -> QuerySet[Commitment]:
     if user.is_superuser:
         return queryset
     # The ids themselves, not a join: the planner can then walk the (team, due_at, id) index.
-    team_ids = list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
-    return queryset.filter(team_id__in=team_ids)
+    return queryset.filter(team_id__in=_team_ids(user))
 
 
 def teams_of(*, user: User) -> QuerySet[Team]:
@@ -44,10 +46,49 @@ def teams_of(*, user: User) -> QuerySet[Team]:
     return Team.objects.filter(memberships__user=user).order_by("name")
 
 
+def my_teams(*, user: User) -> list[Team]:
+    """``teams_of``, read once a page (see ``teams_remembered``)."""
+    if user.is_superuser:
+        return list(teams_of(user=user))
+    return _member_teams(user)
+
+
 def agent_zone(*, user: User) -> zoneinfo.ZoneInfo:
     """The zone pages show times in: the user's (first) team's."""
-    team = Team.objects.filter(memberships__user=user).order_by("name").only("timezone").first()
-    return team.zone if team else zoneinfo.ZoneInfo("UTC")
+    teams = _member_teams(user)
+    return teams[0].zone if teams else zoneinfo.ZoneInfo("UTC")
+
+
+# A page asks for the user's teams for its time zone, its scope and its team picker: within
+# ``teams_remembered`` they are read once. Per request, never longer: a membership may change.
+_REMEMBERED_TEAMS: ContextVar[tuple[int, list[Team]] | None] = ContextVar("remembered_teams", default=None)
+
+
+@contextmanager
+def teams_remembered(*, user: User) -> Iterator[list[Team]]:
+    """Read the user's teams (by name) once for everything the page asks of them."""
+    token = _REMEMBERED_TEAMS.set(None)
+    try:
+        teams = _member_teams(user)
+        _REMEMBERED_TEAMS.set((user.pk, teams))
+        yield teams
+    finally:
+        _REMEMBERED_TEAMS.reset(token)
+
+
+def _member_teams(user: User) -> list[Team]:
+    remembered = _REMEMBERED_TEAMS.get()
+    if remembered is not None and remembered[0] == user.pk:
+        return remembered[1]
+    return list(Team.objects.filter(memberships__user=user).order_by("name"))
+
+
+def _team_ids(user: User) -> list[int]:
+    remembered = _REMEMBERED_TEAMS.get()
+    if remembered is not None and remembered[0] == user.pk:
+        return [team.pk for team in remembered[1]]
+    # order_by(): a membership's default order joins the user and team tables for nothing.
+    return list(Membership.objects.filter(user=user).order_by().values_list("team_id", flat=True))
 
 
 def due_soon_window() -> timedelta:
@@ -209,8 +250,7 @@ def visible_customers(*, user: User) -> QuerySet[Customer]:
     """The customers of the user's teams (every team's for a superuser)."""
     if user.is_superuser:
         return Customer.objects.all()
-    team_ids = list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
-    return Customer.objects.filter(team_id__in=team_ids)
+    return Customer.objects.filter(team_id__in=_team_ids(user))
 
 
 def visible_customer(*, user: User, pk: int) -> Customer | None:

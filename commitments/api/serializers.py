@@ -4,12 +4,15 @@ commitments.services, so a blank text passes here and the service names it with 
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Team, User
 from commitments.models import Channel, Commitment, Customer, Temperature, TimelineEvent
 from followthrough.api.fields import DurationField, IdField
+from followthrough.durations import format_duration
 
 TEXT_LIMIT = 5000
 
@@ -147,6 +150,62 @@ class CommitmentSerializer(serializers.ModelSerializer[Commitment]):
             "created_at": {"help_text": "When the promise was logged."},
             "updated_at": {"help_text": "When anything about it last changed."},
         }
+
+    def to_representation(self, instance: Commitment) -> dict[str, Any]:
+        """The same answer DRF's field-by-field walk gives, written out: a list page of fifty
+        commitments spent most of its time in that walk (about 1,500 field calls, each asking
+        for the current time zone)."""
+        c = instance
+        customer = c.customer
+        zone = timezone.get_current_timezone()
+
+        def moment(value: datetime | None) -> str | None:
+            return None if value is None else _iso(value.astimezone(zone))
+
+        return {
+            "id": c.pk,
+            "status": str(c.status),
+            "customer": {
+                "id": customer.pk,
+                "name": customer.name,
+                "email": customer.email,
+                "phone": customer.phone,
+                "preferred_channel": str(customer.preferred_channel),
+                "timezone": customer.timezone,
+                "language": customer.language_code,
+                "sms_opted_out": customer.sms_opted_out,
+            },
+            "summary": c.summary,
+            "details": c.details,
+            "external_ref": c.external_ref,
+            "owner": c.owner_id,
+            "assignee": c.assignee_id,
+            "team": c.team_id,
+            "created_by": c.created_by_id,
+            "due_at": moment(c.due_at),
+            "target_at": moment(c.target_at),
+            "temperature": str(c.temperature),
+            "update_interval": format_duration(c.update_interval),
+            "last_update_at": moment(c.last_update_at),
+            "next_update_at": moment(c.next_update_at),
+            "is_overdue": c.is_overdue,
+            "waiting_request": c.waiting_request,
+            "paused_at": moment(c.paused_at),
+            "missed_at": moment(c.missed_at),
+            "fulfilled_at": moment(c.fulfilled_at),
+            "resolution": c.resolution,
+            "confirmed_at": moment(c.confirmed_at),
+            "cancelled_at": moment(c.cancelled_at),
+            "status_url": c.status_url,
+            "created_at": moment(c.created_at),
+            "updated_at": moment(c.updated_at),
+        }
+
+
+def _iso(value: datetime) -> str:
+    """As DRF writes a time (ISO 8601, UTC as ``Z``)."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class CommitmentCreateSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
@@ -21,6 +22,10 @@ from commitments.models import (
 )
 from commitments.services.inputs import clean_text
 from commitments.services.timeline import record_event
+
+EMAIL_TAKEN = "This email address belongs to another customer's record."
+PHONE_TAKEN = "This phone number belongs to another customer's record."
+JUST_SAVED = "This customer was just saved by someone else; try again."
 
 
 @dataclass(frozen=True)
@@ -103,13 +108,15 @@ def upsert_customer(details: CustomerDetails, *, team: Team) -> Customer:
 
     Only this team's record is read or changed: another team's customer with the same email or
     phone is another record. Call inside a transaction. Raises InvalidInput if the details are bad
-    or would merge two of the team's customers.
+    or would merge two of the team's customers. The record is written without a savepoint of its
+    own (logging a promise is the busiest write there is): after an InvalidInput the caller rolls
+    the transaction back without asking the database anything more.
     """
-    customer = _matching_customer(details, team=team)
+    customer, others = _matching_customer(details, team=team)
     cleaned = clean_customer_details(details, on_file=customer)
     if customer is None:
         customer = Customer(team=team)
-    _ensure_contacts_are_theirs(customer, cleaned)
+    _refuse_merging(cleaned, others)
     customer.name = cleaned.name
     customer.email = cleaned.email or customer.email
     customer.phone = cleaned.phone or customer.phone
@@ -119,23 +126,45 @@ def upsert_customer(details: CustomerDetails, *, team: Team) -> Customer:
         phone=customer.phone, chosen_by_customer=customer.sms_opted_out
     )
     customer.language = cleaned.language or customer.language
-    _save_customer(customer)
+    try:
+        customer.save()
+    except IntegrityError as error:  # Another request saved the same person a moment ago.
+        raise InvalidInput({"email": [JUST_SAVED]}) from error
     return customer
 
 
-def _matching_customer(details: CustomerDetails, *, team: Team) -> Customer | None:
-    """The team's customer with this email, else this phone, locked for the rest of the transaction."""
-    customers = Customer.objects.select_for_update().filter(team=team)
+def _matching_customer(details: CustomerDetails, *, team: Team) -> tuple[Customer | None, list[Customer]]:
+    """The team's customer with this email, else this phone, locked for the rest of the transaction;
+    and the team's other customers with either contact (they may not be merged into this one).
+
+    One query: every record these contacts could name (at most two, one per contact) is read at once.
+    """
     email = normalize_email(details.email)
-    if email:
-        found = customers.filter(email=email).first()
-        if found:
-            return found
     try:
         phone = normalize_phone(details.phone)
     except ValueError:
-        return None
-    return customers.filter(phone=phone).first() if phone else None
+        phone = ""
+    if not email and not phone:
+        return None, []
+    named = Q(email=email) if email else Q()
+    if phone:
+        named |= Q(phone=phone)
+    found = list(Customer.objects.select_for_update().filter(named, team=team).order_by("pk"))
+    match = next((c for c in found if email and c.email == email), None) or next(
+        (c for c in found if phone and c.phone == phone), None
+    )
+    return match, [c for c in found if c is not match]
+
+
+def _refuse_merging(cleaned: CustomerDetails, others: list[Customer]) -> None:
+    """The team's other records with these contacts (read with the match): two customers never become one."""
+    errors: dict[str, list[str]] = {}
+    if cleaned.email and any(other.email == cleaned.email for other in others):
+        errors["email"] = [EMAIL_TAKEN]
+    if cleaned.phone and any(other.phone == cleaned.phone for other in others):
+        errors["phone"] = [PHONE_TAKEN]
+    if errors:
+        raise InvalidInput(errors)
 
 
 def contact_taken_in_team(customer: Customer, *, email: str = "", phone: str = "") -> dict[str, bool]:
@@ -154,9 +183,9 @@ def _ensure_contacts_are_theirs(customer: Customer, cleaned: CustomerDetails) ->
     taken = contact_taken_in_team(customer, email=cleaned.email, phone=cleaned.phone)
     errors: dict[str, list[str]] = {}
     if taken["email"]:
-        errors["email"] = ["This email address belongs to another customer's record."]
+        errors["email"] = [EMAIL_TAKEN]
     if taken["phone"]:
-        errors["phone"] = ["This phone number belongs to another customer's record."]
+        errors["phone"] = [PHONE_TAKEN]
     if errors:
         raise InvalidInput(errors)
 
@@ -166,7 +195,7 @@ def _save_customer(customer: Customer) -> None:
         with transaction.atomic():
             customer.save()
     except IntegrityError as error:  # Another request saved the same person a moment ago.
-        raise InvalidInput({"email": ["This customer was just saved by someone else; try again."]}) from error
+        raise InvalidInput({"email": [JUST_SAVED]}) from error
 
 
 def ensure_can_edit_customer(actor: User, customer: Customer) -> None:

@@ -5,14 +5,15 @@ Each service locks the commitment, checks that the move is allowed, changes it, 
 timeline and puts the messages it causes in the outbox, all in one transaction.
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import BigIntegerField, DateField, Exists, F, OuterRef, Value
 from django.utils import timezone
 
-from accounts.models import Membership, Team, User
+from accounts.models import Holiday, Membership, Team, User
 from commitments.errors import IllegalMove, InvalidInput
 from commitments.models import (
     ACTIVE_STATUSES,
@@ -24,7 +25,7 @@ from commitments.models import (
     Temperature,
     TimelineEvent,
 )
-from commitments.schedule import plan_escalations
+from commitments.schedule import WorkingHours, plan_escalations
 from commitments.services.customers import CustomerDetails, clean_customer_details, upsert_customer
 from commitments.services.inputs import clean_future, clean_text, clean_update_interval, collect
 from commitments.services.permissions import MOVES, _ensure_team_member, ensure_can_act
@@ -100,7 +101,7 @@ def create_commitment(
     now = timezone.now()
     errors: dict[str, Any] = {}
     owner = owner or actor
-    team_row = _resolve_team(actor=actor, owner=owner, team=team, errors=errors)
+    team_row, holidays = _resolve_team(actor=actor, owner=owner, team=team, errors=errors)
     customer_row: Customer | None = None
     if due_at is None and target_at is not None and timezone.is_aware(target_at) and target_at > now:
         from commitments import promises
@@ -110,6 +111,8 @@ def create_commitment(
         errors["temperature"] = [f"Choose one of: {', '.join(Temperature.values)}."]
     try:
         if team_row is not None:
+            # Written without a savepoint of its own: should it fail, errors is not empty and this
+            # transaction is rolled back below, before anything else is asked of the database.
             customer_row = upsert_customer(customer, team=team_row)
         else:  # No team to file the customer under: still report every bad detail at once.
             clean_customer_details(customer)
@@ -147,9 +150,10 @@ def create_commitment(
         temperature=temperature,
         created_at=now,
     )
+    hours = WorkingHours.of(team_row, holidays)
     issue_status_link(commitment)
     _told_customer(commitment, now)
-    plan_escalations(commitment, now=now)
+    plan_escalations(commitment, now=now, hours=hours)
     commitment.save()
     event = record_event(
         commitment,
@@ -159,31 +163,64 @@ def create_commitment(
         data={"due_at": due_at.isoformat(), "owner": owner.get_username(), "channel": customer_row.preferred_channel},
         at=now,
     )
-    outbox.notify_customer(commitment, Kind.ACKNOWLEDGEMENT, key=f"{commitment.pk}:acknowledgement:{event.pk}")
+    # The acknowledgement's key names the event just written, so no message can have it yet: it goes
+    # straight into the outbox (outbox.notify_customer would first look for the key, then read the
+    # rows back), with the team's working hours already read for a call task's escalation.
+    acknowledgement = outbox.Outgoing(now=now, hours={team_row.pk: hours})
+    acknowledgement.to_customer(commitment, Kind.ACKNOWLEDGEMENT, key=f"{commitment.pk}:acknowledgement:{event.pk}")
+    acknowledgement.save()
     return commitment
 
 
-def _resolve_team(*, actor: User, owner: User, team: Team | None, errors: dict[str, Any]) -> Team | None:
-    owner_teams = Team.objects.filter(memberships__user=owner)
+def _resolve_team(
+    *, actor: User, owner: User, team: Team | None, errors: dict[str, Any]
+) -> tuple[Team | None, list[date]]:
+    """The team the promise is filed under, checked against actor and owner, and that team's holidays.
+
+    Each path asks the database twice at most: logging a promise is the busiest write there is.
+    """
     if team is not None:
-        if not actor.is_superuser and not Membership.objects.filter(user=actor, team=team).exists():
+        members, holidays = _members_and_holidays(team, people={actor.pk, owner.pk})
+        if not actor.is_superuser and actor.pk not in members:
             errors["team"] = ["You are not a member of this team."]
-            return None
-        if not owner_teams.filter(pk=team.pk).exists():
+            return None, []
+        if owner.pk not in members:
             errors["owner"] = ["The owner is not a member of this team."]
-            return None
-        return team
-    choices = list(owner_teams)
+            return None, []
+        return team, holidays
+    choices = list(
+        Team.objects.filter(memberships__user=owner).annotate(
+            actor_is_member=Exists(Membership.objects.filter(team=OuterRef("pk"), user=actor))
+        )
+    )
     if not choices:
         errors["owner"] = ["The owner is not a member of any team."]
-        return None
+        return None, []
     if len(choices) > 1:
         errors["team"] = ["The owner is in several teams: choose one."]
-        return None
-    if not actor.is_superuser and not Membership.objects.filter(user=actor, team=choices[0]).exists():
+        return None, []
+    if not actor.is_superuser and not choices[0].actor_is_member:
         errors["owner"] = ["The owner is not in any of your teams."]
-        return None
-    return choices[0]
+        return None, []
+    return choices[0], list(choices[0].holidays.values_list("date", flat=True))
+
+
+def _members_and_holidays(team: Team, *, people: set[int]) -> tuple[set[int], list[date]]:
+    """Which of ``people`` (user ids) are members of the team, and the team's holidays: one query."""
+    members = (
+        Membership.objects.filter(team=team, user_id__in=people)
+        .order_by()
+        .annotate(member=F("user_id"), day=Value(None, output_field=DateField()))
+        .values_list("member", "day")
+    )
+    days = (
+        Holiday.objects.filter(team=team)
+        .order_by()
+        .annotate(member=Value(None, output_field=BigIntegerField()), day=F("date"))
+        .values_list("member", "day")
+    )
+    rows = list(members.union(days, all=True))
+    return {member for member, day in rows if member is not None}, [day for member, day in rows if day is not None]
 
 
 @transaction.atomic

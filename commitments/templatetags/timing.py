@@ -36,11 +36,11 @@ def duration_words(delta: timedelta) -> str:
 
 
 @register.filter
-def relative(moment: datetime | None) -> str:
+def relative(moment: datetime | None, *, now: datetime | None = None) -> str:
     """``in 3 h`` or ``3 h ago``."""
     if moment is None:
         return ""
-    delta = moment - timezone.now()
+    delta = moment - (now or timezone.now())
     if abs(delta) < timedelta(minutes=1):
         return "just now" if delta <= timedelta(0) else "in under a minute"
     words = duration_words(delta)
@@ -48,13 +48,13 @@ def relative(moment: datetime | None) -> str:
 
 
 @register.filter
-def due_phrase(commitment: Commitment) -> str:
+def due_phrase(commitment: Commitment, *, now: datetime | None = None) -> str:
     """Where the promise stands against its due time, in a few words."""
-    now = timezone.now()
+    now = now or timezone.now()
     if commitment.status == Status.WAITING:
         return "clock paused"
     if commitment.status == Status.FULFILLED and commitment.fulfilled_at:
-        return f"fulfilled {relative(commitment.fulfilled_at)}"
+        return f"fulfilled {relative(commitment.fulfilled_at, now=now)}"
     if commitment.status == Status.CONFIRMED:
         return "confirmed by the customer"
     if commitment.status == Status.CANCELLED:
@@ -65,13 +65,13 @@ def due_phrase(commitment: Commitment) -> str:
 
 
 @register.filter
-def in_zone(moment: datetime | None, zone_name: str) -> str:
+def in_zone(moment: datetime | None, zone_name: str, *, now: datetime | None = None) -> str:
     """``Tue 25 Nov, 10:00`` as the clock reads in ``zone_name`` (the year only when it is not this one)."""
     if moment is None:
         return ""
     zone = zoneinfo.ZoneInfo(zone_name)
     local = timezone.localtime(moment, zone)
-    pattern = "D j M, H:i" if local.year == timezone.localtime(timezone.now(), zone).year else "D j M Y, H:i"
+    pattern = "D j M, H:i" if local.year == timezone.localtime(now or timezone.now(), zone).year else "D j M Y, H:i"
     return dateformat.format(local, pattern)
 
 

@@ -595,6 +595,34 @@ def test_the_team_page_lists_every_open_commitment_of_the_team_overdue_first(sig
     assert "Home Repairs" in page
 
 
+def test_a_team_list_row_says_who_has_it_when_it_is_due_for_the_customer_and_how_they_feel(
+    signed_in, agent, colleague, now
+):
+    # Given a promise handed from Alex to Sam, to an upset customer in London, and one waiting on a customer
+    handed = make_commitment(
+        actor=agent,
+        summary="Handed to Sam",
+        due_at=now + timedelta(hours=3),
+        temperature="upset",
+        customer=customer_details(name="Pat London", email="pat@example.com", phone="", timezone="Europe/London"),
+    )
+    services.hand_off(actor=agent, commitment=handed, assignee=colleague)
+    waiting = make_commitment(actor=agent, summary="Needs the serial number", due_at=now + timedelta(days=2))
+    with time_machine.travel(now - timedelta(hours=5), tick=False):
+        services.wait_on_customer(actor=agent, commitment=waiting, request="Send the serial number, please.")
+
+    # When the agent opens the team list
+    page = text(signed_in.get(reverse("commitments:team")))
+
+    # Then each row says who owns it and who does the work, the time in both zones, and the badges
+    row = page[page.index("Handed to Sam") : page.index("Needs the serial number")]
+    assert "Pat London · Email · Alex Rivera → Sam Okafor" in row
+    assert "due in 3 h Mon 24 Nov, 13:00 Mon 18:00 GMT their time" in row
+    assert "Upset Open Due soon" in row
+    assert "clock paused Waiting on the customer since 5 h ago" in page
+    assert "Waiting on customer" in page
+
+
 def test_a_second_team_appears_as_a_tab(signed_in, agent, now):
     TeamFactory(name="Installations")
     second = Team.objects.get(name="Installations")

@@ -112,3 +112,76 @@ def test_creating_through_the_api_costs_the_same_few_queries_however_many_exist(
 
     assert queries_of(create(2)) == first
     assert Commitment.objects.filter(customer__email="new2@example.com").exists()
+
+
+# What each page and call costs, held fixed: a query added to one of them shows up here, in review,
+# rather than as a slower benchmark. Counted inside the test's transaction, where a transaction of
+# the code's own is a savepoint (two statements), and with the caller already signed in (a page's
+# session and user, or an API token, are one or two queries more in production).
+PAGE_QUERIES = {
+    # session, user, the user's teams (zone and scope at once), the urgency figures, the page's
+    # ids, its rows; the agent's list also its recently fulfilled ids
+    "/": 7,
+    "/team/": 6,
+}
+
+
+@pytest.mark.parametrize(("path", "expected"), PAGE_QUERIES.items())
+def test_a_list_page_costs_a_fixed_number_of_queries(staff_client, agent, colleague, path, expected):
+    # Given commitments of the agent's, some handed to a colleague, and the colleague's own
+    handed = log(agent, 5)
+    log(colleague, 5, start=5)
+    for commitment in handed[:2]:
+        Commitment.objects.filter(pk=commitment.pk).update(assignee=colleague)
+    staff_client.get(path)
+
+    # Then the page costs its fixed number of queries, and shows the rows
+    assert queries_of(lambda: staff_client.get(path)) == expected
+    assert "Customer 4" in staff_client.get(path).content.decode()
+
+
+def test_a_commitment_page_costs_a_fixed_number_of_queries(staff_client, agent):
+    # session, user, the user's teams, the commitment (with its customer, people, team and who
+    # logged it), the team's members (hand-off), open call tasks, the timeline, the messages
+    [commitment] = log(agent, 1)
+    path = f"/commitments/{commitment.pk}/"
+    staff_client.get(path)
+
+    assert queries_of(lambda: staff_client.get(path)) == 8
+
+
+@pytest.mark.parametrize("query", ["", "?status=open"])
+def test_the_api_list_costs_three_queries(api, agent, query):
+    # the caller's teams, the count, the page (commitments with their customers)
+    log(agent, 3)
+
+    assert queries_of(lambda: api.get(f"/api/v1/commitments/{query}")) == 3
+
+
+def test_logging_a_promise_through_the_api_costs_at_most_10_queries(
+    api, agent, team, django_capture_on_commit_callbacks
+):
+    # Given a team with a holiday (its working hours are read with the memberships, not apart)
+    from accounts.models import Holiday
+
+    Holiday.objects.create(team=team, date="2099-12-25", name="Christmas")
+    body = {
+        "customer": {"name": "Dana", "email": "dana@example.com", "preferred_channel": "email", "timezone": "UTC"},
+        "summary": "Send the repair estimate",
+        "due_at": "2099-01-01T12:00:00+00:00",
+        "team": team.pk,
+    }
+
+    # When a promise is logged for a new customer, and another for the same customer
+    with CaptureQueriesContext(connection) as new_customer:
+        first = api.post("/api/v1/commitments/", body, format="json")
+    with CaptureQueriesContext(connection) as returning_customer:
+        second = api.post("/api/v1/commitments/", {**body, "summary": "Call back"}, format="json")
+
+    # Then each costs the team, its members and holidays, the customer read and written, the
+    # commitment, its timeline, its acknowledgement and the ids to deliver, and the savepoint's two
+    assert first.status_code == second.status_code == 201
+    assert len(new_customer) <= 10
+    assert len(returning_customer) <= 10
+    assert first.json()["customer"]["id"] == second.json()["customer"]["id"]
+    assert Commitment.objects.filter(customer__email="dana@example.com").count() == 2
