@@ -36,11 +36,6 @@ from commitments.services.timeline import record_events
 from notifications import queueing, routing, wording
 from notifications.models import Audience, DeliveryStatus, Kind, Notification
 
-# Read by the sweeps, the composer and the lifecycle services, which ask the outbox when an update
-# can reach the customer; the rule itself is routing's.
-from notifications.routing import goes_by_text as goes_by_text
-from notifications.routing import send_time as send_time
-
 logger = logging.getLogger(__name__)
 
 

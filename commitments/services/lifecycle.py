@@ -32,7 +32,7 @@ from commitments.services.permissions import MOVES, _ensure_team_member, ensure_
 from commitments.services.timeline import record_event
 from commitments.status_links import issue_status_link
 from followthrough.durations import format_duration
-from notifications import outbox
+from notifications import outbox, routing
 from notifications.models import Kind
 
 
@@ -57,7 +57,7 @@ def _told_customer(commitment: Commitment, now: datetime) -> None:
     A text made in the customer's night reaches them in the morning, so the interval counts from then.
     """
     commitment.last_update_at = now
-    commitment.next_update_at = outbox.send_time(commitment.customer, now) + commitment.update_interval
+    commitment.next_update_at = routing.send_time(commitment.customer, now) + commitment.update_interval
 
 
 def _team_leads(commitment: Commitment) -> list[User]:
