@@ -11,7 +11,6 @@ from commitments.services.customers import (
     contact_taken_in_team,
     edit_customer,
     ensure_can_edit_customer,
-    find_customer,
     upsert_customer,
 )
 from commitments.services.inputs import (
@@ -67,7 +66,6 @@ __all__ = [
     "edit_customer",
     "ensure_can_act",
     "ensure_can_edit_customer",
-    "find_customer",
     "fulfil",
     "hand_off",
     "is_lead_of",

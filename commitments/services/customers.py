@@ -88,21 +88,6 @@ def clean_customer_details(details: CustomerDetails, *, on_file: Customer | None
     )
 
 
-def find_customer(*, team: Team | int, email: str = "", phone: str = "") -> Customer | None:
-    """The team's customer with this email, else with this phone (both normalized first)."""
-    email = normalize_email(email)
-    customers = Customer.objects.filter(team=team)
-    if email:
-        found = customers.filter(email=email).first()
-        if found:
-            return found
-    try:
-        phone = normalize_phone(phone)
-    except ValueError:
-        return None
-    return customers.filter(phone=phone).first() if phone else None
-
-
 def upsert_customer(details: CustomerDetails, *, team: Team) -> Customer:
     """Find the team's customer again by email or phone and bring their details up to date, or create them.
 
