@@ -298,6 +298,14 @@ class TimelineEvent(models.Model):
                 name="event_chased_reopened",
                 condition=Q(kind__in=["chased", "reopened"]),
             ),
+            # The dashboard's "updates on time" reads each commitment's messages to the customer in
+            # time order: covering (INCLUDE kind, on PostgreSQL) so that is an index-only scan.
+            models.Index(
+                fields=["commitment", "created_at"],
+                include=["kind"],
+                name="event_customer_messages",
+                condition=Q(kind__in=["created", "update_sent", "rescheduled", "waiting", "resumed", "missed"]),
+            ),
         ]
 
     def __str__(self) -> str:
