@@ -15,8 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
-    Case,
     BooleanField,
+    Case,
     Count,
     DateTimeField,
     DurationField,
