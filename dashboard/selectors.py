@@ -873,8 +873,11 @@ def now_sections(*, scope: Scope, now: datetime | None = None, limit: int = LIST
         if limit <= 0:
             sections.append(NowSection(entry=entry, rows=[], count=queryset.order_by().count()))
             continue
-        rows = list(queryset.annotate(listed=Window(Count("pk")))[:limit])
-        sections.append(NowSection(entry=entry, rows=rows, count=rows[0].listed if rows else 0))
+        # The page's rows need no team (the CSV's do): one join less to build and to read.
+        queryset = queryset.select_related(None).select_related("customer", "owner", "assignee")
+        listed = list(queryset.annotate(listed=Window(Count("pk")))[:limit])
+        count = listed[0].listed if listed else 0
+        sections.append(NowSection(entry=entry, rows=list[Commitment](listed), count=count))
     return sections
 
 
