@@ -581,39 +581,43 @@ def _weeks(first: datetime, weeks: int, zone: Any, by_week: dict[Any, Figures]) 
 FIGURES_SQL = """
 WITH scoped AS MATERIALIZED ({commitments}),
 event AS (
-    SELECT event.commitment_id, event.kind, event.actor_label, event.created_at,
+    SELECT scoped.*, event.kind, event.actor_label, event.created_at AS event_at,
            max(event.created_at) FILTER (WHERE event.kind IN %s) OVER (
-               PARTITION BY event.commitment_id ORDER BY event.created_at
+               PARTITION BY scoped.id ORDER BY event.created_at
                RANGE BETWEEN UNBOUNDED PRECEDING AND '1 microsecond' PRECEDING
            ) AS previous_at
-    FROM commitments_timelineevent AS event
-    WHERE event.commitment_id IN (SELECT scoped.id FROM scoped) AND event.kind IN %s
+    FROM scoped LEFT JOIN commitments_timelineevent AS event
+        ON event.commitment_id = scoped.id AND event.kind IN %s
 ),
-timeline AS (
-    SELECT event.commitment_id,
+commitment AS (
+    SELECT {columns},
            count(*) FILTER (WHERE event.kind = %s) AS sent,
            count(*) FILTER (
-               WHERE event.kind = %s AND event.created_at <= event.previous_at + scoped.update_interval + %s
+               WHERE event.kind = %s AND event.event_at <= event.previous_at + event.update_interval + %s
            ) AS on_time,
-           bool_or(event.kind = %s AND event.created_at >= scoped.created_at) AS chased,
-           bool_or(event.kind = %s AND event.created_at >= scoped.created_at) AS reopened,
-           bool_or(event.kind = %s AND event.actor_label = 'customer' AND event.created_at >= scoped.created_at)
-               AS customer_reopened
-    FROM event JOIN scoped ON scoped.id = event.commitment_id
-    GROUP BY event.commitment_id
+           coalesce(bool_or(event.kind = %s AND event.event_at >= event.created_at), false) AS chased,
+           coalesce(bool_or(event.kind = %s AND event.event_at >= event.created_at), false) AS reopened,
+           coalesce(
+               bool_or(event.kind = %s AND event.actor_label = 'customer' AND event.event_at >= event.created_at),
+               false
+           ) AS customer_reopened
+    FROM event
+    GROUP BY {columns}
 )
 SELECT GROUPING(scoped.in_period) = 1, GROUPING(scoped.owner_id) = 0, {week}, scoped.in_period,
        scoped.team_id, scoped.owner_id, count(*), {counts},
        percentile_cont(0.5) WITHIN GROUP (ORDER BY scoped.slip),
-       coalesce(sum(timeline.sent), 0)::bigint, coalesce(sum(timeline.on_time), 0)::bigint
-FROM scoped LEFT JOIN timeline ON timeline.commitment_id = scoped.id
+       coalesce(sum(scoped.sent), 0)::bigint, coalesce(sum(scoped.on_time), 0)::bigint
+FROM commitment AS scoped
 GROUP BY GROUPING SETS ({sets})
 """
+# What the statement reads of each commitment (besides the conditions' flags).
+SCOPED_COLUMNS = ("id", "team_id", "owner_id", "created_at", "update_interval", "week", "in_period", "slip")
 # The conditions of ``commitment_conditions`` on the timeline, as the statement counts them.
 TIMELINE_COUNTS = {
-    "chased": "timeline.chased",
-    "reopened": "timeline.reopened",
-    "satisfaction_answered": "scoped.is_confirmed OR timeline.customer_reopened",
+    "chased": "scoped.chased",
+    "reopened": "scoped.reopened",
+    "satisfaction_answered": "scoped.is_confirmed OR scoped.customer_reopened",
 }
 
 
@@ -658,7 +662,7 @@ def page_figures(*, scope: Scope, period: int, now: datetime, weeks: int = TREND
             slip=promise_conditions()[2],
             **flags,
         )
-        .values("id", "team_id", "owner_id", "created_at", "update_interval", "week", "in_period", "slip", *flags)
+        .values(*SCOPED_COLUMNS, *flags)
     )
     sql, params = scoped.query.sql_with_params()
     sets = ["(scoped.in_period, scoped.team_id)", "(scoped.in_period, scoped.team_id, scoped.owner_id)"]
@@ -666,7 +670,11 @@ def page_figures(*, scope: Scope, period: int, now: datetime, weeks: int = TREND
         sets.append("(scoped.week)")
     counts = [f"count(*) FILTER (WHERE {TIMELINE_COUNTS.get(name, f'scoped.is_{name}')})" for name in conditions]
     query = FIGURES_SQL.format(
-        commitments=sql, counts=", ".join(counts), sets=", ".join(sets), week="scoped.week" if weeks else "NULL"
+        commitments=sql,
+        columns=", ".join([*SCOPED_COLUMNS, *flags]),
+        counts=", ".join(counts),
+        sets=", ".join(sets),
+        week="scoped.week" if weeks else "NULL",
     )
     columns = [
         "by_week", "by_owner", "week", "in_period", "team_id", "owner_id", "total", *conditions,
