@@ -55,11 +55,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
     period = _period(request)
     now = timezone.now()
-    # "Updates on time" counted once, for the figures and the trends alike.
-    updates = selectors.page_update_counts(scope=scope, period=period, now=now)
-    weeks = selectors.weekly_trends(scope=scope, now=now, updates=updates)
+    # The figures and the trends counted together, in one statement.
+    counted = selectors.page_figures(scope=scope, period=period, now=now)
+    weeks, teams = counted.weeks, counted.teams
     trends = [charts.trend_chart(figure, weeks) for figure in selectors.FIGURES]
-    teams = selectors.team_figures(scope=scope, period=period, now=now, updates=updates)
     figure_rows = [
         (
             entry,

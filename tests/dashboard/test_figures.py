@@ -172,3 +172,43 @@ def test_an_update_is_due_from_the_message_strictly_before_it(story: Story) -> N
         *selectors.team_figures(scope=scope, now=story.now, updates=updates),
     ):
         assert entry.figures.updates_on_time_rate == pytest.approx(1 / 3)
+
+
+def _every_figure(figures: selectors.Figures) -> dict[str, object]:
+    return {name: getattr(figures, name) for name in selectors.Figures.__dataclass_fields__}
+
+
+@pytest.mark.parametrize("period", selectors.PERIODS)
+@pytest.mark.parametrize("narrow", [{}, {"owner": "blake"}, {"channel": "sms"}, {"agent": "alex"}])
+def test_the_pages_one_statement_equals_the_grouped_queries(story: Story, period: int, narrow: dict) -> None:
+    """The page counts its figures, its owners' and its weeks' in one statement; the grouped queries
+    (one per grouping, the timeline asked per commitment) are the reference, figure by figure.
+    """
+    from django.utils import timezone
+
+    from tests.dashboard.conftest import event
+
+    # A second chase, a reopening by us (not the customer) and an event logged before the commitment
+    # (never counted): the timeline's signals must agree either way.
+    event(story.c["c1"], "chased", story.now - 6 * DAY, actor=story.alex)
+    event(story.c["c2"], "reopened", story.now - 2 * DAY, actor=story.alex)
+    event(story.c["c5"], "reopened", story.now - 3 * DAY, label="customer")
+    user = story.alex if narrow.get("agent") else story.lead
+    owner = {"owner_id": story.blake.pk} if narrow.get("owner") else {}
+    scope = selectors.dashboard_scope(user=user, channel=narrow.get("channel", ""), **owner)
+    assert scope is not None
+    with timezone.override("America/New_York"):
+        counted = selectors.page_figures(scope=scope, period=period, now=story.now)
+        updates = selectors.page_update_counts(scope=scope, period=period, now=story.now)
+        teams = selectors.team_figures(scope=scope, period=period, now=story.now, updates=updates)
+        weeks = selectors.weekly_trends(scope=scope, now=story.now, updates=updates)
+    assert [entry.team for entry in counted.teams] == [entry.team for entry in teams]
+    for one, other in zip(counted.teams, teams, strict=True):
+        assert _every_figure(one.figures) == _every_figure(other.figures)
+        assert [(o.owner, _every_figure(o.figures)) for o in one.owners] == [
+            (o.owner, _every_figure(o.figures)) for o in other.owners
+        ]
+    assert [(week.starts, _every_figure(week.figures)) for week in counted.weeks] == [
+        (week.starts, _every_figure(week.figures)) for week in weeks
+    ]
+    assert sum(week.figures.total for week in counted.weeks) > 0

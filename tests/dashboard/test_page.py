@@ -148,3 +148,15 @@ def test_the_page_and_the_api_cost_the_same_queries_however_much_data(as_lead, s
     before = both()
     grow(story, 24)
     assert both() == before
+
+
+def test_a_long_list_shows_its_first_rows_and_counts_them_all(as_lead, story: Story) -> None:
+    grow(story, 48)  # Twelve more missed: thirteen with c3.
+    response = as_lead.get(reverse("dashboard:page"))
+    words = text(response)
+    assert "13 Missed" in words
+    shown = re.search(r'id="list-missed".*?</section>', response.content.decode(), re.S)
+    assert shown is not None
+    assert shown.group(0).count('class="item-title"') == selectors.LIST_LIMIT
+    assert f"Showing {selectors.LIST_LIMIT} of 13: the CSV has them all." in words
+    assert len(rows_of(as_lead.get(reverse("dashboard:list_csv", args=["missed"])))) == 13
