@@ -107,10 +107,10 @@ def build_batch(count: int, now: datetime) -> list[tuple[Any, str, datetime]]:
 def product_way(batch: list[tuple[Any, str, datetime]], now: datetime) -> list[Any]:
     """The batch written as the sweep writes it (``Outgoing.to_customer``)."""
     from notifications import wording
-    from notifications.models import Kind
+    from notifications.models import MessageKind
 
     return [
-        wording.render_customer_message(commitment, Kind.STATUS_UPDATE, channel=channel, since=since, now=now)
+        wording.render_customer_message(commitment, MessageKind.STATUS_UPDATE, channel=channel, since=since, now=now)
         for commitment, channel, since in batch
     ]
 

@@ -17,7 +17,7 @@ from django.conf import settings
 from commitments import coach
 from commitments.models import Channel, Commitment, GlossaryTerm
 from notifications import routing, segments, time_words, wording
-from notifications.models import Kind
+from notifications.models import MessageKind
 
 # Prefilled next-contact times are rounded down to the quarter hour, so they stay within the cadence.
 ROUND_TO = timedelta(minutes=15)
@@ -81,7 +81,9 @@ def preview_update(commitment: Commitment, *, message: str, next_contact_at: dat
     sent = copy.copy(commitment)  # In memory only: the commitment as it would stand after sending.
     sent.last_update_at = now
     sent.next_update_at = next_update_after_sending(commitment, now=now, next_contact_at=next_contact_at)
-    content = wording.render_customer_message(sent, Kind.STATUS_UPDATE, message=message, channel=channel, now=now)
+    content = wording.render_customer_message(
+        sent, MessageKind.STATUS_UPDATE, message=message, channel=channel, now=now
+    )
     advice = advise(commitment, text=message, next_contact_at=next_contact_at, now=now)
     if channel == Channel.SMS:
         length, encoding = segments.sms_length(content.text)
@@ -108,7 +110,7 @@ def preview_update(commitment: Commitment, *, message: str, next_contact_at: dat
 def outbox_channel(commitment: Commitment, *, now: datetime) -> str:
     """The channel the outbox would use for a status update to this customer now (routing's rules:
     a texting customer who said STOP gets email, a phone customer a call task)."""
-    return routing.route(commitment.customer, Kind.STATUS_UPDATE, at=now).channel
+    return routing.route(commitment.customer, MessageKind.STATUS_UPDATE, at=now).channel
 
 
 def advise(

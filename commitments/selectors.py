@@ -22,7 +22,7 @@ from commitments.models import (
     Temperature,
     TimelineEvent,
 )
-from notifications.models import Kind, Notification
+from notifications.models import MessageKind, Notification
 
 # An update counts as due when the next one is this close: time for the owner to write it themselves.
 UPDATE_DUE_WINDOW = timedelta(hours=1)
@@ -302,7 +302,7 @@ def messages_of(*, commitment: Commitment, limit: int = 100) -> QuerySet[Notific
 def open_call_tasks(*, commitment: Commitment) -> QuerySet[Notification]:
     """Calls the owner still has to make (the customer prefers phone calls)."""
     return (
-        Notification.objects.filter(commitment=commitment, kind=Kind.CALL_TASK, completed_at__isnull=True)
+        Notification.objects.filter(commitment=commitment, kind=MessageKind.CALL_TASK, completed_at__isnull=True)
         .exclude(status="suppressed")
         .order_by("scheduled_for", "pk")
     )

@@ -48,7 +48,7 @@ from commitments.languages import catalog_for
 from commitments.list_rows import list_rows
 from commitments.models import ACTIVE_STATUSES, Channel, Commitment, Customer
 from notifications.call_tasks import log_call as log_the_call
-from notifications.models import Kind, Notification
+from notifications.models import MessageKind, Notification
 
 PAGE_SIZE = 50
 LIST_LIMIT = 100
@@ -457,7 +457,7 @@ def commitment_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
 def log_call(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     """The owner made the call a phone-preferring customer gets instead of a message."""
     commitment = _visible(request, pk)
-    task = get_object_or_404(Notification, pk=task_pk, commitment=commitment, kind=Kind.CALL_TASK)
+    task = get_object_or_404(Notification, pk=task_pk, commitment=commitment, kind=MessageKind.CALL_TASK)
     form = LogCallForm(request.POST)
     form.is_valid()
     try:

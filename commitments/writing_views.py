@@ -21,7 +21,7 @@ from commitments.errors import InvalidInput, NotAllowed
 from commitments.forms import LogPromiseForm, SendUpdateForm, add_service_errors
 from commitments.views import _user, _visible, staff_page
 from notifications import team_templates
-from notifications.models import CUSTOMER_KINDS, Kind
+from notifications.models import CUSTOMER_KINDS, MessageKind
 
 
 def _fragment(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
@@ -155,7 +155,7 @@ def _kind_or_404(kind: str) -> str:
 def team_templates_list(request: HttpRequest, pk: int) -> HttpResponse:
     team = _team_of(request, pk)
     current = team_templates.current_versions(team=team)
-    kinds = [(kind, Kind(kind).label, current.get(kind)) for kind in team_templates.KINDS]
+    kinds = [(kind, MessageKind(kind).label, current.get(kind)) for kind in team_templates.KINDS]
     return render(
         request,
         "notifications/team_templates.html",
@@ -204,7 +204,7 @@ def team_template_edit(request: HttpRequest, pk: int, kind: str) -> HttpResponse
         {
             "team": team,
             "kind": kind,
-            "kind_label": Kind(kind).label,
+            "kind_label": MessageKind(kind).label,
             "form": form,
             "current": current,
             "versions": team_templates.versions(team=team, kind=kind),

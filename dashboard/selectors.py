@@ -38,7 +38,7 @@ from accounts.models import Membership, Team, User
 from commitments.models import ACTIVE_STATUSES, Channel, Commitment, Status, TimelineEvent
 from commitments.replies import unanswered_replies
 from dashboard.aggregates import Median
-from notifications.models import DeliveryStatus, Kind, Notification
+from notifications.models import DeliveryStatus, MessageKind, Notification
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
@@ -825,9 +825,9 @@ NOW_LISTS_BY_KEY = {entry.key: entry for entry in NOW_LISTS}
 
 
 def _undone_call_tasks(now: datetime) -> QuerySet[Notification]:
-    return Notification.objects.filter(kind=Kind.CALL_TASK, completed_at__isnull=True, scheduled_for__lte=now).exclude(
-        status=DeliveryStatus.SUPPRESSED
-    )
+    return Notification.objects.filter(
+        kind=MessageKind.CALL_TASK, completed_at__isnull=True, scheduled_for__lte=now
+    ).exclude(status=DeliveryStatus.SUPPRESSED)
 
 
 def now_list(*, scope: Scope, key: str, now: datetime | None = None) -> QuerySet[Commitment]:

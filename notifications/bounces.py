@@ -18,7 +18,7 @@ from django.utils import timezone
 from commitments.models import Channel, Customer, TimelineEvent
 from commitments.services.timeline import record_event
 from notifications import outbox
-from notifications.models import Audience, DeliveryStatus, Kind, Notification
+from notifications.models import Audience, DeliveryStatus, MessageKind, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def record_permanent_failure(*, message_id: str, recipient: str, reason: str) ->
         },
         at=now,
     )
-    if notification.kind == Kind.ALERT:
+    if notification.kind == MessageKind.ALERT:
         return notification  # Never an alert about a failed alert.
     customer_message = notification.audience == Audience.CUSTOMER
     if customer_message:
@@ -92,7 +92,7 @@ def record_permanent_failure(*, message_id: str, recipient: str, reason: str) ->
         told = " There is no phone number to text instead: please reach them another way."
     outbox.notify_staff(
         commitment,
-        Kind.ALERT,
+        MessageKind.ALERT,
         recipients=[commitment.owner],
         key=f"{commitment.pk}:bounced:{notification.pk}",
         message=(
@@ -146,7 +146,7 @@ def record_complaint(*, message_id: str, recipient: str) -> int:
         )
         outbox.notify_staff(
             commitment,
-            Kind.ALERT,
+            MessageKind.ALERT,
             recipients=[commitment.owner],
             key=f"{commitment.pk}:complaint:{customer.pk}:{int(now.timestamp())}",
             message=(

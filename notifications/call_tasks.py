@@ -15,7 +15,7 @@ from commitments.errors import IllegalMove, InvalidInput
 from commitments.models import Commitment, TimelineEvent
 from commitments.services import automatic, ensure_can_act
 from commitments.services.timeline import record_event
-from notifications.models import Kind, Notification
+from notifications.models import MessageKind, Notification
 
 NOTE_LIMIT = 5000
 
@@ -33,7 +33,7 @@ def log_call(*, actor: User, task: Notification, note: str = "") -> Notification
         .get(pk=task.commitment_id)
     )
     task = Notification.objects.select_for_update().get(pk=task.pk)
-    if task.kind != Kind.CALL_TASK:
+    if task.kind != MessageKind.CALL_TASK:
         raise InvalidInput({"task": ["This is not a call task."]})
     ensure_can_act(actor, commitment)
     if task.completed_at is not None:
@@ -41,7 +41,10 @@ def log_call(*, actor: User, task: Notification, note: str = "") -> Notification
     now = timezone.now()
     covered = list(
         Notification.objects.filter(
-            commitment=commitment, kind=Kind.CALL_TASK, completed_at__isnull=True, created_at__lte=task.created_at
+            commitment=commitment,
+            kind=MessageKind.CALL_TASK,
+            completed_at__isnull=True,
+            created_at__lte=task.created_at,
         ).values_list("pk", flat=True)
     )
     Notification.objects.filter(pk__in=[*covered, task.pk]).update(completed_at=now, escalate_at=None)

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 
 from commitments.languages import catalog_for
 from commitments.models import Channel, Commitment, ContactChange
-from notifications.models import Audience, DeliveryStatus, Kind
+from notifications.models import Audience, DeliveryStatus, MessageKind
 from notifications.outbox import OutboxRow, Outgoing
 
 
@@ -37,7 +37,7 @@ def send_contact_check(*, commitment: Commitment, change: ContactChange, confirm
     outgoing.messages.append(
         OutboxRow(
             commitment_id=commitment.pk,
-            kind=Kind.CONTACT_CHECK,
+            kind=MessageKind.CONTACT_CHECK,
             customer_kind="",
             channel=channel,
             audience=Audience.CUSTOMER,

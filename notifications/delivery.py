@@ -40,7 +40,7 @@ from commitments.models import Channel, Customer, TimelineEvent
 from commitments.services.timeline import new_event, record_event, record_events
 from notifications import clock, engine_health, log_context, outbox, queueing, routing, sent_records
 from notifications.channels import Channels, DeliveryFailure, PermanentFailure, TransientFailure, deadline
-from notifications.models import Audience, DeliveryStatus, Kind, Notification
+from notifications.models import Audience, DeliveryStatus, MessageKind, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -309,7 +309,7 @@ def _record_failed(notification: Notification, failure: DeliveryFailure) -> None
             error=failure.reason,
         )
         # Never an alert about a failed alert (no loops), nor about a digest (no commitment to put it on).
-        if notification.kind != Kind.ALERT and notification.commitment is not None:
+        if notification.kind != MessageKind.ALERT and notification.commitment is not None:
             _alert_owner(notification, failure)
 
 
@@ -355,7 +355,7 @@ def _alert_owner(notification: Notification, failure: DeliveryFailure) -> None:
     who = "the customer" if notification.audience == Audience.CUSTOMER else notification.recipient
     outbox.notify_staff(
         commitment,
-        Kind.ALERT,
+        MessageKind.ALERT,
         recipients=[commitment.owner],
         key=f"{commitment.pk}:delivery-failed:{notification.pk}",
         message=(

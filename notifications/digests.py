@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.models import Holiday, Membership, Team, User
 from commitments.models import Channel, Commitment
 from dashboard import charts, selectors
-from notifications.models import Audience, DeliveryStatus, Kind, Notification
+from notifications.models import Audience, DeliveryStatus, MessageKind, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def _make_digest(team: Team, lead: User, *, key: str, now: datetime) -> None:
         [
             Notification(
                 commitment=None,
-                kind=Kind.DIGEST,
+                kind=MessageKind.DIGEST,
                 channel=Channel.EMAIL,
                 audience=Audience.STAFF,
                 recipient=lead.email,
@@ -129,7 +129,7 @@ def _make_digest(team: Team, lead: User, *, key: str, now: datetime) -> None:
 def _since_last_digest(team: Team, lead: User, now: datetime) -> datetime:
     previous = (
         Notification.objects.filter(
-            kind=Kind.DIGEST, recipient_user=lead, idempotency_key__startswith=f"digest:t{team.pk}:u{lead.pk}:"
+            kind=MessageKind.DIGEST, recipient_user=lead, idempotency_key__startswith=f"digest:t{team.pk}:u{lead.pk}:"
         )
         .order_by("-created_at")
         .values_list("created_at", flat=True)

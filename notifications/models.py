@@ -8,7 +8,10 @@ from django.utils import timezone
 from commitments.models import Channel, Commitment
 
 
-class Kind(models.TextChoices):
+class MessageKind(models.TextChoices):
+    """What a message says (an acknowledgement, a status update, an escalation...); what happened to
+    a commitment is a TimelineEvent.Kind."""
+
     # To the customer
     ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement"
     STATUS_UPDATE = "status_update", "Status update"
@@ -28,14 +31,14 @@ class Kind(models.TextChoices):
 
 
 CUSTOMER_KINDS = {
-    Kind.ACKNOWLEDGEMENT,
-    Kind.STATUS_UPDATE,
-    Kind.RESCHEDULE,
-    Kind.WAITING,
-    Kind.RESOLUTION,
-    Kind.SATISFACTION_CHECK,
-    Kind.APOLOGY,
-    Kind.CANCELLATION,
+    MessageKind.ACKNOWLEDGEMENT,
+    MessageKind.STATUS_UPDATE,
+    MessageKind.RESCHEDULE,
+    MessageKind.WAITING,
+    MessageKind.RESOLUTION,
+    MessageKind.SATISFACTION_CHECK,
+    MessageKind.APOLOGY,
+    MessageKind.CANCELLATION,
 }
 
 
@@ -64,7 +67,7 @@ class Notification(models.Model):
     commitment = models.ForeignKey(
         Commitment, on_delete=models.CASCADE, related_name="notifications", db_index=False, null=True, blank=True
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=MessageKind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     audience = models.CharField(max_length=10, choices=Audience.choices)
     recipient = models.CharField(max_length=254, help_text="An email address or an E.164 number.")
@@ -89,7 +92,7 @@ class Notification(models.Model):
     idempotency_key = models.CharField(max_length=200)
     # For call tasks: the customer message the call delivers, when the owner logged the call, and
     # when an undone task escalates to owner and lead (cleared once done or escalated).
-    customer_kind = models.CharField(max_length=20, choices=Kind.choices, blank=True)
+    customer_kind = models.CharField(max_length=20, choices=MessageKind.choices, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     escalate_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -163,7 +166,7 @@ class TeamTemplate(models.Model):
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="template_versions")
     kind = models.CharField(
-        max_length=20, choices=[(kind.value, kind.label) for kind in Kind if kind in CUSTOMER_KINDS]
+        max_length=20, choices=[(kind.value, kind.label) for kind in MessageKind if kind in CUSTOMER_KINDS]
     )
     version = models.PositiveIntegerField()
     subject = models.CharField(max_length=300, blank=True)

@@ -34,7 +34,7 @@ from commitments.models import Channel, Commitment, TimelineEvent
 from commitments.schedule import WorkingHours, call_task_escalation_time
 from commitments.services.timeline import record_events
 from notifications import queueing, routing, wording
-from notifications.models import Audience, DeliveryStatus, Kind, Notification
+from notifications.models import Audience, DeliveryStatus, MessageKind, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +228,7 @@ class Outgoing:
         )
         row = OutboxRow(
             commitment_id=commitment.pk,
-            kind=Kind.CALL_TASK,
+            kind=MessageKind.CALL_TASK,
             customer_kind=kind,
             channel=Channel.EMAIL,
             audience=Audience.STAFF,

@@ -24,7 +24,7 @@ from datetime import datetime
 
 from commitments.models import Channel, Customer
 from notifications import quiet_hours
-from notifications.models import Audience, Kind
+from notifications.models import Audience, MessageKind
 
 # The timeline's words when a message does not go the way the customer asked. ``{goes}`` is the
 # one place the two moments differ: "went" when the outbox routes a new message (read on the
@@ -111,7 +111,7 @@ def earliest_send(moment: datetime, *, customer: Customer | None, channel: str, 
 
 def kind_label(kind: str) -> str:
     """The message's kind as the timeline names it: "status update", "acknowledgement"."""
-    return Kind(kind).label.lower() if kind in Kind.values else kind.replace("_", " ")
+    return MessageKind(kind).label.lower() if kind in MessageKind.values else kind.replace("_", " ")
 
 
 def _not_by_text(customer: Customer, kind: str, *, at: datetime, asked_for_text: bool, goes: str) -> Route:

@@ -35,7 +35,7 @@ from commitments.schedule import (
 from commitments.services import automatic
 from commitments.services.batches import save_changes
 from notifications import outbox, routing
-from notifications.models import Kind, Notification
+from notifications.models import MessageKind, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -307,11 +307,11 @@ def _mark_missed(batch: list[Commitment], run: Run) -> None:
             message="Not fulfilled by the due time.",
             data={"due_at": commitment.due_at.isoformat()},
         )
-        out.to_customer(commitment, Kind.APOLOGY, key=f"{commitment.pk}:apology:{cycle}")
+        out.to_customer(commitment, MessageKind.APOLOGY, key=f"{commitment.pk}:apology:{cycle}")
         told = _owner_and(leads[commitment.team_id], commitment)
         out.to_staff(
             commitment,
-            Kind.ESCALATION,
+            MessageKind.ESCALATION,
             recipients=told,
             key=f"{commitment.pk}:escalation:missed:{cycle}",
             details={"occasion": "missed"},
@@ -364,7 +364,7 @@ def _warn(
     told = _owner_and(leads, commitment) if last else [commitment.owner]
     out.to_staff(
         commitment,
-        Kind.ESCALATION,
+        MessageKind.ESCALATION,
         recipients=told,
         key=f"{commitment.pk}:escalation:step{step + 1}:{stamp(commitment.due_at)}",
         details={"occasion": "warning", "step": step + 1, "last_step": last},
@@ -390,7 +390,7 @@ def _remind_missed(
     told = _owner_and(leads, commitment)
     out.to_staff(
         commitment,
-        Kind.ESCALATION,
+        MessageKind.ESCALATION,
         recipients=told,
         key=f"{commitment.pk}:escalation:reminder:{stamp(commitment.next_escalation_at)}",
         details={"occasion": "reminder"},
@@ -416,7 +416,7 @@ def _send_automatic_updates(batch: list[Commitment], run: Run) -> None:
         automatic.restart_update_clock(commitment, now=now, sends_at=routing.send_time(commitment.customer, now))
         row = out.to_customer(
             commitment,
-            Kind.STATUS_UPDATE,
+            MessageKind.STATUS_UPDATE,
             key=f"{commitment.pk}:status_update:auto:{cycle}",
             automatic=True,
             since=since,
@@ -447,7 +447,7 @@ def _ask_satisfaction(batch: list[Commitment], run: Run) -> None:
     out = outbox.Outgoing(now=now, hours=run.staff.hours, bulk=True)
     for commitment in batch:
         cycle = stamp(commitment.fulfilled_at or commitment.satisfaction_due_at or now)
-        out.to_customer(commitment, Kind.SATISFACTION_CHECK, key=f"{commitment.pk}:satisfaction_check:{cycle}")
+        out.to_customer(commitment, MessageKind.SATISFACTION_CHECK, key=f"{commitment.pk}:satisfaction_check:{cycle}")
         automatic.clear_satisfaction_check(commitment, now=now)
     automatic.save_satisfaction_checks(batch)
     out.save()
@@ -468,7 +468,7 @@ def _escalate_call_tasks(batch: list[Notification], run: Run) -> None:
             told = _owner_and(leads[commitment.team_id], commitment)
             out.to_staff(
                 commitment,
-                Kind.ESCALATION,
+                MessageKind.ESCALATION,
                 recipients=told,
                 key=f"{commitment.pk}:escalation:call_task:{task.pk}",
                 details={"occasion": "call_not_made", "call_kind": task.customer_kind, "task_created": task.created_at},

@@ -27,9 +27,9 @@ from django.utils import timezone
 from accounts.models import Membership, Team, User
 from commitments.errors import InvalidInput, NotAllowed
 from notifications import segments
-from notifications.models import CUSTOMER_KINDS, Kind, TeamTemplate
+from notifications.models import CUSTOMER_KINDS, MessageKind, TeamTemplate
 
-KINDS = [kind for kind in Kind if kind in CUSTOMER_KINDS]
+KINDS = [kind for kind in MessageKind if kind in CUSTOMER_KINDS]
 FIELDS = ("subject", "body", "sms")
 FIELD_LABELS = {"subject": "email subject", "body": "email text", "sms": "text message"}
 
@@ -260,11 +260,11 @@ def initial_words(*, team: Team, kind: str) -> dict[str, str]:
 # --- Preview ----------------------------------------------------------------------------------------
 
 SAMPLE_MESSAGES = {
-    Kind.STATUS_UPDATE: "The technician measured the boiler today; the estimate goes out this afternoon.",
-    Kind.RESCHEDULE: "The part comes from the manufacturer and arrives a day later than we were told.",
-    Kind.WAITING: "A photo of the label on the side of the water heater.",
-    Kind.RESOLUTION: "The revised estimate is in your inbox: $1,240 including fitting.",
-    Kind.CANCELLATION: "You told us you found another installer.",
+    MessageKind.STATUS_UPDATE: "The technician measured the boiler today; the estimate goes out this afternoon.",
+    MessageKind.RESCHEDULE: "The part comes from the manufacturer and arrives a day later than we were told.",
+    MessageKind.WAITING: "A photo of the label on the side of the water heater.",
+    MessageKind.RESOLUTION: "The revised estimate is in your inbox: $1,240 including fitting.",
+    MessageKind.CANCELLATION: "You told us you found another installer.",
 }
 
 
@@ -291,12 +291,12 @@ def preview(*, team: Team, kind: str, subject: str, body: str, sms: str) -> Temp
         return TemplatePreview(errors=errors)
     now = timezone.now()
     status = {
-        Kind.APOLOGY: Status.MISSED,
-        Kind.WAITING: Status.WAITING,
-        Kind.RESOLUTION: Status.FULFILLED,
-        Kind.SATISFACTION_CHECK: Status.FULFILLED,
-        Kind.CANCELLATION: Status.CANCELLED,
-    }.get(Kind(kind), Status.OPEN)
+        MessageKind.APOLOGY: Status.MISSED,
+        MessageKind.WAITING: Status.WAITING,
+        MessageKind.RESOLUTION: Status.FULFILLED,
+        MessageKind.SATISFACTION_CHECK: Status.FULFILLED,
+        MessageKind.CANCELLATION: Status.CANCELLED,
+    }.get(MessageKind(kind), Status.OPEN)
     owner = team.memberships.select_related("user").order_by("role", "pk").first()
     customer = Customer(name="Dana Whitfield", email="dana@example.com", phone="+12025550143", timezone=team.timezone)
     commitment = Commitment(
@@ -312,14 +312,14 @@ def preview(*, team: Team, kind: str, subject: str, body: str, sms: str) -> Temp
         created_at=now - timedelta(days=1),
         fulfilled_at=now if status == Status.FULFILLED else None,
         satisfaction_due_at=now + timedelta(days=1),
-        waiting_request=SAMPLE_MESSAGES[Kind.WAITING],
+        waiting_request=SAMPLE_MESSAGES[MessageKind.WAITING],
         status_token_nonce="preview",
     )
     source = _source(subject=subject, body=body, sms=sms)
     name = f"team-template-preview:{hashlib.sha256(source.encode()).hexdigest()}"
     _compile(name, source)
     try:
-        message = SAMPLE_MESSAGES.get(Kind(kind), "")
+        message = SAMPLE_MESSAGES.get(MessageKind(kind), "")
         email = wording.render_customer_message(commitment, kind, message=message, now=now, template=name)
         text = wording.render_customer_message(
             commitment, kind, message=message, channel="sms", now=now, template=name

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from commitments.models import ACTIVE_STATUSES, Channel, Commitment, Status, TimelineEvent
-from notifications.models import Audience, Kind, Notification
+from notifications.models import Audience, MessageKind, Notification
 
 Event = TimelineEvent.Kind
 
@@ -35,7 +35,7 @@ VISIBLE_EVENTS = (
     Event.PREFERENCES,
 )
 # Messages with no event of their own (the engine's automatic ones) are listed as messages.
-AUTOMATIC_KINDS = (Kind.STATUS_UPDATE, Kind.APOLOGY, Kind.SATISFACTION_CHECK)
+AUTOMATIC_KINDS = (MessageKind.STATUS_UPDATE, MessageKind.APOLOGY, MessageKind.SATISFACTION_CHECK)
 
 HEADLINES = {
     Status.OPEN: (gettext_lazy("In progress"), "info", gettext_lazy("We're working on it.")),
@@ -297,9 +297,9 @@ def _preference_words(event: TimelineEvent) -> str:
 
 
 MESSAGE_TITLES = {
-    Kind.STATUS_UPDATE: gettext_lazy("Status update"),
-    Kind.APOLOGY: gettext_lazy("Our apology"),
-    Kind.SATISFACTION_CHECK: gettext_lazy("We asked whether it's resolved"),
+    MessageKind.STATUS_UPDATE: gettext_lazy("Status update"),
+    MessageKind.APOLOGY: gettext_lazy("Our apology"),
+    MessageKind.SATISFACTION_CHECK: gettext_lazy("We asked whether it's resolved"),
 }
 
 
@@ -307,7 +307,7 @@ def _message_entry(message: Notification, zone: ZoneInfo, now: datetime) -> Hist
     how = CHANNEL_WORDS.get(Channel(message.channel), "")
     return HistoryEntry(
         moment(message.scheduled_for, zone, now),
-        str(MESSAGE_TITLES.get(Kind(message.kind), _("Message"))),
+        str(MESSAGE_TITLES.get(MessageKind(message.kind), _("Message"))),
         _("Sent to you %(how)s.") % {"how": how} if how else "",
         message_body=message.body,
     )

@@ -28,7 +28,7 @@ from commitments.services.timeline import record_event
 from commitments.status_links import hash_token, issue_status_link
 from notifications import outbox
 from notifications.contact_checks import send_contact_check
-from notifications.models import Kind
+from notifications.models import MessageKind
 
 CUSTOMER = "customer"
 ANSWER_LIMIT = 5000
@@ -480,7 +480,7 @@ def _alert_owner_of_reply(commitment: Commitment, alert: str, *, key: str) -> No
         alert += "\n\nWe are waiting on this customer: resume the commitment if this is what we asked for."
     elif commitment.status in (Status.CONFIRMED, Status.CANCELLED):
         alert += f"\n\nThis commitment is {commitment.get_status_display().lower()}: they wrote to it all the same."
-    outbox.notify_staff(commitment, Kind.ALERT, recipients=[commitment.owner], key=key, message=alert)
+    outbox.notify_staff(commitment, MessageKind.ALERT, recipients=[commitment.owner], key=key, message=alert)
 
 
 def help_reply(customers: list[Customer]) -> str:
@@ -576,7 +576,7 @@ def _tell_owners(
         )
         outbox.notify_staff(
             commitment,
-            Kind.ALERT,
+            MessageKind.ALERT,
             recipients=[commitment.owner],
             key=f"{commitment.pk}:{key}:{event.pk}",
             message=alert,

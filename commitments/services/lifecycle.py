@@ -33,7 +33,7 @@ from commitments.services.timeline import record_event
 from commitments.status_links import issue_status_link
 from followthrough.durations import format_duration
 from notifications import outbox, routing
-from notifications.models import Kind
+from notifications.models import MessageKind
 
 
 def _locked(commitment: Commitment) -> Commitment:
@@ -167,7 +167,9 @@ def create_commitment(
     # straight into the outbox (outbox.notify_customer would first look for the key, then read the
     # rows back), with the team's working hours already read for a call task's escalation.
     acknowledgement = outbox.Outgoing(now=now, hours={team_row.pk: hours})
-    acknowledgement.to_customer(commitment, Kind.ACKNOWLEDGEMENT, key=f"{commitment.pk}:acknowledgement:{event.pk}")
+    acknowledgement.to_customer(
+        commitment, MessageKind.ACKNOWLEDGEMENT, key=f"{commitment.pk}:acknowledgement:{event.pk}"
+    )
     acknowledgement.save()
     return commitment
 
@@ -324,7 +326,7 @@ def send_update(
     commitment.save()
     event = record_event(commitment, TimelineEvent.Kind.UPDATE_SENT, actor=actor, message=message, at=now)
     outbox.notify_customer(
-        commitment, Kind.STATUS_UPDATE, key=f"{commitment.pk}:status_update:{event.pk}", message=message
+        commitment, MessageKind.STATUS_UPDATE, key=f"{commitment.pk}:status_update:{event.pk}", message=message
     )
     return commitment
 
@@ -365,7 +367,9 @@ def reschedule(*, actor: User, commitment: Commitment, due_at: datetime | None, 
         data={"from": previous.isoformat(), "to": new_due.isoformat()},
         at=now,
     )
-    outbox.notify_customer(commitment, Kind.RESCHEDULE, key=f"{commitment.pk}:reschedule:{event.pk}", message=reason)
+    outbox.notify_customer(
+        commitment, MessageKind.RESCHEDULE, key=f"{commitment.pk}:reschedule:{event.pk}", message=reason
+    )
     return commitment
 
 
@@ -400,7 +404,7 @@ def hand_off(*, actor: User, commitment: Commitment, assignee: User | None, note
     if assignee.pk != actor.pk:
         outbox.notify_staff(
             commitment,
-            Kind.ALERT,
+            MessageKind.ALERT,
             recipients=[assignee],
             key=f"{commitment.pk}:handoff:{event.pk}",
             message=f"{actor.display_name} handed this commitment to you. {note}".strip(),
@@ -424,7 +428,7 @@ def wait_on_customer(*, actor: User, commitment: Commitment, request: str) -> Co
     commitment.next_escalation_at = None
     commitment.save()
     event = record_event(commitment, TimelineEvent.Kind.WAITING, actor=actor, message=request, at=now)
-    outbox.notify_customer(commitment, Kind.WAITING, key=f"{commitment.pk}:waiting:{event.pk}", message=request)
+    outbox.notify_customer(commitment, MessageKind.WAITING, key=f"{commitment.pk}:waiting:{event.pk}", message=request)
     return commitment
 
 
@@ -473,11 +477,13 @@ def resume(*, actor: User | None, commitment: Commitment, note: str = "", by_cus
         },
         at=now,
     )
-    outbox.notify_customer(commitment, Kind.RESCHEDULE, key=f"{commitment.pk}:reschedule:{event.pk}", message=note)
+    outbox.notify_customer(
+        commitment, MessageKind.RESCHEDULE, key=f"{commitment.pk}:reschedule:{event.pk}", message=note
+    )
     if by_customer:
         outbox.notify_staff(
             commitment,
-            Kind.ALERT,
+            MessageKind.ALERT,
             recipients=_owner_and_assignee(commitment),
             key=f"{commitment.pk}:customer_answer:{event.pk}",
             message=f"{commitment.customer.name} answered: {note}",
@@ -510,7 +516,7 @@ def fulfil(*, actor: User, commitment: Commitment, resolution: str) -> Commitmen
         at=now,
     )
     outbox.notify_customer(
-        commitment, Kind.RESOLUTION, key=f"{commitment.pk}:resolution:{event.pk}", message=resolution
+        commitment, MessageKind.RESOLUTION, key=f"{commitment.pk}:resolution:{event.pk}", message=resolution
     )
     return commitment
 
@@ -547,7 +553,7 @@ def cancel(*, actor: User, commitment: Commitment, reason: str = "") -> Commitme
     event = record_event(commitment, TimelineEvent.Kind.CANCELLED, actor=actor, message=reason, at=now)
     outbox.suppress_unsent(commitment)
     outbox.notify_customer(
-        commitment, Kind.CANCELLATION, key=f"{commitment.pk}:cancellation:{event.pk}", message=reason
+        commitment, MessageKind.CANCELLATION, key=f"{commitment.pk}:cancellation:{event.pk}", message=reason
     )
     return commitment
 
@@ -596,7 +602,7 @@ def reopen(*, actor: User | None, commitment: Commitment, reason: str, by_custom
     who = commitment.customer.name if by_customer else (actor.display_name if actor else "Someone")
     outbox.notify_staff(
         commitment,
-        Kind.ALERT,
+        MessageKind.ALERT,
         recipients=_owner_and_leads(commitment),
         key=f"{commitment.pk}:reopened:{event.pk}",
         message=f"{who} reopened this commitment: {reason or 'still a problem.'}",

@@ -269,7 +269,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "commitments.models.Channel",
         "CommitmentStatusEnum": "commitments.models.Status",
         "DeliveryStatusEnum": "notifications.models.DeliveryStatus",
-        "NotificationKindEnum": "notifications.models.Kind",
+        "NotificationKindEnum": "notifications.models.MessageKind",
     },
 }
 

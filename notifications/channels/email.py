@@ -20,7 +20,7 @@ from commitments.status_links import unsubscribe_url
 from notifications.channels import mail_connections
 from notifications.channels.deadline import DeadlinePassed
 from notifications.channels.errors import DeliveryFailure, PermanentFailure, TransientFailure
-from notifications.models import Audience, Kind, Notification
+from notifications.models import Audience, MessageKind, Notification
 from notifications.reply_addresses import reply_address
 from notifications.wording.html import email_html
 
@@ -44,7 +44,7 @@ def build_email(notification: Notification, *, connection: BaseEmailBackend | No
         if address:
             reply_to = [address]
     subject = notification.subject
-    if notification.kind == Kind.ALERT:
+    if notification.kind == MessageKind.ALERT:
         # An alert tells the owner that another message failed (a subject with a line break among
         # the reasons): it must get through itself, so its subject is put on one line.
         subject = " ".join(subject.split())

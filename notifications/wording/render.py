@@ -17,7 +17,7 @@ from accounts.models import User
 from commitments.languages import catalog_for
 from commitments.models import Channel, Commitment
 from notifications import quiet_hours, team_templates
-from notifications.models import Kind
+from notifications.models import MessageKind
 from notifications.time_words import short_time
 from notifications.wording.content import Content
 from notifications.wording.frames import compose
@@ -155,4 +155,4 @@ def render_call_task(
         "customer_now": short_time(now, zone, language=settings.LANGUAGE_CODE),
         "call_from": short_time(allowed, zone, language=settings.LANGUAGE_CODE) if allowed > now else "",
     }
-    return render_staff_message(commitment, Kind.CALL_TASK, recipient=recipient, details=details, now=now)
+    return render_staff_message(commitment, MessageKind.CALL_TASK, recipient=recipient, details=details, now=now)

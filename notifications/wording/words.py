@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from accounts.models import User
 from commitments.models import RUNNING_STATUSES, STATUS_PHRASES, Commitment, Status
 from commitments.status_links import status_url
-from notifications.models import Kind
+from notifications.models import MessageKind
 from notifications.time_words import (
     as_phrase,
     as_sentence,
@@ -32,14 +32,14 @@ from notifications.wording.templates import tidy_words
 
 # What a customer is told on a call, by the kind of message the call stands for.
 CALL_TOPICS: dict[str, str] = {
-    Kind.ACKNOWLEDGEMENT: "confirm our promise",
-    Kind.STATUS_UPDATE: "give a status update",
-    Kind.RESCHEDULE: "tell them the new time",
-    Kind.WAITING: "ask for what we need",
-    Kind.RESOLUTION: "tell them it is done",
-    Kind.SATISFACTION_CHECK: "ask whether it is solved",
-    Kind.APOLOGY: "apologise for the missed promise",
-    Kind.CANCELLATION: "tell them it is cancelled",
+    MessageKind.ACKNOWLEDGEMENT: "confirm our promise",
+    MessageKind.STATUS_UPDATE: "give a status update",
+    MessageKind.RESCHEDULE: "tell them the new time",
+    MessageKind.WAITING: "ask for what we need",
+    MessageKind.RESOLUTION: "tell them it is done",
+    MessageKind.SATISFACTION_CHECK: "ask whether it is solved",
+    MessageKind.APOLOGY: "apologise for the missed promise",
+    MessageKind.CANCELLATION: "tell them it is cancelled",
 }
 
 

@@ -9,7 +9,7 @@ from commitments import services
 from commitments.models import Status
 from commitments.status_links import unsubscribe_url
 from notifications.delivery import deliver
-from notifications.models import Audience, DeliveryStatus, Kind, Notification
+from notifications.models import Audience, DeliveryStatus, MessageKind, Notification
 from tests.browser.conftest import screenshot
 from tests.factories import make_commitment
 
@@ -98,7 +98,7 @@ def test_a_customer_opens_the_link_from_their_email_says_no_and_sees_it_reopened
     commitment.refresh_from_db()
     assert commitment.status == Status.REOPENED
     alerted = set(
-        Notification.objects.filter(commitment=commitment, kind=Kind.ALERT).values_list("recipient", flat=True)
+        Notification.objects.filter(commitment=commitment, kind=MessageKind.ALERT).values_list("recipient", flat=True)
     )
     assert alerted == {"alex@staff.example.com", "lee@staff.example.com"}
 

@@ -10,7 +10,7 @@ from django.test import Client
 from commitments import services
 from commitments.models import Customer, Status, TimelineEvent
 from notifications.delivery import deliver
-from notifications.models import Audience, Kind, Notification
+from notifications.models import Audience, MessageKind, Notification
 from tests.customer.conftest import link, page_text
 from tests.factories import customer_details, make_commitment
 
@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 
 def alerts_to(commitment, email: str) -> list[Notification]:
     return list(
-        Notification.objects.filter(commitment=commitment, audience=Audience.STAFF, kind=Kind.ALERT, recipient=email)
+        Notification.objects.filter(
+            commitment=commitment, audience=Audience.STAFF, kind=MessageKind.ALERT, recipient=email
+        )
     )
 
 

@@ -8,7 +8,7 @@ from twilio.request_validator import RequestValidator
 
 from commitments import services
 from commitments.models import Customer, TimelineEvent
-from notifications.models import Audience, Kind, Notification
+from notifications.models import Audience, MessageKind, Notification
 from tests.factories import customer_details, make_commitment
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +110,9 @@ def test_an_opt_out_word_stops_texts_to_that_number(client, commitment, phone, w
     # and the owner and the timeline know
     event = TimelineEvent.objects.get(commitment=commitment, kind=TimelineEvent.Kind.PREFERENCES)
     assert event.data["changes"] == {"sms_opted_out": [False, True]}
-    [alert] = Notification.objects.filter(commitment=commitment, kind=Kind.ALERT, recipient="alex@staff.example.com")
+    [alert] = Notification.objects.filter(
+        commitment=commitment, kind=MessageKind.ALERT, recipient="alex@staff.example.com"
+    )
     assert "they get no more texts" in alert.body
     assert "by email" in alert.body
 
@@ -142,7 +144,7 @@ def test_a_repeated_stop_tells_the_owner_once(client, commitment, phone):
     text_in(client, phone, "STOP", sid="SM1")
     text_in(client, phone, "STOP", sid="SM2")
 
-    assert Notification.objects.filter(commitment=commitment, kind=Kind.ALERT).count() == 1
+    assert Notification.objects.filter(commitment=commitment, kind=MessageKind.ALERT).count() == 1
 
 
 @pytest.mark.parametrize("word", ["HELP", "help", "INFO"])
@@ -178,7 +180,7 @@ def test_any_other_text_lands_on_the_most_recent_open_commitment_and_alerts_its_
     assert reply.commitment_id == recent.pk
     assert reply.message == "Friday works, thanks!"
     assert reply.actor_label == "customer"
-    [alert] = Notification.objects.filter(kind=Kind.ALERT)
+    [alert] = Notification.objects.filter(kind=MessageKind.ALERT)
     assert alert.commitment_id == recent.pk
     assert alert.recipient == "sam@staff.example.com"
     assert "Friday works, thanks!" in alert.body
@@ -191,7 +193,7 @@ def test_a_text_when_nothing_is_open_still_reaches_the_latest_owner(client, comm
     text_in(client, phone, "Actually it broke again")
 
     assert TimelineEvent.objects.get(kind=TimelineEvent.Kind.CUSTOMER_REPLY).commitment_id == commitment.pk
-    assert Notification.objects.filter(kind=Kind.ALERT, recipient="alex@staff.example.com").count() == 1
+    assert Notification.objects.filter(kind=MessageKind.ALERT, recipient="alex@staff.example.com").count() == 1
 
 
 def test_a_text_delivered_twice_is_recorded_once(client, commitment, phone):
@@ -199,7 +201,7 @@ def test_a_text_delivered_twice_is_recorded_once(client, commitment, phone):
     text_in(client, phone, "On my way home now", sid="SMrepeat")
 
     assert TimelineEvent.objects.filter(kind=TimelineEvent.Kind.CUSTOMER_REPLY).count() == 1
-    assert Notification.objects.filter(kind=Kind.ALERT).count() == 1
+    assert Notification.objects.filter(kind=MessageKind.ALERT).count() == 1
 
 
 def test_a_reply_while_we_wait_tells_the_owner_to_resume(client, commitment, agent, phone):
@@ -207,7 +209,7 @@ def test_a_reply_while_we_wait_tells_the_owner_to_resume(client, commitment, age
 
     text_in(client, phone, "SN 48213-B")
 
-    [alert] = Notification.objects.filter(kind=Kind.ALERT)
+    [alert] = Notification.objects.filter(kind=MessageKind.ALERT)
     assert "resume the commitment" in alert.body
     commitment.refresh_from_db()
     assert commitment.status == "waiting"  # The owner decides whether this was what we asked for.

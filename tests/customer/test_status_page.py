@@ -12,7 +12,7 @@ from commitments.errors import NotAllowed
 from commitments.models import Commitment, TimelineEvent
 from commitments.status_links import token_for
 from notifications import outbox
-from notifications.models import Audience, Kind, Notification
+from notifications.models import Audience, MessageKind, Notification
 from tests.customer.conftest import link, page_text
 from tests.factories import customer_details, make_commitment
 
@@ -209,7 +209,7 @@ def test_a_fulfilled_commitment_asks_whether_it_is_resolved(client, commitment, 
 def test_automatic_updates_are_listed_once_with_the_message_we_sent(client, commitment, agent):
     # Given an update Alex wrote, and one the engine sent on its own when the interval ran out
     services.send_update(actor=agent, commitment=commitment, message="The part is ordered.")
-    outbox.notify_customer(commitment, Kind.STATUS_UPDATE, key=f"{commitment.pk}:status_update:auto-1")
+    outbox.notify_customer(commitment, MessageKind.STATUS_UPDATE, key=f"{commitment.pk}:status_update:auto-1")
     automatic = Notification.objects.get(idempotency_key=f"{commitment.pk}:status_update:auto-1")
 
     # When the customer opens the page

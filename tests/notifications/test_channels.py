@@ -10,7 +10,7 @@ from notifications import outbox
 from notifications.channels import Channels, PermanentFailure, TransientFailure
 from notifications.channels.email import EmailChannel
 from notifications.channels.sms import SmsChannel
-from notifications.models import Kind, Notification
+from notifications.models import MessageKind, Notification
 from tests.factories import customer_details, make_commitment
 
 
@@ -18,14 +18,14 @@ from tests.factories import customer_details, make_commitment
 def acknowledgement(agent) -> Notification:
     """The acknowledgement of a fresh promise to Dana, waiting in the outbox."""
     commitment = make_commitment(actor=agent)
-    return commitment.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
+    return commitment.notifications.get(kind=MessageKind.ACKNOWLEDGEMENT)
 
 
 @pytest.fixture
 def text(agent, daytime_zone) -> Notification:
     """The acknowledgement of a promise to a customer who prefers texts."""
     commitment = make_commitment(actor=agent, customer=customer_details(preferred_channel="sms", timezone=daytime_zone))
-    return commitment.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
+    return commitment.notifications.get(kind=MessageKind.ACKNOWLEDGEMENT)
 
 
 # --- Email ----------------------------------------------------------------------------------
@@ -73,7 +73,11 @@ def test_staff_mail_has_no_unsubscribe_header(mail_server, agent, lead):
     # Given an escalation to the team lead in the outbox
     commitment = make_commitment(actor=agent)
     [escalation] = outbox.notify_staff(
-        commitment, Kind.ESCALATION, recipients=[lead], key=f"{commitment.pk}:test-escalation", message="Due soon"
+        commitment,
+        MessageKind.ESCALATION,
+        recipients=[lead],
+        key=f"{commitment.pk}:test-escalation",
+        message="Due soon",
     )
 
     # When it is sent
@@ -115,7 +119,7 @@ def test_mail_server_down_is_a_transient_failure(mail_server, acknowledgement):
 def test_one_connection_carries_the_next_message_after_a_refusal(mail_server, agent, acknowledgement):
     # Given a second customer whose address the server refuses, and one channel for both messages
     other = make_commitment(actor=agent, customer=customer_details(name="Ola", email="gone@example.com", phone=""))
-    refused = other.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
+    refused = other.notifications.get(kind=MessageKind.ACKNOWLEDGEMENT)
     mail_server.reject_recipients = {"gone@example.com"}
     channel = EmailChannel()
 

@@ -20,7 +20,7 @@ from commitments.models import Customer, TimelineEvent
 from commitments.replies import replies_not_yet_answered
 from notifications import delivery, segments, tasks, wording
 from notifications.inbound_email import strip_quoted
-from notifications.models import Audience, DeliveryStatus, Kind, Notification, UnmatchedEmail
+from notifications.models import Audience, DeliveryStatus, MessageKind, Notification, UnmatchedEmail
 from notifications.reply_addresses import reply_address
 from tests.factories import customer_details, make_commitment
 
@@ -144,7 +144,7 @@ def test_a_reply_to_a_closed_commitment_still_lands_and_alerts(client, mail_serv
     assert TimelineEvent.objects.get(commitment=commitment, kind=TimelineEvent.Kind.CUSTOMER_REPLY).message == (
         "Why was it cancelled?"
     )
-    assert Notification.objects.filter(commitment=commitment, kind=Kind.ALERT, recipient=agent.email).exists()
+    assert Notification.objects.filter(commitment=commitment, kind=MessageKind.ALERT, recipient=agent.email).exists()
 
 
 def test_mailguns_stripped_text_is_used_when_it_sends_one(client, agent):
@@ -248,7 +248,7 @@ def test_replies_not_yet_answered_lists_text_and_email_replies_until_we_write_ba
 def test_a_bounced_email_goes_by_text_and_later_messages_too(client, mail_server, sms_webhook, agent, daytime_zone):
     commitment = make_commitment(actor=agent, customer=customer_details(timezone=daytime_zone))
     delivery.deliver_due()
-    acknowledgement = Notification.objects.get(commitment=commitment, kind=Kind.ACKNOWLEDGEMENT)
+    acknowledgement = Notification.objects.get(commitment=commitment, kind=MessageKind.ACKNOWLEDGEMENT)
     assert customer_email(mail_server, "dana@example.com")["Message-ID"] == acknowledgement.message_id
 
     # A temporary failure changes nothing.
@@ -304,7 +304,7 @@ def test_after_a_bounce_a_customer_who_texted_stop_gets_nothing_and_the_timeline
     commitment = make_commitment(actor=agent, customer=customer_details(timezone=daytime_zone))
     delivery.deliver_due()
     Customer.objects.update(sms_opted_out=True)
-    acknowledgement = Notification.objects.get(commitment=commitment, kind=Kind.ACKNOWLEDGEMENT)
+    acknowledgement = Notification.objects.get(commitment=commitment, kind=MessageKind.ACKNOWLEDGEMENT)
     bounced = tracking_event(
         "failed", message_id=acknowledgement.message_id, recipient="dana@example.com", severity="permanent"
     )
@@ -319,21 +319,21 @@ def test_after_a_bounce_a_customer_who_texted_stop_gets_nothing_and_the_timeline
 def test_a_spam_complaint_stops_email_to_that_address(client, mail_server, agent):
     commitment = make_commitment(actor=agent, customer=customer_details(phone=""))
     delivery.deliver_due()
-    acknowledgement = Notification.objects.get(commitment=commitment, kind=Kind.ACKNOWLEDGEMENT)
+    acknowledgement = Notification.objects.get(commitment=commitment, kind=MessageKind.ACKNOWLEDGEMENT)
     complaint = tracking_event("complained", message_id=acknowledgement.message_id, recipient="dana@example.com")
     assert client.post(TRACKING, complaint, content_type="application/json").status_code == 200
     customer = Customer.objects.get()
     assert customer.email_undeliverable and customer.email_updates_opted_out
     assert TimelineEvent.objects.filter(commitment=commitment, message__contains="spam").exists()
     services.send_update(actor=agent, commitment=commitment, message="More news.")
-    update = Notification.objects.filter(commitment=commitment, kind=Kind.STATUS_UPDATE).get()
+    update = Notification.objects.filter(commitment=commitment, kind=MessageKind.STATUS_UPDATE).get()
     assert update.status == DeliveryStatus.SUPPRESSED
 
 
 def test_a_forged_delivery_event_changes_nothing(client, mail_server, agent):
     commitment = make_commitment(actor=agent)
     delivery.deliver_due()
-    acknowledgement = Notification.objects.get(commitment=commitment, kind=Kind.ACKNOWLEDGEMENT)
+    acknowledgement = Notification.objects.get(commitment=commitment, kind=MessageKind.ACKNOWLEDGEMENT)
     body = json.loads(
         tracking_event(
             "failed", message_id=acknowledgement.message_id, recipient="dana@example.com", severity="permanent"

@@ -22,12 +22,12 @@ from django.utils import timezone
 from commitments import services
 from commitments.models import TimelineEvent
 from notifications import delivery, tasks
-from notifications.models import Audience, DeliveryStatus, Kind, Notification
+from notifications.models import Audience, DeliveryStatus, MessageKind, Notification
 from tests.factories import customer_details, make_commitment
 
 
 def acknowledgement_of(commitment) -> Notification:
-    return commitment.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
+    return commitment.notifications.get(kind=MessageKind.ACKNOWLEDGEMENT)
 
 
 def timeline_entry_for(notification: Notification) -> TimelineEvent:
@@ -39,7 +39,7 @@ def timeline_entry_for(notification: Notification) -> TimelineEvent:
 
 
 def alerts_about(commitment) -> list[Notification]:
-    return list(commitment.notifications.filter(kind=Kind.ALERT))
+    return list(commitment.notifications.filter(kind=MessageKind.ALERT))
 
 
 def seconds_until(moment: datetime) -> float:
@@ -142,7 +142,7 @@ def test_messages_of_a_cancelled_commitment_are_not_sent_but_the_cancellation_is
 
     # Then only the cancellation notice reaches Dana
     assert acknowledgement_of(commitment).status == DeliveryStatus.SUPPRESSED
-    cancellation = commitment.notifications.get(kind=Kind.CANCELLATION)
+    cancellation = commitment.notifications.get(kind=MessageKind.CANCELLATION)
     assert cancellation.status == DeliveryStatus.SENT
     [received] = mail_server.to("dana@example.com")
     assert received["Message-ID"] == cancellation.message_id

@@ -13,7 +13,7 @@ from django.core.checks import run_checks
 from django.db import connection
 
 from notifications import clock, delivery
-from notifications.models import DeliveryStatus, Kind, Notification
+from notifications.models import DeliveryStatus, MessageKind, Notification
 from tests import live
 from tests.factories import customer_details, make_commitment
 from tests.live import free_port
@@ -76,7 +76,7 @@ def test_a_send_slower_than_its_lease_is_cut_inside_the_lease_and_retried(slow_m
     # and the message waits for another try, saying why
     assert took < 4
     assert (report.sent, report.retrying) == (0, 1)
-    acknowledgement = commitment.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
+    acknowledgement = commitment.notifications.get(kind=MessageKind.ACKNOWLEDGEMENT)
     assert acknowledgement.status == DeliveryStatus.PENDING
     assert acknowledgement.leased_until is None
     assert "ran out of its time inside the delivery lease" in acknowledgement.last_error
@@ -118,7 +118,7 @@ def test_a_text_through_twilio_names_its_idempotency_key_in_its_status_callback(
 
     delivery.deliver_due()
 
-    acknowledgement = Notification.objects.get(commitment=commitment, kind=Kind.ACKNOWLEDGEMENT)
+    acknowledgement = Notification.objects.get(commitment=commitment, kind=MessageKind.ACKNOWLEDGEMENT)
     [text] = twilio_api.to("+12025550123")
     callback = urlsplit(text["status_callback"])
     assert callback.path == "/hooks/sms/twilio/status/"

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from notifications import tasks
-from notifications.models import DeliveryStatus, Kind, Notification
+from notifications.models import DeliveryStatus, MessageKind, Notification
 from tests import live
 from tests.factories import customer_details, make_commitment
 
@@ -127,7 +127,7 @@ def test_a_worker_killed_mid_send_is_taken_over_after_its_lease_and_each_message
     # Then both messages are still pending, leased by the dead worker
     dead_leases: dict[int, datetime] = {}
     for commitment in (by_mail, by_text):
-        row = commitment.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
+        row = commitment.notifications.get(kind=MessageKind.ACKNOWLEDGEMENT)
         assert (row.status, row.attempts, row.sent_at) == (DeliveryStatus.PENDING, 1, None)
         assert row.leased_until is not None
         dead_leases[row.pk] = row.leased_until
@@ -140,7 +140,7 @@ def test_a_worker_killed_mid_send_is_taken_over_after_its_lease_and_each_message
     assert len(mail_server.to("dana@example.com")) == 1
     assert len(sms_webhook.to("+12025550150")) == 1
     for commitment in (by_mail, by_text):
-        row = commitment.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
+        row = commitment.notifications.get(kind=MessageKind.ACKNOWLEDGEMENT)
         assert (row.status, row.attempts) == (DeliveryStatus.SENT, 2)
         assert row.sent_at is not None
         assert row.sent_at >= dead_leases[row.pk]
@@ -162,7 +162,9 @@ def test_a_message_whose_enqueue_was_lost_is_still_delivered_by_the_periodic_swe
         timeout=60,
     )
     assert saved.returncode == 0, saved.stderr
-    acknowledgement = Notification.objects.get(commitment_id=int(saved.stdout.split()[-1]), kind=Kind.ACKNOWLEDGEMENT)
+    acknowledgement = Notification.objects.get(
+        commitment_id=int(saved.stdout.split()[-1]), kind=MessageKind.ACKNOWLEDGEMENT
+    )
 
     # So no delivery task exists for it: the queue is empty and the message waits in the outbox
     assert redis.Redis.from_url(settings.CELERY_BROKER_URL).llen("celery") == 0

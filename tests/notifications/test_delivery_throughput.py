@@ -7,7 +7,7 @@ import redis
 from django.conf import settings
 
 from notifications import delivery, tasks
-from notifications.models import DeliveryStatus, Kind, Notification
+from notifications.models import DeliveryStatus, MessageKind, Notification
 from tests.factories import customer_details, make_commitment
 
 
@@ -29,7 +29,7 @@ def acknowledgements(count: int, agent) -> list[Notification]:
         make_commitment(actor=agent, customer=customer_details(name=f"C{n}", email=f"c{n}@example.com", phone=""))
         for n in range(count)
     ]
-    return [Notification.objects.get(commitment=c, kind=Kind.ACKNOWLEDGEMENT) for c in commitments]
+    return [Notification.objects.get(commitment=c, kind=MessageKind.ACKNOWLEDGEMENT) for c in commitments]
 
 
 def queued_tasks() -> list[str]:

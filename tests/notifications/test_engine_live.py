@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from notifications.models import Audience, DeliveryStatus, Kind, Notification
+from notifications.models import Audience, DeliveryStatus, MessageKind, Notification
 from tests import live
 from tests.factories import make_commitment
 
@@ -86,7 +86,7 @@ def test_two_beats_and_two_workers_send_every_message_once_and_on_time(tmp_path,
 
         # and its life runs until owner and lead have had their first reminder that it is missed
         live.wait_for(
-            lambda: len(sent(Kind.ESCALATION, lead.email)) >= 3,
+            lambda: len(sent(MessageKind.ESCALATION, lead.email)) >= 3,
             timeout=40,
             message="the lead's last warning, missed escalation and first reminder",
         )
@@ -108,10 +108,10 @@ def test_two_beats_and_two_workers_send_every_message_once_and_on_time(tmp_path,
 
     # and Dana got her acknowledgement at once, status updates, and an apology soon after the due time
     dana = "dana@example.com"
-    [acknowledgement] = sent(Kind.ACKNOWLEDGEMENT, dana)
+    [acknowledgement] = sent(MessageKind.ACKNOWLEDGEMENT, dana)
     assert when(acknowledgement.sent_at) - logged_at < timedelta(seconds=SWEEP + 4)
-    assert len(sent(Kind.STATUS_UPDATE, dana)) >= 1
-    [apology] = sent(Kind.APOLOGY, dana)
+    assert len(sent(MessageKind.STATUS_UPDATE, dana)) >= 1
+    [apology] = sent(MessageKind.APOLOGY, dana)
     assert commitment.status == "missed"
     assert when(commitment.missed_at) - commitment.due_at <= timedelta(seconds=SWEEP + 2)
     assert when(apology.sent_at) - commitment.due_at <= timedelta(seconds=SWEEP + 5)
@@ -120,7 +120,7 @@ def test_two_beats_and_two_workers_send_every_message_once_and_on_time(tmp_path,
     # and the owner had one warning per step, on time; the lead the last step; both the missed
     # escalation and at least one reminder
     def escalations(to: str, step: str) -> list[Notification]:
-        return [row for row in sent(Kind.ESCALATION, to) if f":escalation:{step}" in row.idempotency_key]
+        return [row for row in sent(MessageKind.ESCALATION, to) if f":escalation:{step}" in row.idempotency_key]
 
     for person, steps in ((agent.email, ["step1", "step2"]), (lead.email, ["step2"])):
         assert [len(escalations(person, step)) for step in ("step1", "step2")] == [

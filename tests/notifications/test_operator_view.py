@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications import delivery, engine_health
-from notifications.models import DeliveryStatus, Kind, Notification, SweepTick
+from notifications.models import DeliveryStatus, MessageKind, Notification, SweepTick
 from tests import live
 from tests.factories import make_commitment
 
@@ -120,7 +120,7 @@ def test_the_delivery_page_shows_the_backlog_failures_and_retries_them(admin_cli
     mail_server.reject_recipients = {"dana@example.com"}
     commitment = make_commitment(actor=agent)
     delivery.deliver_due()
-    failed = Notification.objects.get(commitment=commitment, kind=Kind.ACKNOWLEDGEMENT)
+    failed = Notification.objects.get(commitment=commitment, kind=MessageKind.ACKNOWLEDGEMENT)
     assert failed.status == DeliveryStatus.FAILED
 
     # When an operator follows the admin's link to the Delivery page
@@ -158,7 +158,7 @@ def test_the_delivery_page_is_for_staff_only(client, agent):
 def test_json_logs_name_the_commitment_and_the_message_and_keep_secrets_out(agent):
     # Given a promise logged, and a process configured with LOG_FORMAT=json and a mail password
     commitment = make_commitment(actor=agent)
-    acknowledgement = Notification.objects.get(commitment=commitment, kind=Kind.ACKNOWLEDGEMENT)
+    acknowledgement = Notification.objects.get(commitment=commitment, kind=MessageKind.ACKNOWLEDGEMENT)
 
     # When that process delivers it (to a mail server that is not there)
     result = subprocess.run(

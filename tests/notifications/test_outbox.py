@@ -15,7 +15,7 @@ from commitments.errors import IllegalMove, NotAllowed
 from commitments.models import Channel, Customer, TimelineEvent
 from notifications import call_tasks, outbox, routing
 from notifications.channels.email import build_email
-from notifications.models import Audience, DeliveryStatus, Kind, Notification
+from notifications.models import Audience, DeliveryStatus, MessageKind, Notification
 from notifications.quiet_hours import QuietHours, parse_quiet_hours
 from tests.factories import customer_details, make_commitment
 
@@ -27,7 +27,7 @@ def at(moment: str | datetime):
 
 
 def acknowledgement(commitment) -> Notification:
-    return Notification.objects.get(commitment=commitment, kind=Kind.ACKNOWLEDGEMENT)
+    return Notification.objects.get(commitment=commitment, kind=MessageKind.ACKNOWLEDGEMENT)
 
 
 def notes(commitment) -> list[str]:
@@ -86,7 +86,7 @@ def test_after_stop_a_text_goes_by_email_and_the_timeline_says_so(agent):
     services.send_update(actor=agent, commitment=commitment, message="The estimate is almost ready")
 
     # Then it goes by email, and the timeline says why
-    row = Notification.objects.get(commitment=commitment, kind=Kind.STATUS_UPDATE)
+    row = Notification.objects.get(commitment=commitment, kind=MessageKind.STATUS_UPDATE)
     assert (row.channel, row.recipient, row.status) == (Channel.EMAIL, "dana@example.com", DeliveryStatus.PENDING)
     assert notes(commitment) == [
         "This number texted STOP, so the status update went by email to dana@example.com instead."
@@ -105,7 +105,7 @@ def test_after_stop_without_an_email_the_message_is_recorded_suppressed(agent):
     services.send_update(actor=agent, commitment=commitment, message="The estimate is almost ready")
 
     # Then the update is still a notification on the commitment, suppressed, and the timeline says why
-    row = Notification.objects.get(commitment=commitment, kind=Kind.STATUS_UPDATE)
+    row = Notification.objects.get(commitment=commitment, kind=MessageKind.STATUS_UPDATE)
     assert (row.channel, row.recipient, row.status) == (Channel.SMS, "+12025550142", DeliveryStatus.SUPPRESSED)
     assert notes(commitment) == [
         "This number texted STOP and there is no email address on file: the status update was not sent."
@@ -120,13 +120,13 @@ def test_a_customer_who_prefers_calls_gets_no_message_and_the_owner_gets_a_call_
     # Then nothing goes to Dana: her owner has a call task by email, with what to say and her number
     row = Notification.objects.get(commitment=commitment)
     assert (row.kind, row.audience, row.channel, row.recipient, row.recipient_user) == (
-        Kind.CALL_TASK,
+        MessageKind.CALL_TASK,
         Audience.STAFF,
         Channel.EMAIL,
         agent.email,
         agent,
     )
-    assert row.customer_kind == Kind.ACKNOWLEDGEMENT and row.completed_at is None
+    assert row.customer_kind == MessageKind.ACKNOWLEDGEMENT and row.completed_at is None
     assert row.subject == "Call Dana Whitfield: confirm our promise (Send the repair estimate)"
     assert "+1 202-555-0123" in row.body and "What to say:" in row.body and commitment.status_url in row.body
     # and it escalates one update interval later when not done
@@ -140,19 +140,21 @@ def test_an_unsubscribed_customer_gets_no_automatic_email_update_but_still_the_o
     commitment.customer.refresh_from_db()
 
     # When an automatic update and then the owner's own update are made
-    outbox.notify_customer(commitment, Kind.STATUS_UPDATE, key="auto-1", automatic=True)
+    outbox.notify_customer(commitment, MessageKind.STATUS_UPDATE, key="auto-1", automatic=True)
     services.send_update(actor=agent, commitment=commitment, message="The estimate is ready tomorrow")
 
     # Then the automatic one is suppressed and the owner's own one goes out
-    statuses = dict(Notification.objects.filter(kind=Kind.STATUS_UPDATE).values_list("idempotency_key", "status"))
+    statuses = dict(
+        Notification.objects.filter(kind=MessageKind.STATUS_UPDATE).values_list("idempotency_key", "status")
+    )
     assert statuses.pop("auto-1") == DeliveryStatus.SUPPRESSED
     assert list(statuses.values()) == [DeliveryStatus.PENDING]
 
 
 def test_the_same_key_makes_nothing_twice(agent):
     commitment = make_commitment(actor=agent)
-    first = outbox.notify_customer(commitment, Kind.STATUS_UPDATE, key="same", message="One")
-    second = outbox.notify_customer(commitment, Kind.STATUS_UPDATE, key="same", message="Two")
+    first = outbox.notify_customer(commitment, MessageKind.STATUS_UPDATE, key="same", message="One")
+    second = outbox.notify_customer(commitment, MessageKind.STATUS_UPDATE, key="same", message="Two")
     assert len(first) == 1 and second == []
     assert Notification.objects.filter(idempotency_key="same").count() == 1
 
@@ -162,7 +164,7 @@ def test_staff_get_one_email_each_and_staff_without_an_address_are_skipped(agent
     colleague.email = ""
     colleague.save()
     rows = outbox.notify_staff(
-        commitment, Kind.ALERT, recipients=[agent, lead, agent, colleague], key="alert", message="Heads up"
+        commitment, MessageKind.ALERT, recipients=[agent, lead, agent, colleague], key="alert", message="Heads up"
     )
     assert sorted(row.recipient for row in rows) == sorted([agent.email, lead.email])
     assert all(row.audience == Audience.STAFF and "Heads up." in row.body for row in rows)
@@ -176,9 +178,9 @@ def test_cancelling_suppresses_what_is_unsent_and_stops_call_task_escalation(age
     services.cancel(actor=agent, commitment=commitment, reason="Dana found another contractor")
 
     # Then the open call task is suppressed and will not escalate; the cancellation is a new call task
-    task = Notification.objects.get(commitment=commitment, customer_kind=Kind.ACKNOWLEDGEMENT)
+    task = Notification.objects.get(commitment=commitment, customer_kind=MessageKind.ACKNOWLEDGEMENT)
     assert task.status == DeliveryStatus.SUPPRESSED and task.escalate_at is None
-    cancellation = Notification.objects.get(commitment=commitment, customer_kind=Kind.CANCELLATION)
+    cancellation = Notification.objects.get(commitment=commitment, customer_kind=MessageKind.CANCELLATION)
     assert cancellation.status == DeliveryStatus.PENDING
 
 
@@ -253,7 +255,7 @@ def test_logging_a_call_closes_the_task_and_counts_as_the_customer_hearing_from_
     # Given a call task for Dana, two hours old
     with at("2026-11-24 15:00Z"):
         commitment = make_commitment(actor=agent, customer=customer_details(preferred_channel="phone"))
-    task = Notification.objects.get(commitment=commitment, kind=Kind.CALL_TASK)
+    task = Notification.objects.get(commitment=commitment, kind=MessageKind.CALL_TASK)
 
     # When the owner logs the call
     with at("2026-11-24 17:00Z"):
@@ -267,12 +269,12 @@ def test_logging_a_call_closes_the_task_and_counts_as_the_customer_hearing_from_
     assert (event.actor, event.message) == (agent, "Told Dana the estimate comes Thursday.")
     assert commitment.last_update_at == datetime(2026, 11, 24, 17, tzinfo=UTC)
     assert commitment.next_update_at == datetime(2026, 11, 25, 17, tzinfo=UTC)
-    assert not Notification.objects.filter(kind=Kind.CALL_TASK, completed_at__isnull=True).exists()
+    assert not Notification.objects.filter(kind=MessageKind.CALL_TASK, completed_at__isnull=True).exists()
 
 
 def test_a_call_is_logged_once_and_only_by_someone_who_may_act(agent, outsider):
     commitment = make_commitment(actor=agent, customer=customer_details(preferred_channel="phone"))
-    task = Notification.objects.get(commitment=commitment, kind=Kind.CALL_TASK)
+    task = Notification.objects.get(commitment=commitment, kind=MessageKind.CALL_TASK)
     with pytest.raises(NotAllowed):
         call_tasks.log_call(actor=outsider, task=task, note="")
     call_tasks.log_call(actor=agent, task=task, note="")
@@ -286,10 +288,10 @@ def test_one_call_closes_the_older_open_tasks_too(agent):
     commitment = make_commitment(actor=agent, customer=customer_details(preferred_channel="phone"))
     with at(timezone.now() + timedelta(minutes=5)):
         services.send_update(actor=agent, commitment=commitment, message="The parts are ordered")
-    newest = Notification.objects.filter(kind=Kind.CALL_TASK).latest("created_at")
+    newest = Notification.objects.filter(kind=MessageKind.CALL_TASK).latest("created_at")
 
     # When the owner logs the newest call
     call_tasks.log_call(actor=agent, task=newest, note="Told her both.")
 
     # Then both tasks are done
-    assert not Notification.objects.filter(kind=Kind.CALL_TASK, completed_at__isnull=True).exists()
+    assert not Notification.objects.filter(kind=MessageKind.CALL_TASK, completed_at__isnull=True).exists()

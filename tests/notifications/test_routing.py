@@ -10,7 +10,7 @@ import pytest
 
 from commitments.models import Channel, Customer, TimelineEvent
 from notifications import delivery, routing
-from notifications.models import Audience, DeliveryStatus, Kind, Notification
+from notifications.models import Audience, DeliveryStatus, MessageKind, Notification
 from tests.factories import customer_details, make_commitment
 
 pytestmark = pytest.mark.django_db
@@ -47,22 +47,22 @@ def bounced(customer: Customer) -> Customer:
 
 
 def test_email_goes_to_the_address_at_any_hour(team):
-    way = routing.route(dana(team), Kind.STATUS_UPDATE, at=NIGHT_IN_NEW_YORK)
+    way = routing.route(dana(team), MessageKind.STATUS_UPDATE, at=NIGHT_IN_NEW_YORK)
     assert way == routing.Route(Channel.EMAIL, "dana@example.com", NIGHT_IN_NEW_YORK)
 
 
 def test_a_text_goes_to_the_number_and_waits_out_the_customers_quiet_hours(team):
     customer = dana(team, preferred_channel=Channel.SMS)
-    assert routing.route(customer, Kind.STATUS_UPDATE, at=NOON_IN_NEW_YORK) == routing.Route(
+    assert routing.route(customer, MessageKind.STATUS_UPDATE, at=NOON_IN_NEW_YORK) == routing.Route(
         Channel.SMS, "+12025550123", NOON_IN_NEW_YORK
     )
-    assert routing.route(customer, Kind.STATUS_UPDATE, at=NIGHT_IN_NEW_YORK).send_at == MORNING_IN_NEW_YORK
+    assert routing.route(customer, MessageKind.STATUS_UPDATE, at=NIGHT_IN_NEW_YORK).send_at == MORNING_IN_NEW_YORK
     assert routing.send_time(customer, NIGHT_IN_NEW_YORK) == MORNING_IN_NEW_YORK
 
 
 def test_a_customer_who_prefers_email_but_gave_none_is_texted(team):
     customer = dana(team, email="")
-    way = routing.route(customer, Kind.ACKNOWLEDGEMENT, at=NOON_IN_NEW_YORK)
+    way = routing.route(customer, MessageKind.ACKNOWLEDGEMENT, at=NOON_IN_NEW_YORK)
     assert (way.channel, way.recipient, way.suppressed, way.note) == (Channel.SMS, "+12025550123", False, "")
     assert routing.goes_by_text(customer)
 
@@ -85,13 +85,13 @@ def test_a_retry_of_a_text_to_a_customer_waits_for_the_morning_and_nothing_else_
 
 
 def test_a_customer_who_prefers_the_phone_becomes_a_call_task_at_once_even_at_night(team):
-    way = routing.route(dana(team, preferred_channel=Channel.PHONE), Kind.ACKNOWLEDGEMENT, at=NIGHT_IN_NEW_YORK)
+    way = routing.route(dana(team, preferred_channel=Channel.PHONE), MessageKind.ACKNOWLEDGEMENT, at=NIGHT_IN_NEW_YORK)
     assert way.call_task and (way.recipient, way.send_at, way.note) == ("+12025550123", NIGHT_IN_NEW_YORK, "")
 
 
 def test_a_customer_who_prefers_the_phone_but_gave_no_number_gets_email(team):
     way = routing.route(
-        dana(team, preferred_channel=Channel.PHONE, phone=""), Kind.ACKNOWLEDGEMENT, at=NOON_IN_NEW_YORK
+        dana(team, preferred_channel=Channel.PHONE, phone=""), MessageKind.ACKNOWLEDGEMENT, at=NOON_IN_NEW_YORK
     )
     assert not way.call_task and (way.channel, way.recipient) == (Channel.EMAIL, "dana@example.com")
 
@@ -101,7 +101,7 @@ def test_a_customer_who_prefers_the_phone_but_gave_no_number_gets_email(team):
 
 def test_after_stop_a_text_goes_by_email_and_says_so(team):
     way = routing.route(
-        dana(team, preferred_channel=Channel.SMS, sms_opted_out=True), Kind.STATUS_UPDATE, at=NIGHT_IN_NEW_YORK
+        dana(team, preferred_channel=Channel.SMS, sms_opted_out=True), MessageKind.STATUS_UPDATE, at=NIGHT_IN_NEW_YORK
     )
     assert (way.channel, way.recipient, way.send_at, way.suppressed) == (
         Channel.EMAIL,
@@ -113,13 +113,15 @@ def test_after_stop_a_text_goes_by_email_and_says_so(team):
 
 
 def test_after_stop_a_customer_who_prefers_email_just_gets_email(team):
-    way = routing.route(dana(team, sms_opted_out=True), Kind.STATUS_UPDATE, at=NOON_IN_NEW_YORK)
+    way = routing.route(dana(team, sms_opted_out=True), MessageKind.STATUS_UPDATE, at=NOON_IN_NEW_YORK)
     assert (way.channel, way.suppressed, way.note) == (Channel.EMAIL, False, "")
 
 
 def test_after_stop_without_an_email_address_nothing_goes_and_the_reason_is_given(team):
     way = routing.route(
-        dana(team, preferred_channel=Channel.SMS, email="", sms_opted_out=True), Kind.STATUS_UPDATE, at=NOON_IN_NEW_YORK
+        dana(team, preferred_channel=Channel.SMS, email="", sms_opted_out=True),
+        MessageKind.STATUS_UPDATE,
+        at=NOON_IN_NEW_YORK,
     )
     assert (way.channel, way.recipient, way.suppressed) == (Channel.SMS, "+12025550123", True)
     assert (
@@ -130,7 +132,7 @@ def test_after_stop_without_an_email_address_nothing_goes_and_the_reason_is_give
 
 
 def test_without_any_address_or_number_nothing_goes_and_the_reason_is_given(team):
-    way = routing.route(dana(team, email="", phone=""), Kind.ACKNOWLEDGEMENT, at=NOON_IN_NEW_YORK)
+    way = routing.route(dana(team, email="", phone=""), MessageKind.ACKNOWLEDGEMENT, at=NOON_IN_NEW_YORK)
     assert way.suppressed
     assert way.note == "There is no email address or phone number on file: the acknowledgement was not sent."
 
@@ -139,7 +141,7 @@ def test_without_any_address_or_number_nothing_goes_and_the_reason_is_given(team
 
 
 def test_an_email_that_bounced_goes_by_text_instead_and_says_so(team):
-    way = routing.route(bounced(dana(team)), Kind.STATUS_UPDATE, at=NIGHT_IN_NEW_YORK)
+    way = routing.route(bounced(dana(team)), MessageKind.STATUS_UPDATE, at=NIGHT_IN_NEW_YORK)
     assert (way.channel, way.recipient, way.send_at, way.suppressed) == (
         Channel.SMS,
         "+12025550123",
@@ -153,7 +155,7 @@ def test_an_email_that_bounced_goes_by_text_instead_and_says_so(team):
 
 
 def test_an_email_that_bounced_with_no_text_possible_is_suppressed_with_the_reason(team):
-    way = routing.route(bounced(dana(team, sms_opted_out=True)), Kind.STATUS_UPDATE, at=NOON_IN_NEW_YORK)
+    way = routing.route(bounced(dana(team, sms_opted_out=True)), MessageKind.STATUS_UPDATE, at=NOON_IN_NEW_YORK)
     assert (way.channel, way.suppressed) == (Channel.EMAIL, True)
     assert (
         way.reason
@@ -170,10 +172,10 @@ def test_an_email_that_bounced_with_no_text_possible_is_suppressed_with_the_reas
 
 def test_an_unsubscribed_customer_gets_no_automatic_email_but_the_owners_own_and_texts_still_go(team):
     customer = dana(team, email_updates_opted_out=True)
-    automatic = routing.route(customer, Kind.STATUS_UPDATE, at=NOON_IN_NEW_YORK, automatic=True)
+    automatic = routing.route(customer, MessageKind.STATUS_UPDATE, at=NOON_IN_NEW_YORK, automatic=True)
     assert automatic.suppressed and automatic.reason == routing.UNSUBSCRIBED
     assert automatic.note == ""  # They asked for it: nothing to explain on the timeline.
-    assert not routing.route(customer, Kind.STATUS_UPDATE, at=NOON_IN_NEW_YORK).suppressed
+    assert not routing.route(customer, MessageKind.STATUS_UPDATE, at=NOON_IN_NEW_YORK).suppressed
     texting = dana(
         team,
         name="Kenji Sato",
@@ -182,7 +184,7 @@ def test_an_unsubscribed_customer_gets_no_automatic_email_but_the_owners_own_and
         preferred_channel=Channel.SMS,
         email_updates_opted_out=True,
     )
-    assert not routing.route(texting, Kind.STATUS_UPDATE, at=NOON_IN_NEW_YORK, automatic=True).suppressed
+    assert not routing.route(texting, MessageKind.STATUS_UPDATE, at=NOON_IN_NEW_YORK, automatic=True).suppressed
 
 
 # --- At the door: a queued message looked at again -------------------------------------------
@@ -192,19 +194,23 @@ def test_at_the_door_only_a_customers_text_to_a_number_that_said_stop_changes_it
     stopped = dana(team, preferred_channel=Channel.SMS, sms_opted_out=True)
     assert (
         routing.at_the_door(
-            stopped, channel=Channel.EMAIL, audience=Audience.CUSTOMER, kind=Kind.STATUS_UPDATE, at=NOON_IN_NEW_YORK
+            stopped,
+            channel=Channel.EMAIL,
+            audience=Audience.CUSTOMER,
+            kind=MessageKind.STATUS_UPDATE,
+            at=NOON_IN_NEW_YORK,
         )
         is None
     )
     assert (
         routing.at_the_door(
-            stopped, channel=Channel.SMS, audience=Audience.STAFF, kind=Kind.STATUS_UPDATE, at=NOON_IN_NEW_YORK
+            stopped, channel=Channel.SMS, audience=Audience.STAFF, kind=MessageKind.STATUS_UPDATE, at=NOON_IN_NEW_YORK
         )
         is None
     )
     assert (
         routing.at_the_door(
-            None, channel=Channel.SMS, audience=Audience.CUSTOMER, kind=Kind.STATUS_UPDATE, at=NOON_IN_NEW_YORK
+            None, channel=Channel.SMS, audience=Audience.CUSTOMER, kind=MessageKind.STATUS_UPDATE, at=NOON_IN_NEW_YORK
         )
         is None
     )
@@ -213,13 +219,17 @@ def test_at_the_door_only_a_customers_text_to_a_number_that_said_stop_changes_it
     )
     assert (
         routing.at_the_door(
-            texting, channel=Channel.SMS, audience=Audience.CUSTOMER, kind=Kind.STATUS_UPDATE, at=NOON_IN_NEW_YORK
+            texting,
+            channel=Channel.SMS,
+            audience=Audience.CUSTOMER,
+            kind=MessageKind.STATUS_UPDATE,
+            at=NOON_IN_NEW_YORK,
         )
         is None
     )
 
     way = routing.at_the_door(
-        stopped, channel=Channel.SMS, audience=Audience.CUSTOMER, kind=Kind.STATUS_UPDATE, at=NOON_IN_NEW_YORK
+        stopped, channel=Channel.SMS, audience=Audience.CUSTOMER, kind=MessageKind.STATUS_UPDATE, at=NOON_IN_NEW_YORK
     )
     assert way is not None and (way.channel, way.recipient, way.suppressed) == (
         Channel.EMAIL,
@@ -245,7 +255,7 @@ def test_outbox_and_delivery_give_the_same_reason_when_stop_leaves_no_way(agent,
     reason = "This number texted STOP and there is no email address on file: the acknowledgement was not sent."
     for commitment in (queued_before, logged_after):
         assert (
-            Notification.objects.get(commitment=commitment, kind=Kind.ACKNOWLEDGEMENT).status
+            Notification.objects.get(commitment=commitment, kind=MessageKind.ACKNOWLEDGEMENT).status
             == DeliveryStatus.SUPPRESSED
         )
         assert commitment.events.filter(kind=TimelineEvent.Kind.MESSAGE, message=reason).exists()

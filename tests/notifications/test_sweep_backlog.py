@@ -9,7 +9,7 @@ import time_machine
 from django.conf import settings
 
 from notifications import sweeps, tasks
-from notifications.models import Kind, Notification
+from notifications.models import MessageKind, Notification
 from tests.factories import customer_details, make_commitment
 
 pytestmark = pytest.mark.django_db
@@ -45,12 +45,12 @@ def test_a_sweep_that_finds_more_than_one_batch_asks_another_worker_to_sweep_alo
         tasks.sweep_backlog.apply()
 
         # Then every customer got their update, and one helper sweep was asked for (not one per batch)
-        assert Notification.objects.filter(kind=Kind.STATUS_UPDATE).count() == 5
+        assert Notification.objects.filter(kind=MessageKind.STATUS_UPDATE).count() == 5
         assert queued_tasks() == ["notifications.tasks.sweep_backlog"]
 
         # and the helper, arriving after the work is done, finds nothing and asks for nobody
         assert tasks.sweep_backlog.apply().successful()
-        assert Notification.objects.filter(kind=Kind.STATUS_UPDATE).count() == 5
+        assert Notification.objects.filter(kind=MessageKind.STATUS_UPDATE).count() == 5
         assert queued_tasks() == []
 
 
@@ -62,5 +62,5 @@ def test_no_helper_is_asked_for_when_one_batch_holds_everything_due(agent, monke
     with time_machine.travel(START + timedelta(days=1), tick=False):
         tasks.sweep_backlog.apply()
 
-    assert Notification.objects.filter(kind=Kind.STATUS_UPDATE).count() == 5
+    assert Notification.objects.filter(kind=MessageKind.STATUS_UPDATE).count() == 5
     assert queued_tasks() == []

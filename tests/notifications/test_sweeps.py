@@ -22,7 +22,7 @@ from commitments import services
 from commitments.models import Commitment, Status, TimelineEvent
 from notifications import call_tasks, outbox, sweeps, wording
 from notifications.channels.email import build_email
-from notifications.models import Audience, DeliveryStatus, Kind, Notification
+from notifications.models import Audience, DeliveryStatus, MessageKind, Notification
 from tests.factories import MembershipFactory, customer_details, make_commitment
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +73,7 @@ def test_status_updates_come_every_interval_and_an_agents_update_resets_the_cloc
 
     # Then one automatic update is made, and the timeline shows it
     assert first["status_updates"] == 1
-    [update] = made(commitment, Kind.STATUS_UPDATE)
+    [update] = made(commitment, MessageKind.STATUS_UPDATE)
     assert (update.audience, update.channel, update.recipient) == (Audience.CUSTOMER, "email", "dana@example.com")
     assert "Nothing has changed since our last update on Tuesday 24 November at 10:00 AM EST" in update.body
     assert "Next update: by Tuesday 24 November at 10:00 PM EST" in update.body
@@ -90,7 +90,7 @@ def test_status_updates_come_every_interval_and_an_agents_update_resets_the_cloc
     # Then the next automatic update counts from the owner's: none at 12h, one at 16h
     assert sweep_at(clock, START + timedelta(hours=12))["status_updates"] == 0
     assert sweep_at(clock, START + timedelta(hours=16))["status_updates"] == 1
-    automatic = [row for row in made(commitment, Kind.STATUS_UPDATE) if ":auto:" in row.idempotency_key]
+    automatic = [row for row in made(commitment, MessageKind.STATUS_UPDATE) if ":auto:" in row.idempotency_key]
     assert len(automatic) == 2
     assert "Nothing has changed since our last update on Tuesday 24 November at 8:00 PM EST" in automatic[-1].body
     commitment.refresh_from_db()
@@ -107,9 +107,9 @@ def test_a_waiting_commitment_gets_updates_but_no_warnings(clock, agent, lead):
 
     # Then Dana is reminded of what we need, and nobody is warned about the paused due time
     assert counts["status_updates"] == 1 and counts["escalations"] == 0
-    [update] = made(commitment, Kind.STATUS_UPDATE)
+    [update] = made(commitment, MessageKind.STATUS_UPDATE)
     assert "We are still waiting for this from you: A photo of the label." in update.body
-    assert made(commitment, Kind.ESCALATION) == []
+    assert made(commitment, MessageKind.ESCALATION) == []
 
 
 def test_a_texting_customers_updates_follow_quiet_hours_across_the_spring_daylight_saving_change(clock, agent):
@@ -123,21 +123,21 @@ def test_a_texting_customers_updates_follow_quiet_hours_across_the_spring_daylig
         update_interval=timedelta(hours=15),
     )
     # Her acknowledgement waits for Sunday 08:00, which is EDT by then (12:00 UTC, not 13:00)
-    assert made(commitment, Kind.ACKNOWLEDGEMENT)[0].scheduled_for == datetime(2026, 3, 8, 12, tzinfo=UTC)
+    assert made(commitment, MessageKind.ACKNOWLEDGEMENT)[0].scheduled_for == datetime(2026, 3, 8, 12, tzinfo=UTC)
 
     # When her first automatic update falls due, 15 hours after she got it: 23:00 EDT on Sunday
     assert sweep_at(clock, datetime(2026, 3, 9, 2, 59, tzinfo=UTC))["status_updates"] == 0
     sweep_at(clock, datetime(2026, 3, 9, 3, tzinfo=UTC))
 
     # Then it waits for 08:00 EDT Monday, and the next one is due 15 hours after she gets it
-    [update] = made(commitment, Kind.STATUS_UPDATE)
+    [update] = made(commitment, MessageKind.STATUS_UPDATE)
     assert update.scheduled_for == update.next_attempt_at == datetime(2026, 3, 9, 12, tzinfo=UTC)
     commitment.refresh_from_db()
     assert commitment.next_update_at == datetime(2026, 3, 10, 3, tzinfo=UTC)
 
     # And that one, at 23:00 EDT on Monday, waits for Tuesday morning in turn
     sweep_at(clock, datetime(2026, 3, 10, 3, tzinfo=UTC))
-    assert made(commitment, Kind.STATUS_UPDATE)[-1].scheduled_for == datetime(2026, 3, 10, 12, tzinfo=UTC)
+    assert made(commitment, MessageKind.STATUS_UPDATE)[-1].scheduled_for == datetime(2026, 3, 10, 12, tzinfo=UTC)
 
 
 # --- The escalation ladder ------------------------------------------------------------------
@@ -152,15 +152,17 @@ def test_the_owner_is_warned_at_each_step_and_the_lead_too_at_the_last(clock, ag
     assert sweep_at(clock, START + timedelta(hours=6))["escalations"] == 1
 
     # Then only the owner is warned, once
-    assert to_whom(commitment, Kind.ESCALATION) == [agent.email]
-    assert made(commitment, Kind.ESCALATION)[0].subject == "Due in 1 day: Send the repair estimate (Dana Whitfield)"
+    assert to_whom(commitment, MessageKind.ESCALATION) == [agent.email]
+    assert (
+        made(commitment, MessageKind.ESCALATION)[0].subject == "Due in 1 day: Send the repair estimate (Dana Whitfield)"
+    )
     assert sweep_at(clock, START + timedelta(hours=7))["escalations"] == 0
 
     # When the last step comes
     assert sweep_at(clock, START + timedelta(hours=26))["escalations"] == 1
 
     # Then the owner and the lead are warned
-    last = [row for row in made(commitment, Kind.ESCALATION) if ":step2:" in row.idempotency_key]
+    last = [row for row in made(commitment, MessageKind.ESCALATION) if ":step2:" in row.idempotency_key]
     assert sorted(row.recipient for row in last) == sorted([agent.email, lead.email])
     assert all(row.subject.startswith("Due in 4 hours:") for row in last)
     steps = [event.data["step"] for event in events(commitment, TimelineEvent.Kind.ESCALATED)]
@@ -190,7 +192,7 @@ def test_a_warning_that_would_fall_on_the_weekend_goes_on_friday_afternoon(clock
     sweep_at(clock, datetime(2026, 11, 27, 21, 59, tzinfo=UTC))
 
     # Then both warnings (Sunday 10:00 and Monday 06:00) have gone on Friday, the lead told at the last
-    assert to_whom(commitment, Kind.ESCALATION) == sorted([agent.email, agent.email, lead.email])
+    assert to_whom(commitment, MessageKind.ESCALATION) == sorted([agent.email, agent.email, lead.email])
     # and nothing more comes over the weekend
     for day in (28, 29):
         assert sweep_at(clock, datetime(2026, 11, day, 15, tzinfo=UTC))["escalations"] == 0
@@ -209,7 +211,7 @@ def test_a_warning_that_would_fall_on_a_holiday_goes_the_working_day_before(cloc
     assert sweep_at(clock, datetime(2026, 11, 25, 21, 59, tzinfo=UTC))["escalations"] == 1
 
     # Then the warning (the last step, so to the lead too) went on Wednesday afternoon
-    warnings = made(commitment, Kind.ESCALATION)
+    warnings = made(commitment, MessageKind.ESCALATION)
     assert sorted(row.recipient for row in warnings) == sorted([agent.email, lead.email])
     assert warnings[0].subject == "Due in 1 day 17 hours: Send the repair estimate (Dana Whitfield)"
     assert sweep_at(clock, datetime(2026, 11, 26, 15, tzinfo=UTC))["escalations"] == 0
@@ -231,9 +233,9 @@ def test_a_missed_promise_gets_an_apology_an_escalation_and_reminders_until_resc
     commitment.refresh_from_db()
     assert commitment.status == Status.MISSED and commitment.missed_at == START + timedelta(hours=2, seconds=1)
     assert len(events(commitment, TimelineEvent.Kind.MISSED)) == 1
-    [apology] = made(commitment, Kind.APOLOGY)
+    [apology] = made(commitment, MessageKind.APOLOGY)
     assert apology.recipient == "dana@example.com" and "we did not keep that promise" in apology.body
-    missed = [row for row in made(commitment, Kind.ESCALATION) if ":missed:" in row.idempotency_key]
+    missed = [row for row in made(commitment, MessageKind.ESCALATION) if ":missed:" in row.idempotency_key]
     assert sorted(row.recipient for row in missed) == sorted([agent.email, lead.email])
     assert missed[0].subject == "Missed: Send the repair estimate (Dana Whitfield)"
     # and a second sweep makes nothing more
@@ -246,9 +248,9 @@ def test_a_missed_promise_gets_an_apology_an_escalation_and_reminders_until_resc
     # Then owner and lead are reminded each time, and Dana's updates go on, saying it is late
     assert one["escalations"] == two["escalations"] == 1
     assert one["status_updates"] == two["status_updates"] == 1
-    reminders = [row for row in made(commitment, Kind.ESCALATION) if ":reminder:" in row.idempotency_key]
+    reminders = [row for row in made(commitment, MessageKind.ESCALATION) if ":reminder:" in row.idempotency_key]
     assert len(reminders) == 4 and reminders[-1].subject.startswith("Still missed, 2 hours late:")
-    latest_update = made(commitment, Kind.STATUS_UPDATE)[-1]
+    latest_update = made(commitment, MessageKind.STATUS_UPDATE)[-1]
     assert latest_update.subject == "Late, and still on it: Send the repair estimate"
     assert "We did not keep our promise to have this done by" in latest_update.body
 
@@ -259,7 +261,7 @@ def test_a_missed_promise_gets_an_apology_an_escalation_and_reminders_until_resc
 
     # Then the reminders stop
     assert sweep_at(clock, START + timedelta(hours=6))["escalations"] == 0
-    assert len([row for row in made(commitment, Kind.ESCALATION) if ":reminder:" in row.idempotency_key]) == 4
+    assert len([row for row in made(commitment, MessageKind.ESCALATION) if ":reminder:" in row.idempotency_key]) == 4
 
 
 def test_a_fulfilled_or_cancelled_promise_is_never_missed(clock, agent):
@@ -275,7 +277,7 @@ def test_a_fulfilled_or_cancelled_promise_is_never_missed(clock, agent):
     counts = sweep_at(clock, START + timedelta(hours=2))
 
     assert counts["missed"] == 0
-    assert not Notification.objects.filter(kind__in=[Kind.APOLOGY, Kind.ESCALATION]).exists()
+    assert not Notification.objects.filter(kind__in=[MessageKind.APOLOGY, MessageKind.ESCALATION]).exists()
 
 
 # --- Satisfaction ---------------------------------------------------------------------------
@@ -291,7 +293,7 @@ def test_the_customer_is_asked_whether_it_is_solved_a_day_after_fulfilment(clock
     assert sweep_at(clock, START + timedelta(hours=24))["satisfaction_checks"] == 1
 
     # Then Dana is asked, once, yes or no, with her status link
-    [check] = made(commitment, Kind.SATISFACTION_CHECK)
+    [check] = made(commitment, MessageKind.SATISFACTION_CHECK)
     assert commitment.status_url in check.body and "Answer yes or no" in check.body
     commitment.refresh_from_db()
     assert commitment.satisfaction_due_at is None
@@ -309,7 +311,7 @@ def test_an_undone_call_task_escalates_to_owner_and_lead_once(clock, agent, lead
         due_at=START + timedelta(days=3),
         update_interval=timedelta(hours=8),
     )
-    assert [task.customer_kind for task in made(commitment, Kind.CALL_TASK)] == [Kind.ACKNOWLEDGEMENT]
+    assert [task.customer_kind for task in made(commitment, MessageKind.CALL_TASK)] == [MessageKind.ACKNOWLEDGEMENT]
 
     # When the call is still not logged one interval later
     assert sweep_at(clock, START + timedelta(hours=7, minutes=59))["call_task_escalations"] == 0
@@ -317,20 +319,20 @@ def test_an_undone_call_task_escalates_to_owner_and_lead_once(clock, agent, lead
 
     # Then owner and lead hear of it, once
     assert counts["call_task_escalations"] == 1
-    escalations = made(commitment, Kind.ESCALATION)
+    escalations = made(commitment, MessageKind.ESCALATION)
     assert sorted(row.recipient for row in escalations) == sorted([agent.email, lead.email])
     assert escalations[0].subject == "Call not made: Dana Whitfield (Send the repair estimate)"
     # and the automatic update became a second call task
-    assert [row.customer_kind for row in made(commitment, Kind.CALL_TASK)] == [
-        Kind.ACKNOWLEDGEMENT,
-        Kind.STATUS_UPDATE,
+    assert [row.customer_kind for row in made(commitment, MessageKind.CALL_TASK)] == [
+        MessageKind.ACKNOWLEDGEMENT,
+        MessageKind.STATUS_UPDATE,
     ]
     assert sweep_at(clock, START + timedelta(hours=9))["call_task_escalations"] == 0
 
     # When the owner logs the call, the newer task does not escalate either
-    call_tasks.log_call(actor=agent, task=made(commitment, Kind.CALL_TASK)[-1], note="Spoke to Dana")
+    call_tasks.log_call(actor=agent, task=made(commitment, MessageKind.CALL_TASK)[-1], note="Spoke to Dana")
     assert sweep_at(clock, START + timedelta(hours=17))["call_task_escalations"] == 0
-    assert len(made(commitment, Kind.ESCALATION)) == 2
+    assert len(made(commitment, MessageKind.ESCALATION)) == 2
 
 
 # --- Many at once ---------------------------------------------------------------------------
@@ -374,7 +376,7 @@ def test_queries_grow_per_batch_not_per_commitment(clock, agent, lead, monkeypat
     # a COPY each for the outbox and the timeline; per run, which sweeps have work, and the team,
     # owners, leads and holidays
     assert statements(many) == statements(few) <= 11
-    assert Notification.objects.filter(kind=Kind.APOLOGY).count() == 45
+    assert Notification.objects.filter(kind=MessageKind.APOLOGY).count() == 45
 
 
 def test_a_message_already_in_the_outbox_is_not_made_twice_and_the_rest_of_its_batch_is(clock, agent, lead):
@@ -388,15 +390,19 @@ def test_a_message_already_in_the_outbox_is_not_made_twice_and_the_rest_of_its_b
         for index in range(2)
     )
     key = f"{first.pk}:apology:{sweeps.stamp(first.due_at)}"
-    [already] = outbox.notify_customer(first, Kind.APOLOGY, key=key)
+    [already] = outbox.notify_customer(first, MessageKind.APOLOGY, key=key)
 
     # When the sweep marks them missed
     assert sweep_at(clock, START + timedelta(hours=3))["missed"] == 2
 
     # Then the first still has that one apology, the second has its own, and both owners and the lead heard
-    assert made(first, Kind.APOLOGY) == [already]
-    assert len(made(second, Kind.APOLOGY)) == 1
-    assert to_whom(first, Kind.ESCALATION) == to_whom(second, Kind.ESCALATION) == sorted([agent.email, lead.email])
+    assert made(first, MessageKind.APOLOGY) == [already]
+    assert len(made(second, MessageKind.APOLOGY)) == 1
+    assert (
+        to_whom(first, MessageKind.ESCALATION)
+        == to_whom(second, MessageKind.ESCALATION)
+        == sorted([agent.email, lead.email])
+    )
     assert len(events(first, TimelineEvent.Kind.MISSED)) == len(events(second, TimelineEvent.Kind.MISSED)) == 1
 
 
@@ -410,7 +416,7 @@ def test_what_a_sweep_writes_reads_back_exactly_and_goes_out_with_its_html(clock
     sweep_at(clock, START + timedelta(days=1))
 
     # Then the update says exactly what we need, and the timeline says it went
-    [update] = made(commitment, Kind.STATUS_UPDATE)
+    [update] = made(commitment, MessageKind.STATUS_UPDATE)
     assert f"We are still waiting for this from you: {request}." in update.body
     [event] = events(commitment, TimelineEvent.Kind.UPDATE_SENT)
     assert event.data["idempotency_key"] == update.idempotency_key and event.actor_label == "system"
@@ -444,7 +450,7 @@ def test_delivery_is_enqueued_once_the_batch_commits_for_the_messages_due_now(
         assert sweep_at(clock, START)["status_updates"] == 2
 
     # Then Dana's email is enqueued for delivery now; Kenji's text waits for his morning, and is not
-    [dana_update], [kenji_update] = made(dana, Kind.STATUS_UPDATE), made(kenji, Kind.STATUS_UPDATE)
+    [dana_update], [kenji_update] = made(dana, MessageKind.STATUS_UPDATE), made(kenji, MessageKind.STATUS_UPDATE)
     assert kenji_update.scheduled_for == START + timedelta(hours=8)  # 08:00 in Tokyo
     queued = [json.loads(raw) for raw in queue.lrange("celery", 0, -1)]  # type: ignore[union-attr]
     queue.delete("celery")
@@ -490,9 +496,9 @@ def test_two_sweeps_racing_make_nothing_twice(monkeypatch):
     assert errors == []
     assert sum(result["status_updates"] for result in results) == 40
     assert sum(result["missed"] for result in results) == 20
-    assert Notification.objects.filter(kind=Kind.STATUS_UPDATE).count() == 40
-    assert Notification.objects.filter(kind=Kind.APOLOGY).count() == 20
-    assert Notification.objects.filter(kind=Kind.ESCALATION).count() == 20  # The owner is the lead.
+    assert Notification.objects.filter(kind=MessageKind.STATUS_UPDATE).count() == 40
+    assert Notification.objects.filter(kind=MessageKind.APOLOGY).count() == 20
+    assert Notification.objects.filter(kind=MessageKind.ESCALATION).count() == 20  # The owner is the lead.
     assert TimelineEvent.objects.filter(kind=TimelineEvent.Kind.UPDATE_SENT).count() == 40
     assert TimelineEvent.objects.filter(kind=TimelineEvent.Kind.MISSED).count() == 20
     # and a third sweep right after finds nothing
@@ -525,7 +531,7 @@ def test_one_commitment_that_cannot_be_handled_does_not_hold_back_the_others(clo
 
     # Then the other two got their update, the third is logged and still due for the next run
     assert counts["status_updates"] == 2
-    assert [len(made(promise, Kind.STATUS_UPDATE)) for promise in promises] == [1, 0, 1]
+    assert [len(made(promise, MessageKind.STATUS_UPDATE)) for promise in promises] == [1, 0, 1]
     assert f"could not handle Commitment #{promises[1].pk}" in caplog.text
     promises[1].refresh_from_db()
     assert promises[1].next_update_at == START + timedelta(hours=24)

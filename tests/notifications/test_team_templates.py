@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from commitments.errors import InvalidInput, NotAllowed
 from notifications import segments, team_templates, wording
-from notifications.models import Kind, Notification, TeamTemplate
+from notifications.models import MessageKind, Notification, TeamTemplate
 from tests.commitments.test_views import errors_beside, text
 from tests.factories import customer_details, make_commitment
 
@@ -22,15 +22,15 @@ WORDING = {
 
 
 def test_a_saved_template_words_the_teams_next_messages_on_both_channels(lead, agent, team):
-    team_templates.save(actor=lead, team=team, kind=Kind.ACKNOWLEDGEMENT, **WORDING)
+    team_templates.save(actor=lead, team=team, kind=MessageKind.ACKNOWLEDGEMENT, **WORDING)
 
     by_email = make_commitment(actor=agent)
     by_text = make_commitment(
         actor=agent, customer=customer_details(email="", phone="+12025550188", preferred_channel="sms")
     )
 
-    email = Notification.objects.get(commitment=by_email, kind=Kind.ACKNOWLEDGEMENT)
-    sms = Notification.objects.get(commitment=by_text, kind=Kind.ACKNOWLEDGEMENT)
+    email = Notification.objects.get(commitment=by_email, kind=MessageKind.ACKNOWLEDGEMENT)
+    sms = Notification.objects.get(commitment=by_text, kind=MessageKind.ACKNOWLEDGEMENT)
     assert email.subject == "Thanks, Dana: we have it"
     assert "Alex Rivera has your request: Send the repair estimate." in email.body
     assert sms.body.startswith("Dana, Alex Rivera has it: Send the repair estimate. Done by ")
@@ -38,11 +38,13 @@ def test_a_saved_template_words_the_teams_next_messages_on_both_channels(lead, a
 
 
 def test_another_team_keeps_the_products_wording(lead, team, outsider):
-    team_templates.save(actor=lead, team=team, kind=Kind.ACKNOWLEDGEMENT, **WORDING)
+    team_templates.save(actor=lead, team=team, kind=MessageKind.ACKNOWLEDGEMENT, **WORDING)
 
     theirs = make_commitment(actor=outsider, customer=customer_details(email="o@example.com", phone=""))
 
-    assert Notification.objects.get(commitment=theirs, kind=Kind.ACKNOWLEDGEMENT).subject.startswith("We are on it")
+    assert Notification.objects.get(commitment=theirs, kind=MessageKind.ACKNOWLEDGEMENT).subject.startswith(
+        "We are on it"
+    )
 
 
 @pytest.mark.parametrize(
@@ -59,7 +61,7 @@ def test_another_team_keeps_the_products_wording(lead, team, outsider):
 )
 def test_a_broken_template_cannot_be_saved_and_the_error_names_its_field(lead, team, field, source, error):
     with pytest.raises(InvalidInput) as refused:
-        team_templates.save(actor=lead, team=team, kind=Kind.STATUS_UPDATE, **{**WORDING, field: source})
+        team_templates.save(actor=lead, team=team, kind=MessageKind.STATUS_UPDATE, **{**WORDING, field: source})
 
     assert list(refused.value.errors) == [field]
     assert error in refused.value.errors[field][0]
@@ -67,26 +69,26 @@ def test_a_broken_template_cannot_be_saved_and_the_error_names_its_field(lead, t
 
 
 def test_each_save_is_a_version_and_undo_puts_the_previous_one_back(lead, team, agent):
-    first = team_templates.save(actor=lead, team=team, kind=Kind.ACKNOWLEDGEMENT, **WORDING)
+    first = team_templates.save(actor=lead, team=team, kind=MessageKind.ACKNOWLEDGEMENT, **WORDING)
     second = team_templates.save(
-        actor=lead, team=team, kind=Kind.ACKNOWLEDGEMENT, **{**WORDING, "subject": "Got it, {{ first_name }}"}
+        actor=lead, team=team, kind=MessageKind.ACKNOWLEDGEMENT, **{**WORDING, "subject": "Got it, {{ first_name }}"}
     )
 
-    undone = team_templates.undo(actor=lead, team=team, kind=Kind.ACKNOWLEDGEMENT)
+    undone = team_templates.undo(actor=lead, team=team, kind=MessageKind.ACKNOWLEDGEMENT)
 
     assert (first.version, second.version, undone.version) == (1, 2, 3)
     assert undone.subject == WORDING["subject"]
     commitment = make_commitment(actor=agent)
     assert Notification.objects.get(commitment=commitment).subject == "Thanks, Dana: we have it"
     # Undo once more: version 2's words; the history of versions is never rewritten
-    team_templates.undo(actor=lead, team=team, kind=Kind.ACKNOWLEDGEMENT)
-    assert [v.version for v in team_templates.versions(team=team, kind=Kind.ACKNOWLEDGEMENT)] == [4, 3, 2, 1]
+    team_templates.undo(actor=lead, team=team, kind=MessageKind.ACKNOWLEDGEMENT)
+    assert [v.version for v in team_templates.versions(team=team, kind=MessageKind.ACKNOWLEDGEMENT)] == [4, 3, 2, 1]
 
 
 def test_undoing_the_only_version_brings_back_the_products_wording(lead, team, agent):
-    team_templates.save(actor=lead, team=team, kind=Kind.ACKNOWLEDGEMENT, **WORDING)
+    team_templates.save(actor=lead, team=team, kind=MessageKind.ACKNOWLEDGEMENT, **WORDING)
 
-    team_templates.undo(actor=lead, team=team, kind=Kind.ACKNOWLEDGEMENT)
+    team_templates.undo(actor=lead, team=team, kind=MessageKind.ACKNOWLEDGEMENT)
 
     commitment = make_commitment(actor=agent)
     assert Notification.objects.get(commitment=commitment).subject.startswith("We are on it")
@@ -94,12 +96,12 @@ def test_undoing_the_only_version_brings_back_the_products_wording(lead, team, a
 
 def test_only_a_lead_changes_the_teams_templates(agent, team):
     with pytest.raises(NotAllowed):
-        team_templates.save(actor=agent, team=team, kind=Kind.ACKNOWLEDGEMENT, **WORDING)
+        team_templates.save(actor=agent, team=team, kind=MessageKind.ACKNOWLEDGEMENT, **WORDING)
 
 
 def test_the_preview_shows_both_channels_or_what_is_wrong(lead, team):
-    good = team_templates.preview(team=team, kind=Kind.STATUS_UPDATE, **WORDING)
-    broken = team_templates.preview(team=team, kind=Kind.STATUS_UPDATE, **{**WORDING, "body": "{{ oops }}"})
+    good = team_templates.preview(team=team, kind=MessageKind.STATUS_UPDATE, **WORDING)
+    broken = team_templates.preview(team=team, kind=MessageKind.STATUS_UPDATE, **{**WORDING, "body": "{{ oops }}"})
 
     assert good.errors == {} and good.subject == "Thanks, Dana: we have it"
     assert "has your request: Send the revised estimate for the water heater." in good.text
@@ -109,7 +111,7 @@ def test_the_preview_shows_both_channels_or_what_is_wrong(lead, team):
 
 
 def test_the_products_wording_is_what_a_lead_starts_from(lead, team):
-    words = team_templates.initial_words(team=team, kind=Kind.ACKNOWLEDGEMENT)
+    words = team_templates.initial_words(team=team, kind=MessageKind.ACKNOWLEDGEMENT)
 
     assert words["subject"] == "We are on it: {{ summary }}"
     assert "{{ status_url }}" in words["sms"]
@@ -119,12 +121,12 @@ def test_the_products_wording_is_what_a_lead_starts_from(lead, team):
 
 
 def test_writing_a_message_costs_no_query_to_find_the_teams_wording(lead, team, agent, django_assert_num_queries):
-    team_templates.save(actor=lead, team=team, kind=Kind.ACKNOWLEDGEMENT, **WORDING)
+    team_templates.save(actor=lead, team=team, kind=MessageKind.ACKNOWLEDGEMENT, **WORDING)
     commitment = make_commitment(actor=agent)
-    wording.render_customer_message(commitment, Kind.ACKNOWLEDGEMENT)  # compiled once in this process
+    wording.render_customer_message(commitment, MessageKind.ACKNOWLEDGEMENT)  # compiled once in this process
 
     with django_assert_num_queries(0):
-        content = wording.render_customer_message(commitment, Kind.ACKNOWLEDGEMENT)
+        content = wording.render_customer_message(commitment, MessageKind.ACKNOWLEDGEMENT)
 
     assert content.subject == "Thanks, Dana: we have it"
 

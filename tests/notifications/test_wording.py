@@ -15,7 +15,7 @@ from commitments import services
 from commitments.models import Channel, Status
 from notifications import segments, time_words, wording
 from notifications.channels.email import build_email
-from notifications.models import CUSTOMER_KINDS, Kind
+from notifications.models import CUSTOMER_KINDS, MessageKind
 from notifications.wording import frames
 from tests.factories import customer_details, make_commitment
 
@@ -55,20 +55,20 @@ def rendered(commitment, kind, **kwargs):
 
 def state_for(commitment, kind):
     """Put the commitment in the state in which this kind of message is sent, and the words it carries."""
-    if kind == Kind.WAITING:
+    if kind == MessageKind.WAITING:
         commitment.status, commitment.waiting_request = Status.WAITING, "A photo of the heater's label"
         return {"message": "A photo of the heater's label"}
-    if kind in (Kind.RESOLUTION, Kind.SATISFACTION_CHECK):
+    if kind in (MessageKind.RESOLUTION, MessageKind.SATISFACTION_CHECK):
         commitment.status, commitment.fulfilled_at = Status.FULFILLED, timezone.now()
         commitment.resolution = "The estimate is attached to your account: 1,240 USD."
-        return {"message": commitment.resolution} if kind == Kind.RESOLUTION else {}
-    if kind == Kind.APOLOGY:
+        return {"message": commitment.resolution} if kind == MessageKind.RESOLUTION else {}
+    if kind == MessageKind.APOLOGY:
         commitment.status = Status.MISSED
         return {}
-    if kind == Kind.CANCELLATION:
+    if kind == MessageKind.CANCELLATION:
         commitment.status = Status.CANCELLED
         return {"message": "You found another contractor."}
-    if kind == Kind.RESCHEDULE:
+    if kind == MessageKind.RESCHEDULE:
         return {"message": "The supplier's price list arrives on Wednesday."}
     return {}
 
@@ -95,7 +95,7 @@ def test_every_customer_message_carries_the_status_link_in_plain_words(promise, 
 def test_the_acknowledgement_says_what_who_by_when_and_when_we_will_be_back_in_the_customers_zone(promise):
     # Given Dana in Tokyo, her promise due 18:00 Thursday her time, the next update 24 hours on
     # When the acknowledgement is written
-    email, text = rendered(promise, Kind.ACKNOWLEDGEMENT)
+    email, text = rendered(promise, MessageKind.ACKNOWLEDGEMENT)
 
     # Then it says what we promised, who owns it, by when and when she hears next, in Tokyo time
     assert "Send the repair estimate" in email.text
@@ -116,7 +116,7 @@ def test_an_automatic_update_is_honest_that_nothing_changed_since_when_and_says_
         promise.next_update_at = timezone.now() + promise.update_interval
 
         # When the automatic update is written
-        email, text = rendered(promise, Kind.STATUS_UPDATE, since=since)
+        email, text = rendered(promise, MessageKind.STATUS_UPDATE, since=since)
 
     # Then it says what we are doing, that nothing changed since the last update, and when the next comes
     assert "Alex Rivera is working on it: Send the repair estimate." in email.text
@@ -128,7 +128,7 @@ def test_an_automatic_update_is_honest_that_nothing_changed_since_when_and_says_
 
 def test_an_agents_update_carries_their_own_words(promise):
     # When the owner writes an update
-    email, text = rendered(promise, Kind.STATUS_UPDATE, message="The plumber measured the space today")
+    email, text = rendered(promise, MessageKind.STATUS_UPDATE, message="The plumber measured the space today")
 
     # Then the customer reads those words, with a full stop, and when the next update comes
     assert "The plumber measured the space today." in email.text
@@ -141,7 +141,7 @@ def test_an_automatic_update_while_waiting_repeats_exactly_what_we_need(promise)
     promise.status, promise.waiting_request = Status.WAITING, "A photo of the heater's label"
 
     # When the automatic update is written
-    email, _ = rendered(promise, Kind.STATUS_UPDATE)
+    email, _ = rendered(promise, MessageKind.STATUS_UPDATE)
 
     # Then it repeats what we need from her
     assert "We are still waiting for this from you: A photo of the heater's label." in email.text
@@ -153,7 +153,7 @@ def test_a_reschedule_gives_the_new_time_and_the_reason(promise, agent, now):
     services.reschedule(actor=agent, commitment=promise, due_at=new_due, reason="The supplier is late")
 
     # Then Dana's message has the new time in her zone and the reason
-    row = promise.notifications.get(kind=Kind.RESCHEDULE)
+    row = promise.notifications.get(kind=MessageKind.RESCHEDULE)
     assert row.subject == "New time for Send the repair estimate: Sat 28 Nov 12:00 AM JST"
     assert "moved the time for Send the repair estimate to Saturday 28 November at 12:00 AM JST" in row.body
     assert "Why: The supplier is late." in row.body
@@ -164,7 +164,7 @@ def test_waiting_asks_for_exactly_what_we_need(promise, agent):
     services.wait_on_customer(actor=agent, commitment=promise, request="The model number on the heater's label")
 
     # Then the message asks for exactly that
-    row = promise.notifications.get(kind=Kind.WAITING)
+    row = promise.notifications.get(kind=MessageKind.WAITING)
     assert "we need this from you:\n\nThe model number on the heater's label." in row.body
 
 
@@ -174,7 +174,7 @@ def test_the_apology_says_plainly_that_we_missed_owns_it_and_says_when_she_hears
     promise.next_update_at = promise.due_at + timedelta(hours=24)
 
     # When the apology is written
-    email, text = rendered(promise, Kind.APOLOGY)
+    email, text = rendered(promise, MessageKind.APOLOGY)
 
     # Then it says we did not keep the promise, owns it without conditions, and says when she hears next
     assert email.subject == "We missed our promise: Send the repair estimate"
@@ -186,14 +186,14 @@ def test_the_apology_says_plainly_that_we_missed_owns_it_and_says_when_she_hears
 
 def test_resolution_satisfaction_check_and_cancellation(promise, now):
     # Given the estimate was sent
-    state_for(promise, Kind.SATISFACTION_CHECK)
+    state_for(promise, MessageKind.SATISFACTION_CHECK)
     promise.satisfaction_due_at = now + timedelta(hours=24)
 
     # When the resolution, the satisfaction check and a cancellation are written
-    resolution, _ = rendered(promise, Kind.RESOLUTION, message=promise.resolution)
-    check, check_text = rendered(promise, Kind.SATISFACTION_CHECK)
+    resolution, _ = rendered(promise, MessageKind.RESOLUTION, message=promise.resolution)
+    check, check_text = rendered(promise, MessageKind.SATISFACTION_CHECK)
     promise.status = Status.CANCELLED
-    cancellation, _ = rendered(promise, Kind.CANCELLATION, message="You found another contractor")
+    cancellation, _ = rendered(promise, MessageKind.CANCELLATION, message="You found another contractor")
 
     # Then the resolution says what was done and when we will ask
     assert "What we did: The estimate is attached to your account: 1,240 USD." in resolution.text
@@ -213,7 +213,7 @@ def test_a_long_text_is_cut_to_two_segments_keeping_the_link_and_smart_punctuati
     words = "We’ve booked the “premium” plumber — he comes Friday… " + "Details about the parts follow. " * 20
 
     # When it goes as a text
-    text = wording.render_customer_message(promise, Kind.STATUS_UPDATE, message=words, channel=Channel.SMS)
+    text = wording.render_customer_message(promise, MessageKind.STATUS_UPDATE, message=words, channel=Channel.SMS)
 
     # Then it fits two GSM-7 segments, ends with the status link and has plain punctuation
     assert segments.is_gsm7(text.text)
@@ -231,7 +231,10 @@ def test_a_warning_to_the_owner_gives_the_time_left_in_the_teams_zone(promise, a
     with time_machine.travel(promise.due_at - timedelta(hours=4), tick=False):
         # When the owner's warning is written
         content = wording.render_staff_message(
-            promise, Kind.ESCALATION, recipient=agent, details={"occasion": "warning", "step": 2, "last_step": True}
+            promise,
+            MessageKind.ESCALATION,
+            recipient=agent,
+            details={"occasion": "warning", "step": 2, "last_step": True},
         )
 
     # Then it says how long is left, the due time in the team's zone and what to do
@@ -242,7 +245,9 @@ def test_a_warning_to_the_owner_gives_the_time_left_in_the_teams_zone(promise, a
 
 
 def test_the_lead_is_told_whose_promise_it_is(promise, lead):
-    content = wording.render_staff_message(promise, Kind.ESCALATION, recipient=lead, details={"occasion": "missed"})
+    content = wording.render_staff_message(
+        promise, MessageKind.ESCALATION, recipient=lead, details={"occasion": "missed"}
+    )
     assert content.subject == "Missed: Send the repair estimate (Dana Whitfield)"
     assert "Alex Rivera's promise to Dana Whitfield was due at" in content.text
     assert "You are told as team lead" in content.text
@@ -251,11 +256,11 @@ def test_the_lead_is_told_whose_promise_it_is(promise, lead):
 
 def test_a_call_task_says_whom_to_call_on_which_number_and_what_to_say(promise, agent, now):
     # Given Dana prefers a call
-    script = wording.render_customer_message(promise, Kind.ACKNOWLEDGEMENT, channel=Channel.PHONE)
+    script = wording.render_customer_message(promise, MessageKind.ACKNOWLEDGEMENT, channel=Channel.PHONE)
 
     # When the owner's call task is written (it is daytime nowhere near Tokyo's night: 00:00 there)
     content = wording.render_call_task(
-        promise, Kind.ACKNOWLEDGEMENT, script=script.text, recipient=agent, escalate_at=now + timedelta(hours=24)
+        promise, MessageKind.ACKNOWLEDGEMENT, script=script.text, recipient=agent, escalate_at=now + timedelta(hours=24)
     )
 
     # Then it names the customer, the number, when to call, what to say and the status link
@@ -305,10 +310,10 @@ def test_a_message_filled_into_its_frame_reads_exactly_as_one_written_directly(p
 @pytest.mark.parametrize("occasion", ["warning", "missed", "reminder", "call_not_made"])
 def test_a_staff_message_filled_into_its_frame_reads_exactly_as_one_written_directly(promise, agent, lead, occasion):
     promise.summary = 'Fix the "Smith & Sons" heater'
-    details = {"occasion": occasion, "step": 2, "last_step": True, "call_kind": Kind.STATUS_UPDATE}
+    details = {"occasion": occasion, "step": 2, "last_step": True, "call_kind": MessageKind.STATUS_UPDATE}
     details["task_created"] = timezone.now()
     # The owner and the lead get the same words in two shapes ("Your promise", "Alex Rivera's promise").
-    framed = wording.render_staff_messages(promise, Kind.ESCALATION, recipients=[agent, lead], details=details)
+    framed = wording.render_staff_messages(promise, MessageKind.ESCALATION, recipients=[agent, lead], details=details)
     for content, recipient in zip(framed, [agent, lead], strict=True):
         context = wording.staff_context(promise, recipient=recipient, details=details)
         direct = frames.render_directly("staff", "notifications/staff/escalation.txt", context)
@@ -325,7 +330,7 @@ def test_a_staff_message_filled_into_its_frame_reads_exactly_as_one_written_dire
 
 def test_the_html_version_is_drawn_at_send_time_from_the_text_and_the_facts_kept_with_it(promise):
     # Given the acknowledgement of a promise to Dana, in the outbox: its text and a small layout
-    row = promise.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
+    row = promise.notifications.get(kind=MessageKind.ACKNOWLEDGEMENT)
     assert row.html_body == "" and row.layout["form"] == "customer"
 
     # When it is built for sending
@@ -339,13 +344,13 @@ def test_the_html_version_is_drawn_at_send_time_from_the_text_and_the_facts_kept
     assert "Alex Rivera, Home Repairs" in html and "Thursday 26 November at 6:00 PM JST" in html
     assert f'href="{promise.status_url}"' in html
     # and it is the HTML the message was written with
-    written = wording.render_customer_message(promise, Kind.ACKNOWLEDGEMENT, now=row.created_at)
+    written = wording.render_customer_message(promise, MessageKind.ACKNOWLEDGEMENT, now=row.created_at)
     assert written.text == row.body and written.html == html
 
 
 def test_a_row_that_carries_its_own_html_sends_that(promise):
     # Given a message whose HTML was stored with it (as the outbox did before layouts)
-    row = promise.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
+    row = promise.notifications.get(kind=MessageKind.ACKNOWLEDGEMENT)
     row.html_body, row.layout = "<p>We promised: <b>the estimate</b></p>", {}
 
     # Then that HTML goes out as it is
@@ -355,5 +360,5 @@ def test_a_row_that_carries_its_own_html_sends_that(promise):
 
 def test_a_text_has_no_html_version(agent, now):
     commitment = make_commitment(actor=agent, customer=customer_details(preferred_channel="sms"))
-    row = commitment.notifications.get(kind=Kind.ACKNOWLEDGEMENT)
+    row = commitment.notifications.get(kind=MessageKind.ACKNOWLEDGEMENT)
     assert row.layout == {} and wording.email_html(subject=row.subject, text=row.body, layout=row.layout) == ""

@@ -14,7 +14,7 @@ from accounts.models import User
 from commitments.customer import services as customer_services
 from commitments.models import Commitment, ContactChange, Customer
 from commitments.status_links import token_for, unsubscribe_token
-from notifications.models import DeliveryStatus, Kind, Notification
+from notifications.models import DeliveryStatus, MessageKind, Notification
 from tests.factories import customer_details, make_commitment
 
 # What only team A may see: a stranger's or team B's answer must never contain any of these.
@@ -44,7 +44,7 @@ def team_a(agent, lead, outsider) -> TeamA:
     customer.save(update_fields=["notes"])
     call_task = Notification.objects.create(
         commitment=commitment,
-        kind=Kind.CALL_TASK,
+        kind=MessageKind.CALL_TASK,
         channel="phone",
         audience="staff",
         recipient=agent.email,
@@ -65,7 +65,7 @@ def team_a(agent, lead, outsider) -> TeamA:
             email_updates=True,
         ),
     )
-    check = Notification.objects.get(commitment=commitment, kind=Kind.CONTACT_CHECK)
+    check = Notification.objects.get(commitment=commitment, kind=MessageKind.CONTACT_CHECK)
     contact_token = check.body.split("/s/contact/")[1].split("/")[0]
     assert ContactChange.objects.filter(customer=customer, confirmed_at__isnull=True).exists()
     commitment.refresh_from_db()

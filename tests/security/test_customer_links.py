@@ -14,7 +14,7 @@ from commitments import services
 from commitments.customer import services as customer_services
 from commitments.models import Customer, Status
 from commitments.status_links import token_for, unsubscribe_token, unsubscribe_url
-from notifications.models import Kind, Notification
+from notifications.models import MessageKind, Notification
 from tests.factories import customer_details, make_commitment
 from tests.security.conftest import TeamA
 
@@ -83,7 +83,7 @@ def test_a_new_email_is_used_only_once_confirmed_from_that_address(client, team_
     customer = Customer.objects.get(pk=team_a.customer.pk)
     # The pending change from the fixture: the old address is still the one on file
     assert customer.email == "dana@example.com"
-    [check] = Notification.objects.filter(commitment=team_a.commitment, kind=Kind.CONTACT_CHECK)
+    [check] = Notification.objects.filter(commitment=team_a.commitment, kind=MessageKind.CONTACT_CHECK)
     assert check.recipient == "dana.new@example.com" and check.channel == "email"
     # The status page does not reveal the confirmation link, nor does the message history
     status_page = text_of(client.get(f"/s/{team_a.status_token}/"))
@@ -152,7 +152,7 @@ def test_staff_replace_a_link_from_the_commitment_page_after_confirming(client, 
 
 
 def test_the_link_in_the_confirmation_message_is_for_the_new_address_only(team_a: TeamA):
-    [check] = Notification.objects.filter(commitment=team_a.commitment, kind=Kind.CONTACT_CHECK)
+    [check] = Notification.objects.filter(commitment=team_a.commitment, kind=MessageKind.CONTACT_CHECK)
     links = re.findall(r"https?://\S+", check.body)
     assert links == [links[0]] and "/s/contact/" in links[0]
     assert team_a.status_token not in check.body

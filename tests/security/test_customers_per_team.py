@@ -11,7 +11,7 @@ from accounts.models import User
 from commitments import services
 from commitments.customer import services as customer_services
 from commitments.models import Customer, TextOptOut
-from notifications.models import Audience, Kind, Notification
+from notifications.models import Audience, MessageKind, Notification
 from tests.api.conftest import client_for
 from tests.factories import customer_details, make_commitment
 
@@ -32,7 +32,7 @@ def test_another_team_logging_a_promise_with_our_customers_email_changes_nothing
     dana = Customer.objects.get(pk=ours.customer_id)
     assert (dana.name, dana.phone, dana.preferred_channel) == ("Dana Whitfield", "+12025550123", "email")
     services.send_update(actor=agent, commitment=ours, message="The part arrives tomorrow.")
-    update = Notification.objects.filter(commitment=ours, kind=Kind.STATUS_UPDATE).get()
+    update = Notification.objects.filter(commitment=ours, kind=MessageKind.STATUS_UPDATE).get()
     assert update.recipient == "dana@example.com"
 
 
@@ -58,7 +58,9 @@ def test_stop_applies_to_the_number_in_every_team_and_to_later_records(client, a
     for commitment in (ours, theirs):
         assert Customer.objects.get(pk=commitment.customer_id).sms_opted_out is True
         # and each team's owner is told on their own commitment
-        assert Notification.objects.filter(commitment=commitment, audience=Audience.STAFF, kind=Kind.ALERT).exists()
+        assert Notification.objects.filter(
+            commitment=commitment, audience=Audience.STAFF, kind=MessageKind.ALERT
+        ).exists()
     assert TextOptOut.objects.filter(phone="+12025550123").exists()
     # A third team meeting the number later starts with texts stopped
     from tests.factories import MembershipFactory, UserFactory
@@ -67,7 +69,7 @@ def test_stop_applies_to_the_number_in_every_team_and_to_later_records(client, a
     MembershipFactory(user=newcomer)
     later = make_commitment(actor=newcomer, customer=customer_details(preferred_channel="sms"))
     assert Customer.objects.get(pk=later.customer_id).sms_opted_out is True
-    acknowledgement = Notification.objects.get(commitment=later, kind=Kind.ACKNOWLEDGEMENT)
+    acknowledgement = Notification.objects.get(commitment=later, kind=MessageKind.ACKNOWLEDGEMENT)
     assert acknowledgement.channel == "email"  # not a text to a number that said STOP
     # START resumes texts in every team
     customer_services.receive_text(from_number="+12025550123", body="START")

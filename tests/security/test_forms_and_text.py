@@ -13,7 +13,7 @@ from commitments import services
 from commitments.customer import services as customer_services
 from commitments.status_links import token_for
 from notifications.channels.email import build_email
-from notifications.models import Audience, Kind, Notification
+from notifications.models import Audience, MessageKind, Notification
 from tests.factories import customer_details, make_commitment
 from tests.security.conftest import TeamA
 from tests.security.routes import addresses, all_routes
@@ -110,13 +110,15 @@ def test_customer_and_agent_text_is_escaped_in_pages_emails_and_texts(agent, cli
         details=customer_details(name=f"Dana {IMAGE}", preferred_channel="sms"),
     )
     services.send_update(actor=agent, commitment=commitment, message="Tom & Jerry's <update>")
-    text = Notification.objects.filter(commitment=commitment, channel="sms", kind=Kind.STATUS_UPDATE).latest("pk")
+    text = Notification.objects.filter(commitment=commitment, channel="sms", kind=MessageKind.STATUS_UPDATE).latest(
+        "pk"
+    )
     assert "Tom & Jerry's <update>" in text.body
     assert "&amp;" not in text.body and "&lt;" not in text.body and "&#x27;" not in text.body
 
 
 def test_the_contact_check_is_plain_text_and_names_no_one_elses_details(team_a: TeamA):
-    check = Notification.objects.get(commitment=team_a.commitment, kind=Kind.CONTACT_CHECK)
+    check = Notification.objects.get(commitment=team_a.commitment, kind=MessageKind.CONTACT_CHECK)
     assert check.audience == Audience.CUSTOMER
     assert "Replace the boiler valve" not in check.body  # nothing of the promise to an unconfirmed address
     assert re.search(r"/s/contact/[\w-]+/", check.body)

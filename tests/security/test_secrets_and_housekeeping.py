@@ -18,7 +18,7 @@ from commitments.models import ContactChange, Customer, IdempotentRequest
 from followthrough.housekeeping import prune
 from followthrough.log_redaction import RedactSecrets
 from notifications.delivery import deliver
-from notifications.models import DeliveryStatus, Kind, Notification
+from notifications.models import DeliveryStatus, MessageKind, Notification
 from tests.factories import PASSWORD, make_commitment
 from tests.security.conftest import TeamA
 
@@ -177,14 +177,14 @@ def test_forged_texts_do_not_use_up_the_bucket_a_real_stop_needs(settings, agent
 
 def test_a_subject_with_a_line_break_fails_once_for_good_and_the_owner_is_told(agent, mail_server):
     commitment = make_commitment(actor=agent)
-    acknowledgement = Notification.objects.get(commitment=commitment, kind=Kind.ACKNOWLEDGEMENT)
+    acknowledgement = Notification.objects.get(commitment=commitment, kind=MessageKind.ACKNOWLEDGEMENT)
     Notification.objects.filter(pk=acknowledgement.pk).update(subject="Your request\nBcc: everyone@example.com")
     deliver([acknowledgement.pk])
     acknowledgement.refresh_from_db()
     assert acknowledgement.status == DeliveryStatus.FAILED and acknowledgement.attempts == 1
     assert "cannot be sent as written" in acknowledgement.last_error
     # The owner is told, by an alert that itself gets through
-    alert = Notification.objects.get(commitment=commitment, kind=Kind.ALERT, recipient=agent.email)
+    alert = Notification.objects.get(commitment=commitment, kind=MessageKind.ALERT, recipient=agent.email)
     deliver([alert.pk])
     alert.refresh_from_db()
     assert alert.status == DeliveryStatus.SENT
