@@ -91,11 +91,6 @@ def working_hours_of(teams: Iterable[Team]) -> dict[int, WorkingHours]:
     return {pk: WorkingHours.of(team, holidays[pk]) for pk, team in by_id.items()}
 
 
-def latest_working_moment(team: Team, moment: datetime, *, hours: WorkingHours | None = None) -> datetime:
-    """``moment`` if it falls in the team's working hours, else the last working minute before it."""
-    return (hours or WorkingHours.of(team)).latest_working_moment(moment)
-
-
 def escalation_steps() -> list[timedelta]:
     """FOLLOWTHROUGH_ESCALATE_BEFORE, longest first: ``[24h, 4h]`` by default."""
     return sorted(settings.FOLLOWTHROUGH_ESCALATE_BEFORE, reverse=True)

@@ -16,6 +16,7 @@ free worker.
 import logging
 import time
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -29,15 +30,18 @@ logger = logging.getLogger(__name__)
 # The database restarting is the one failure worth a quick task retry; anything else is a bug,
 # and the periodic sweep picks the rows up again in any case.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRIED_WHILE_THE_DATABASE_RESTARTS: dict[str, Any] = {
+    "autoretry_for": DATABASE_UNAVAILABLE,
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "max_retries": 5,
+    "ignore_result": True,
+}
 
 
 @shared_task(
     name="notifications.tasks.deliver_notifications",
-    autoretry_for=DATABASE_UNAVAILABLE,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    max_retries=5,
-    ignore_result=True,
+    **RETRIED_WHILE_THE_DATABASE_RESTARTS,
 )
 def deliver_notifications(notification_ids: list[int]) -> None:
     """Send these outbox rows now (enqueued on commit by the change that made them)."""
@@ -60,11 +64,7 @@ def sweep() -> None:
 
 @shared_task(
     name="notifications.tasks.sweep_backlog",
-    autoretry_for=DATABASE_UNAVAILABLE,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    max_retries=5,
-    ignore_result=True,
+    **RETRIED_WHILE_THE_DATABASE_RESTARTS,
 )
 def sweep_backlog() -> None:
     """More was due than one batch: sweep alongside the tick (and ask for one more hand if still more)."""
@@ -90,11 +90,7 @@ def _record_tick(started: float, *, swept: int) -> None:
 
 @shared_task(
     name="notifications.tasks.deliver_backlog",
-    autoretry_for=DATABASE_UNAVAILABLE,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    max_retries=5,
-    ignore_result=True,
+    **RETRIED_WHILE_THE_DATABASE_RESTARTS,
 )
 def deliver_backlog() -> None:
     """More was due than one call handles: carry on, and pass the rest on again."""

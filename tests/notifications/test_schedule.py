@@ -14,7 +14,6 @@ from commitments.schedule import (
     WorkingHours,
     call_task_escalation_time,
     escalation_steps,
-    latest_working_moment,
     next_escalation_time,
     next_missed_reminder,
     plan_escalations,
@@ -64,7 +63,7 @@ def promise(team, *, due_at: datetime, interval: timedelta = timedelta(hours=24)
     ],
 )
 def test_a_moment_outside_working_hours_moves_to_the_last_working_minute_before_it(office, moment, expected):
-    assert latest_working_moment(office, moment) == expected
+    assert WorkingHours.of(office).latest_working_moment(moment) == expected
 
 
 def test_a_holiday_is_not_a_working_day(office):
@@ -72,7 +71,7 @@ def test_a_holiday_is_not_a_working_day(office):
     Holiday.objects.create(team=office, date=date(2026, 11, 26), name="Thanksgiving")
 
     # When a warning would land at 11:00 on Thanksgiving
-    moved = latest_working_moment(office, utc(2026, 11, 26, 16))
+    moved = WorkingHours.of(office).latest_working_moment(utc(2026, 11, 26, 16))
 
     # Then it goes on Wednesday at 16:59
     assert moved == utc(2026, 11, 25, 21, 59)
@@ -81,9 +80,9 @@ def test_a_holiday_is_not_a_working_day(office):
 def test_working_hours_follow_the_teams_zone_across_a_daylight_saving_change(office):
     # Sunday 8 March 2026 New York springs forward: Monday 9 March 08:00 EDT is 12:00 UTC, and the
     # Friday before ends at 16:59 EST, 21:59 UTC.
-    assert latest_working_moment(office, utc(2026, 3, 9, 12)) == utc(2026, 3, 6, 21, 59)
+    assert WorkingHours.of(office).latest_working_moment(utc(2026, 3, 9, 12)) == utc(2026, 3, 6, 21, 59)
     # Monday 9 March 16:00 EDT (20:00 UTC) is inside working hours.
-    assert latest_working_moment(office, utc(2026, 3, 9, 20)) == utc(2026, 3, 9, 20)
+    assert WorkingHours.of(office).latest_working_moment(utc(2026, 3, 9, 20)) == utc(2026, 3, 9, 20)
 
 
 def test_a_team_with_no_working_day_holds_nothing_back(office):
