@@ -25,10 +25,10 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.scratch import database_urls, recreate_database  # noqa: E402
 
 COMMITMENTS_SQL = """
 INSERT INTO commitments_commitment (
@@ -114,24 +114,6 @@ EVENTS_SQL = [
 ]
 
 
-def scratch_url(url: str) -> tuple[str, str, str]:
-    parts = urlsplit(url)
-    name = f"{parts.path.lstrip('/') or 'followthrough'}_dashboard_bench"
-    return urlunsplit(parts._replace(path=f"/{name}")), name, urlunsplit(parts._replace(path="/postgres"))
-
-
-def recreate_database(maintenance_url: str, name: str, *, drop_only: bool = False) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(maintenance_url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        if not drop_only:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--commitments", type=int, default=1_000_000)
@@ -146,7 +128,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/followthrough")
-    bench_url, name, maintenance_url = scratch_url(url)
+    bench_url, name, maintenance_url = database_urls(url, suffix="_dashboard_bench")
     if not options.reuse:
         recreate_database(maintenance_url, name)
     os.environ["DATABASE_URL"] = bench_url

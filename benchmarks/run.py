@@ -47,10 +47,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.scratch import database_urls, recreate_database  # noqa: E402
 
 STARTED = time.monotonic()
 REPORT: list[tuple[str, str, str, str, str]] = []  # (what, figure, target, verdict, load average then)
@@ -73,24 +73,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def database_urls(url: str) -> tuple[str, str, str]:
-    parts = urlsplit(url)
-    name = f"{parts.path.lstrip('/') or 'followthrough'}_bench"
-    return urlunsplit(parts._replace(path=f"/{name}")), name, urlunsplit(parts._replace(path="/postgres"))
-
-
-def recreate_database(maintenance_url: str, name: str, *, drop_only: bool = False) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(maintenance_url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
@@ -335,3 +335,19 @@ def latest_news_for_customer(*, user: User, customer: Customer) -> TimelineEvent
         .order_by("-created_at", "-pk")
         .first()
     )
+
+
+def urgency_counts(queryset: QuerySet[Commitment]) -> dict[str, int]:
+    """The figures above a list, in one query over the list's own rows.
+
+    Grouped by urgency, each row's urgency is worked out once (a count filtered on it for each
+    figure works it out three times a row, over a team's tens of thousands of open rows).
+    """
+    grouped = queryset.order_by().values("urgency").annotate(count=Count("pk"))  # type: ignore[misc]
+    by_urgency = {row["urgency"]: row["count"] for row in grouped}
+    return {
+        "total": sum(by_urgency.values()),
+        "overdue": by_urgency.get(OVERDUE, 0),
+        "update_due": by_urgency.get(UPDATE_DUE, 0),
+        "due_soon": by_urgency.get(DUE_SOON, 0),
+    }

@@ -14,7 +14,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -89,7 +88,7 @@ def _visible(request: HttpRequest, pk: int) -> Commitment:
 def my_commitments(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     queryset = selectors.my_commitments(user=user)
-    counts = _urgency_counts(queryset)
+    counts = selectors.urgency_counts(queryset)
     rows = selectors.NarrowFirst(queryset, count=counts["total"])
     page: Page[Commitment] = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
     fulfilled = selectors.my_recently_fulfilled(user=user) if page.number == 1 else []
@@ -106,22 +105,6 @@ def my_commitments(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _urgency_counts(queryset: QuerySet[Commitment]) -> dict[str, int]:
-    """The figures above a list, in one query over the list's own rows.
-
-    Grouped by urgency, each row's urgency is worked out once (a count filtered on it for each
-    figure works it out three times a row, over a team's tens of thousands of open rows).
-    """
-    grouped = queryset.order_by().values("urgency").annotate(count=Count("pk"))  # type: ignore[misc]
-    by_urgency = {row["urgency"]: row["count"] for row in grouped}
-    return {
-        "total": sum(by_urgency.values()),
-        "overdue": by_urgency.get(selectors.OVERDUE, 0),
-        "update_due": by_urgency.get(selectors.UPDATE_DUE, 0),
-        "due_soon": by_urgency.get(selectors.DUE_SOON, 0),
-    }
-
-
 @staff_page
 @require_GET
 def team_commitments(request: HttpRequest) -> HttpResponse:
@@ -130,7 +113,7 @@ def team_commitments(request: HttpRequest) -> HttpResponse:
     wanted = request.GET.get("team", "")
     team = next((team for team in teams if str(team.pk) == wanted), None)
     queryset = selectors.team_commitments(user=user, team=team)
-    counts = _urgency_counts(queryset)
+    counts = selectors.urgency_counts(queryset)
     rows = selectors.NarrowFirst(queryset, count=counts["total"])
     page: Page[Commitment] = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
     return render(

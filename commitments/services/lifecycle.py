@@ -44,6 +44,16 @@ def _locked(commitment: Commitment) -> Commitment:
     )
 
 
+def _start(move: str, commitment: Commitment, *, actor: User | None) -> Commitment:
+    """How a move begins: the commitment locked for this transaction, the actor allowed to act on it
+    (None: the customer, through their own side), and the move allowed from its status."""
+    commitment = _locked(commitment)
+    if actor is not None:
+        ensure_can_act(actor, commitment)
+    _require_move(commitment, move)
+    return commitment
+
+
 def _require_move(commitment: Commitment, move: str) -> None:
     allowed, verb = MOVES[move]
     if commitment.status not in allowed:
@@ -238,9 +248,7 @@ def edit_commitment(
     temperature: str | None = None,
 ) -> Commitment:
     """Correct what was promised or how it is followed; the due time moves only by reschedule."""
-    commitment = _locked(commitment)
-    ensure_can_act(actor, commitment)
-    _require_move(commitment, "edit")
+    commitment = _start("edit", commitment, actor=actor)
     now = timezone.now()
     errors: dict[str, Any] = {}
     changes: dict[str, list[str]] = {}
@@ -310,9 +318,7 @@ def send_update(
     ``next_contact_at`` is when the agent says the customer hears from us next: the next update
     is due then, or at the cadence's time if that comes first.
     """
-    commitment = _locked(commitment)
-    ensure_can_act(actor, commitment)
-    _require_move(commitment, "send_update")
+    commitment = _start("send_update", commitment, actor=actor)
     now = timezone.now()
     errors: dict[str, Any] = {}
     message = collect(errors, lambda: clean_text(message, "message", required="Write the update for the customer."))
@@ -334,9 +340,7 @@ def send_update(
 @transaction.atomic
 def reschedule(*, actor: User, commitment: Commitment, due_at: datetime | None, reason: str) -> Commitment:
     """A new due time with a reason, told to the customer before the old one slips."""
-    commitment = _locked(commitment)
-    ensure_can_act(actor, commitment)
-    _require_move(commitment, "reschedule")
+    commitment = _start("reschedule", commitment, actor=actor)
     now = timezone.now()
     errors: dict[str, Any] = {}
     new_due = collect(errors, lambda: clean_future(due_at, "due_at", now, what="The new due time"))
@@ -376,9 +380,7 @@ def reschedule(*, actor: User, commitment: Commitment, due_at: datetime | None, 
 @transaction.atomic
 def hand_off(*, actor: User, commitment: Commitment, assignee: User | None, note: str = "") -> Commitment:
     """The work moves to someone else; the owner stays answerable to the customer."""
-    commitment = _locked(commitment)
-    ensure_can_act(actor, commitment)
-    _require_move(commitment, "hand_off")
+    commitment = _start("hand_off", commitment, actor=actor)
     note = clean_text(note, "note")
     if assignee is None or not Membership.objects.filter(user=assignee, team_id=commitment.team_id).exists():
         raise InvalidInput({"assignee": ["Choose a member of this commitment's team."]})
@@ -415,9 +417,7 @@ def hand_off(*, actor: User, commitment: Commitment, assignee: User | None, note
 @transaction.atomic
 def wait_on_customer(*, actor: User, commitment: Commitment, request: str) -> Commitment:
     """Ask the customer for exactly what we need; the due clock pauses until they answer."""
-    commitment = _locked(commitment)
-    ensure_can_act(actor, commitment)
-    _require_move(commitment, "wait_on_customer")
+    commitment = _start("wait_on_customer", commitment, actor=actor)
     request = clean_text(request, "request", required="Say exactly what we need from the customer.")
     now = timezone.now()
     commitment.status = Status.WAITING
@@ -448,10 +448,7 @@ def due_after_resuming(commitment: Commitment, *, now: datetime) -> datetime:
 @transaction.atomic
 def resume(*, actor: User | None, commitment: Commitment, note: str = "", by_customer: bool = False) -> Commitment:
     """The clock runs again: the due time moves by the time paused and the customer is told."""
-    commitment = _locked(commitment)
-    if actor is not None:
-        ensure_can_act(actor, commitment)
-    _require_move(commitment, "resume")
+    commitment = _start("resume", commitment, actor=actor)
     note = clean_text(note, "note")
     now = timezone.now()
     paused_for = now - (commitment.paused_at or now)
@@ -494,9 +491,7 @@ def resume(*, actor: User | None, commitment: Commitment, note: str = "", by_cus
 @transaction.atomic
 def fulfil(*, actor: User, commitment: Commitment, resolution: str) -> Commitment:
     """Done: the customer is told, and asked later whether it is really resolved."""
-    commitment = _locked(commitment)
-    ensure_can_act(actor, commitment)
-    _require_move(commitment, "fulfil")
+    commitment = _start("fulfil", commitment, actor=actor)
     resolution = clean_text(resolution, "resolution", required="Tell the customer what was done.")
     now = timezone.now()
     commitment.status = Status.FULFILLED
@@ -538,9 +533,7 @@ def record_chase(*, actor: User, commitment: Commitment, channel: str, note: str
 @transaction.atomic
 def cancel(*, actor: User, commitment: Commitment, reason: str = "") -> Commitment:
     """Withdraw the promise: unsent messages are suppressed and the customer gets a short notice."""
-    commitment = _locked(commitment)
-    ensure_can_act(actor, commitment)
-    _require_move(commitment, "cancel")
+    commitment = _start("cancel", commitment, actor=actor)
     reason = clean_text(reason, "reason")
     now = timezone.now()
     commitment.status = Status.CANCELLED
