@@ -16,6 +16,7 @@ from accounts.models import Team, User
 from commitments.models import Channel, Commitment, Customer, Status, TimelineEvent
 from commitments.schedule import plan_escalations
 from commitments.status_links import issue_status_link
+from commitments.services.search_text import keep_searchable
 
 WEEKS = 12
 UPDATE_INTERVAL = timedelta(hours=24)
@@ -98,6 +99,7 @@ class History:
                 self._one(agent, self.rng.choice(customers), moment)
                 moment += timedelta(hours=self.rng.uniform(14, 40))
         commitments = Commitment.objects.bulk_create([commitment for commitment, _ in self.rows])
+        keep_searchable(commitments)
         events = []
         for commitment, timeline in zip(commitments, (timeline for _, timeline in self.rows), strict=True):
             for event in timeline:

@@ -259,6 +259,27 @@ class Commitment(models.Model):
         return status_url(self)
 
 
+class CommitmentSearchText(models.Model):
+    """The words a commitment is searched by (its summary, details and reference), in a table of their own.
+
+    Their trigram indexes (commitments/migrations/0017) live here, not on the commitment: every
+    sweep moves a commitment's times, PostgreSQL then writes an entry in every index of its table
+    for the row, and three trigram indexes cost about a third of that. These words change only when
+    the commitment is logged or edited (``commitments.services.search_text``), in the same
+    transaction. The commitment keeps its own copy for everything else that shows them.
+    """
+
+    commitment = models.OneToOneField(
+        Commitment, on_delete=models.CASCADE, primary_key=True, related_name="search_text"
+    )
+    summary = models.CharField(max_length=300)
+    details = models.TextField(blank=True)
+    external_ref = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return self.summary
+
+
 class TimelineEvent(models.Model):
     """Append-only history of a commitment: every change, every message, who did it and when."""
 

@@ -17,6 +17,7 @@ from commitments.models import (
     ACTIVE_STATUSES,
     RUNNING_STATUSES,
     Commitment,
+    CommitmentSearchText,
     Customer,
     Status,
     Temperature,
@@ -167,9 +168,10 @@ PHONE_WRITING = re.compile(r"^[\d\s().+-]+$")
 def matching_text(commitments: QuerySet[Commitment], text: str) -> QuerySet[Commitment]:
     """Those whose summary, details or reference, or whose customer's name, email or phone, contain ``text``.
 
-    Customers are matched first, on their own smaller table; a short list of their ids (not a
-    subquery) lets PostgreSQL OR the customer index with the trigram indexes on the commitment's
-    own columns instead of scanning every commitment.
+    Customers are matched first, on their own smaller table, and so are the commitments' words, on
+    theirs (``CommitmentSearchText``, with the trigram indexes): short lists of ids (not subqueries)
+    let PostgreSQL find the commitments by primary key and customer index instead of scanning every
+    one. Words found in very many commitments are matched through a join instead.
     """
     who = Q(name__icontains=text) | Q(email__icontains=text)
     # A phone number, or part of one, as people write it ("(555) 555-0123") finds the E.164 one.
@@ -178,12 +180,19 @@ def matching_text(commitments: QuerySet[Commitment], text: str) -> QuerySet[Comm
         who |= Q(phone__contains=digits)
     customers = Customer.objects.filter(who).values("pk")
     ids = list(customers.values_list("pk", flat=True)[: MAX_LISTED_CUSTOMERS + 1])
-    found = commitments.filter(
-        Q(customer_id__in=ids if len(ids) <= MAX_LISTED_CUSTOMERS else customers)
-        | Q(summary__icontains=text)
-        | Q(details__icontains=text)
-        | Q(external_ref__icontains=text)
+    words = Q(summary__icontains=text) | Q(details__icontains=text) | Q(external_ref__icontains=text)
+    worded = list(
+        CommitmentSearchText.objects.filter(words).values_list("commitment_id", flat=True)[: MAX_LISTED_MATCHES + 1]
     )
+    if len(worded) <= MAX_LISTED_MATCHES:
+        by_words = Q(pk__in=worded)
+    else:
+        by_words = (
+            Q(search_text__summary__icontains=text)
+            | Q(search_text__details__icontains=text)
+            | Q(search_text__external_ref__icontains=text)
+        )
+    found = commitments.filter(Q(customer_id__in=ids if len(ids) <= MAX_LISTED_CUSTOMERS else customers) | by_words)
     # A narrow search is looked up by id: ordered and limited as it stands, PostgreSQL would walk the
     # due-time index and filter a million rows to find the few that match.
     few = list(found.order_by().values_list("pk", flat=True)[: MAX_LISTED_MATCHES + 1])

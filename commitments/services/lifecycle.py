@@ -29,6 +29,7 @@ from commitments.schedule import WorkingHours, plan_escalations
 from commitments.services.customers import CustomerDetails, clean_customer_details, upsert_customer
 from commitments.services.inputs import clean_future, clean_text, clean_update_interval, collect
 from commitments.services.permissions import MOVES, _ensure_team_member, ensure_can_act
+from commitments.services.search_text import SEARCHED_FIELDS, keep_searchable
 from commitments.services.timeline import record_event
 from commitments.status_links import issue_status_link
 from followthrough.durations import format_duration
@@ -165,6 +166,7 @@ def create_commitment(
     _told_customer(commitment, now)
     plan_escalations(commitment, now=now, hours=hours)
     commitment.save()
+    keep_searchable([commitment])
     event = record_event(
         commitment,
         TimelineEvent.Kind.CREATED,
@@ -305,6 +307,8 @@ def edit_commitment(
         raise InvalidInput(errors)
     if changes:
         commitment.save()
+        if changes.keys() & set(SEARCHED_FIELDS):
+            keep_searchable([commitment])
         record_event(commitment, TimelineEvent.Kind.EDITED, actor=actor, data={"changes": changes}, at=now)
     return commitment
 
