@@ -244,7 +244,7 @@ def seed(total: int, now: datetime, progress: Callable[[str], None]) -> dict[str
     # The words search finds them by, in their own table (as create_commitment keeps them).
     with connection.cursor() as cursor:
         cursor.execute(
-            f'INSERT INTO "{CommitmentSearchText._meta.db_table}" (commitment_id, summary, details, external_ref) '  # noqa: S608
+            f'INSERT INTO "{CommitmentSearchText._meta.db_table}" (commitment_id, summary, details, external_ref) '
             f'SELECT id, summary, details, external_ref FROM "{Commitment._meta.db_table}"'
         )
 

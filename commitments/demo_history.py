@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from accounts.models import Team, User
 from commitments.models import Channel, Commitment, Customer, Status, TimelineEvent
 from commitments.schedule import plan_escalations
-from commitments.status_links import issue_status_link
 from commitments.services.search_text import keep_searchable
+from commitments.status_links import issue_status_link
 
 WEEKS = 12
 UPDATE_INTERVAL = timedelta(hours=24)

@@ -143,8 +143,10 @@ class Commitment(models.Model):
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assigned_commitments", db_index=False
     )
+    # No index either: nothing looks commitments up by who logged them but deleting a user (which
+    # sets it to null, and may scan for it), while every sweep would write an entry in it.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     summary = models.CharField(max_length=300, help_text="What was promised, in the customer's words.")
     details = models.TextField(blank=True)

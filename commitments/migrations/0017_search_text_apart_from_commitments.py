@@ -29,7 +29,7 @@ OLD_INDEXES = [
 
 def move_search_text(apps, schema_editor):
     schema_editor.execute(
-        f'INSERT INTO "{SEARCH_TABLE}" ("commitment_id", "summary", "details", "external_ref") '
+        'INSERT INTO "commitments_commitmentsearchtext" ("commitment_id", "summary", "details", "external_ref") '
         'SELECT "id", "summary", "details", "external_ref" FROM "commitments_commitment"'
     )
     if schema_editor.connection.vendor != "postgresql":

@@ -34,7 +34,9 @@ def signed_in(client, agent):
 
 
 def test_an_edited_summary_is_found_by_its_new_words_and_not_its_old(signed_in, agent, now):
-    promise = make_commitment(actor=agent, summary="Send the repair estimate", details="", due_at=now + timedelta(days=1))
+    promise = make_commitment(
+        actor=agent, summary="Send the repair estimate", details="", due_at=now + timedelta(days=1)
+    )
 
     services.edit_commitment(actor=agent, commitment=promise, summary="Book the plumber for Tuesday")
 
