@@ -171,7 +171,7 @@ def matching_text(commitments: QuerySet[Commitment], text: str) -> QuerySet[Comm
     Customers are matched first, on their own smaller table, and so are the commitments' words, on
     theirs (``CommitmentSearchText``, with the trigram indexes): short lists of ids (not subqueries)
     let PostgreSQL find the commitments by primary key and customer index instead of scanning every
-    one. Words found in very many commitments are matched through a join instead.
+    one.
     """
     who = Q(name__icontains=text) | Q(email__icontains=text)
     # A phone number, or part of one, as people write it ("(555) 555-0123") finds the E.164 one.
@@ -184,14 +184,9 @@ def matching_text(commitments: QuerySet[Commitment], text: str) -> QuerySet[Comm
     worded = list(
         CommitmentSearchText.objects.filter(words).values_list("commitment_id", flat=True)[: MAX_LISTED_MATCHES + 1]
     )
-    if len(worded) <= MAX_LISTED_MATCHES:
-        by_words = Q(pk__in=worded)
-    else:
-        by_words = (
-            Q(search_text__summary__icontains=text)
-            | Q(search_text__details__icontains=text)
-            | Q(search_text__external_ref__icontains=text)
-        )
+    # Words in very many commitments: an index finds no fewer rows than a scan, and the commitment's
+    # own copy of its words (the same) is read where it lies, without joining the other table.
+    by_words = Q(pk__in=worded) if len(worded) <= MAX_LISTED_MATCHES else words
     found = commitments.filter(Q(customer_id__in=ids if len(ids) <= MAX_LISTED_CUSTOMERS else customers) | by_words)
     # A narrow search is looked up by id: ordered and limited as it stands, PostgreSQL would walk the
     # due-time index and filter a million rows to find the few that match.
