@@ -233,10 +233,16 @@ def run(options: argparse.Namespace, web_port: int, *, reused: bool = False) -> 
 
 
 def warm_up() -> None:
-    """What a running worker loaded long ago (URL conf, message templates): not the sweep's cost."""
+    """What a running worker loaded long ago (URL conf, templates, the broker's client): not the sweep's cost."""
+    import importlib
+
     from django.template.loader import get_template
     from django.urls import reverse
 
+    # The first enqueue after a commit imports the delivery task and the broker's transport (half a
+    # second): a worker did that when it started.
+    importlib.import_module("notifications.tasks")
+    importlib.import_module("kombu.transport.redis")
     reverse("customer:status", args=["warm-up"])
     for folder in sorted((ROOT / "templates" / "notifications").iterdir()):
         for template in sorted(folder.glob("*.*")):
