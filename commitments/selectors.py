@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
@@ -137,9 +137,24 @@ def urgency_of(commitment: Commitment, *, now: datetime | None = None) -> int:
     return ON_TRACK
 
 
+def _own_commitments(user: User) -> QuerySet[Commitment]:
+    """``visible_commitments`` where the user is the owner or the assignee, found by the person.
+
+    The team check is made row by row (on ``team_id + 0``, which no index serves): offered the
+    team's index, PostgreSQL ANDed a bitmap of the whole team's 50,000 rows with the person's few
+    thousand, which cost more than the check itself.
+    """
+    queryset = Commitment.objects.select_related("customer", "owner", "assignee", "team")
+    queryset = queryset.filter(Q(owner=user) | Q(assignee=user))
+    if user.is_superuser:
+        return queryset
+    team = ExpressionWrapper(F("team_id") + 0, output_field=BigIntegerField())
+    return queryset.alias(team_of_row=team).filter(team_of_row__in=_team_ids(user))
+
+
 def my_commitments(*, user: User, now: datetime | None = None) -> QuerySet[Commitment]:
     """Still owed, where the user is the owner or the assignee; most urgent first."""
-    queryset = visible_commitments(user=user).filter(Q(owner=user) | Q(assignee=user), status__in=ACTIVE_STATUSES)
+    queryset = _own_commitments(user).filter(status__in=ACTIVE_STATUSES)
     return _with_urgency(queryset, now or timezone.now())
 
 
