@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import BigIntegerField, Case, Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
@@ -99,26 +99,48 @@ def due_soon_window() -> timedelta:
     return max(steps) if steps else timedelta(hours=24)
 
 
+# Still owed to an upset customer: the lists put these first.
+UPSET_RULE = Q(temperature=Temperature.UPSET, status__in=ACTIVE_STATUSES)
+
+
 def upset_first() -> Case:
     """0 for a still-owed commitment to an upset customer, 1 otherwise: lists put those first."""
-    return Case(
-        When(temperature=Temperature.UPSET, status__in=ACTIVE_STATUSES, then=Value(0)),
-        default=Value(1),
-        output_field=IntegerField(),
-    )
+    return Case(When(UPSET_RULE, then=Value(0)), default=Value(1), output_field=IntegerField())
+
+
+def _urgency_rules(now: datetime) -> list[tuple[int, Q]]:
+    """Each urgency but the last (ON_TRACK) and its rule, the first that holds deciding."""
+    return [
+        (OVERDUE, Q(status=Status.MISSED) | Q(status__in=RUNNING_STATUSES, due_at__lte=now)),
+        (UPDATE_DUE, Q(status__in=ACTIVE_STATUSES, next_update_at__lte=now + UPDATE_DUE_WINDOW)),
+        (DUE_SOON, Q(status__in=RUNNING_STATUSES, due_at__lte=now + due_soon_window())),
+    ]
 
 
 def _with_urgency(queryset: QuerySet[Commitment], now: datetime) -> QuerySet[Commitment]:
     """Upset customers first; then most urgent first: overdue, an update due now, due soon, then the
     rest; then by due time."""
     urgency = Case(
-        When(Q(status=Status.MISSED) | Q(status__in=RUNNING_STATUSES, due_at__lte=now), then=Value(OVERDUE)),
-        When(status__in=ACTIVE_STATUSES, next_update_at__lte=now + UPDATE_DUE_WINDOW, then=Value(UPDATE_DUE)),
-        When(status__in=RUNNING_STATUSES, due_at__lte=now + due_soon_window(), then=Value(DUE_SOON)),
+        *[When(rule, then=Value(rank)) for rank, rule in _urgency_rules(now)],
         default=Value(ON_TRACK),
         output_field=IntegerField(),
     )
     return queryset.annotate(urgency=urgency, calm=upset_first()).order_by("calm", "urgency", "due_at", "pk")
+
+
+# The parts of an urgency-ordered list, in its order: (calm, urgency).
+SEGMENTS = [(calm, urgency) for calm in (0, 1) for urgency in (OVERDUE, UPDATE_DUE, DUE_SOON, ON_TRACK)]
+
+
+def _segment_rule(calm: int, urgency: int, now: datetime) -> Q:
+    """The rows of one part of the list (``_with_urgency``'s calm and urgency), as plain conditions
+    on the columns, which PostgreSQL can walk an index by."""
+    rule = UPSET_RULE if calm == 0 else ~UPSET_RULE
+    for rank, condition in _urgency_rules(now):
+        if rank == urgency:
+            return rule & condition
+        rule &= ~condition  # An earlier rule that held would have decided.
+    return rule
 
 
 def urgency_of(commitment: Commitment, *, now: datetime | None = None) -> int:
@@ -424,6 +446,56 @@ def urgent_page(
         "due_soon": by_urgency.get(DUE_SOON, 0),
     }
     return counts, NarrowFirst(queryset, count=counts["total"], window=((number - 1) * per_page, list(ids)))
+
+
+def urgent_page_in_parts(
+    queryset: QuerySet[Commitment], *, now: datetime, page: str | None, per_page: int
+) -> tuple[dict[str, int], "NarrowFirst"]:
+    """``urgent_page`` for a long list (a team's tens of thousands of open rows).
+
+    The figures count every row, by part (upset or not, and urgency). The page's ids are then read
+    from the parts it falls in only, each in due order with its own conditions (``_segment_rule``):
+    a page of the overdue part walks the team's due-time index for fifty rows instead of ranking
+    all of the team's open ones. ``queryset`` is ``team_commitments(now=now)``.
+    """
+    grouped = queryset.order_by().values_list("calm", "urgency").annotate(count=Count("pk"))  # type: ignore[misc]
+    by_part = {(calm, urgency): count for calm, urgency, count in grouped}
+    by_urgency = {urgency: 0 for urgency in (OVERDUE, UPDATE_DUE, DUE_SOON, ON_TRACK)}
+    for (_, urgency), count in by_part.items():
+        by_urgency[urgency] += count
+    counts = {
+        "total": sum(by_part.values()),
+        "overdue": by_urgency[OVERDUE],
+        "update_due": by_urgency[UPDATE_DUE],
+        "due_soon": by_urgency[DUE_SOON],
+    }
+    offset = (_page_number(page) - 1) * per_page
+    ids = _ids_in_parts(queryset, by_part, now=now, offset=offset, size=per_page)
+    return counts, NarrowFirst(queryset, count=counts["total"], window=(offset, ids))
+
+
+def _ids_in_parts(
+    queryset: QuerySet[Commitment], by_part: dict[tuple[int, int], int], *, now: datetime, offset: int, size: int
+) -> list[int]:
+    """The ids of rows ``offset`` to ``offset + size`` of the list, read part by part in one statement."""
+    reads = []
+    start = 0
+    for index, (calm, urgency) in enumerate(SEGMENTS):
+        count = by_part.get((calm, urgency), 0)
+        first, last = max(offset, start), min(offset + size, start + count)
+        if first < last:
+            part = (
+                queryset.filter(_segment_rule(calm, urgency, now))
+                .annotate(part=Value(index, output_field=IntegerField()))
+                .order_by("due_at", "pk")
+                .values_list("part", "due_at", "pk")
+            )
+            reads.append(part[first - start : last - start])
+        start += count
+    if not reads:
+        return []
+    found = list(reads[0].union(*reads[1:], all=True)) if len(reads) > 1 else list(reads[0])
+    return [pk for _, _, pk in sorted(found)]  # The list's order: part, then due time and id.
 
 
 def statement_of_urgent_page(queryset: QuerySet[Commitment]) -> tuple[str, tuple[Any, ...]]:

@@ -111,8 +111,10 @@ def team_commitments(request: HttpRequest) -> HttpResponse:
     teams = selectors.my_teams(user=user)
     wanted = request.GET.get("team", "")
     team = next((team for team in teams if str(team.pk) == wanted), None)
-    listed = selectors.team_commitments(user=user, team=team)
-    counts, rows = selectors.urgent_page(listed, page=request.GET.get("page"), per_page=PAGE_SIZE)
+    now = timezone.now()
+    listed = selectors.team_commitments(user=user, team=team, now=now)
+    page_asked = request.GET.get("page")
+    counts, rows = selectors.urgent_page_in_parts(listed, now=now, page=page_asked, per_page=PAGE_SIZE)
     page: Page[Commitment] = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
     return render(
         request,
