@@ -6,9 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db import connection
+from django.db.models import BigIntegerField, Case, Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
@@ -98,26 +100,48 @@ def due_soon_window() -> timedelta:
     return max(steps) if steps else timedelta(hours=24)
 
 
+# Still owed to an upset customer: the lists put these first.
+UPSET_RULE = Q(temperature=Temperature.UPSET, status__in=ACTIVE_STATUSES)
+
+
 def upset_first() -> Case:
     """0 for a still-owed commitment to an upset customer, 1 otherwise: lists put those first."""
-    return Case(
-        When(temperature=Temperature.UPSET, status__in=ACTIVE_STATUSES, then=Value(0)),
-        default=Value(1),
-        output_field=IntegerField(),
-    )
+    return Case(When(UPSET_RULE, then=Value(0)), default=Value(1), output_field=IntegerField())
+
+
+def _urgency_rules(now: datetime) -> list[tuple[int, Q]]:
+    """Each urgency but the last (ON_TRACK) and its rule, the first that holds deciding."""
+    return [
+        (OVERDUE, Q(status=Status.MISSED) | Q(status__in=RUNNING_STATUSES, due_at__lte=now)),
+        (UPDATE_DUE, Q(status__in=ACTIVE_STATUSES, next_update_at__lte=now + UPDATE_DUE_WINDOW)),
+        (DUE_SOON, Q(status__in=RUNNING_STATUSES, due_at__lte=now + due_soon_window())),
+    ]
 
 
 def _with_urgency(queryset: QuerySet[Commitment], now: datetime) -> QuerySet[Commitment]:
     """Upset customers first; then most urgent first: overdue, an update due now, due soon, then the
     rest; then by due time."""
     urgency = Case(
-        When(Q(status=Status.MISSED) | Q(status__in=RUNNING_STATUSES, due_at__lte=now), then=Value(OVERDUE)),
-        When(status__in=ACTIVE_STATUSES, next_update_at__lte=now + UPDATE_DUE_WINDOW, then=Value(UPDATE_DUE)),
-        When(status__in=RUNNING_STATUSES, due_at__lte=now + due_soon_window(), then=Value(DUE_SOON)),
+        *[When(rule, then=Value(rank)) for rank, rule in _urgency_rules(now)],
         default=Value(ON_TRACK),
         output_field=IntegerField(),
     )
     return queryset.annotate(urgency=urgency, calm=upset_first()).order_by("calm", "urgency", "due_at", "pk")
+
+
+# The parts of an urgency-ordered list, in its order: (calm, urgency).
+SEGMENTS = [(calm, urgency) for calm in (0, 1) for urgency in (OVERDUE, UPDATE_DUE, DUE_SOON, ON_TRACK)]
+
+
+def _segment_rule(calm: int, urgency: int, now: datetime) -> Q:
+    """The rows of one part of the list (``_with_urgency``'s calm and urgency), as plain conditions
+    on the columns, which PostgreSQL can walk an index by."""
+    rule = UPSET_RULE if calm == 0 else ~UPSET_RULE
+    for rank, condition in _urgency_rules(now):
+        if rank == urgency:
+            return rule & condition
+        rule &= ~condition  # An earlier rule that held would have decided.
+    return rule
 
 
 def urgency_of(commitment: Commitment, *, now: datetime | None = None) -> int:
@@ -136,9 +160,24 @@ def urgency_of(commitment: Commitment, *, now: datetime | None = None) -> int:
     return ON_TRACK
 
 
+def _own_commitments(user: User) -> QuerySet[Commitment]:
+    """``visible_commitments`` where the user is the owner or the assignee, found by the person.
+
+    The team check is made row by row (on ``team_id + 0``, which no index serves): offered the
+    team's index, PostgreSQL ANDed a bitmap of the whole team's 50,000 rows with the person's few
+    thousand, which cost more than the check itself.
+    """
+    queryset = Commitment.objects.select_related("customer", "owner", "assignee", "team")
+    queryset = queryset.filter(Q(owner=user) | Q(assignee=user))
+    if user.is_superuser:
+        return queryset
+    team = ExpressionWrapper(F("team_id") + 0, output_field=BigIntegerField())
+    return queryset.alias(team_of_row=team).filter(team_of_row__in=_team_ids(user))
+
+
 def my_commitments(*, user: User, now: datetime | None = None) -> QuerySet[Commitment]:
     """Still owed, where the user is the owner or the assignee; most urgent first."""
-    queryset = visible_commitments(user=user).filter(Q(owner=user) | Q(assignee=user), status__in=ACTIVE_STATUSES)
+    queryset = _own_commitments(user).filter(status__in=ACTIVE_STATUSES)
     return _with_urgency(queryset, now or timezone.now())
 
 
@@ -220,6 +259,30 @@ def search_commitments(*, user: User, query: str) -> QuerySet[Commitment]:
     return found.annotate(closed=still_owed_first, calm=upset_first()).order_by("closed", "calm", "due_at", "pk")
 
 
+# What a list row shows of a commitment (``commitments.list_rows``), with the whole customer (search
+# shows their email or phone) and the names of its owner and assignee: building fifty rows of every
+# column of four tables was a fifth of a list page's time. A column left out here and shown by a
+# row costs a query a row, which the pages' query-count tests catch.
+LISTED_FIELDS = (
+    "customer",
+    "team",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+    "assignee__first_name",
+    "assignee__last_name",
+    "assignee__username",
+    "summary",
+    "external_ref",
+    "status",
+    "due_at",
+    "next_update_at",
+    "paused_at",
+    "fulfilled_at",
+    "temperature",
+)
+
+
 class NarrowFirst:
     """The rows of a long list for a Paginator: ordered on narrow rows, then one page fetched whole.
 
@@ -228,10 +291,19 @@ class NarrowFirst:
     (at most that many) are read in one pass and counted, for searches that scan.
     """
 
-    def __init__(self, queryset: QuerySet[Commitment], *, count: int | None = None, limit: int | None = None) -> None:
+    def __init__(
+        self,
+        queryset: QuerySet[Commitment],
+        *,
+        count: int | None = None,
+        limit: int | None = None,
+        window: tuple[int, list[int]] | None = None,
+    ) -> None:
         self.queryset = queryset
         self._count = count
         self._ids: list[int] | None = list(queryset.values_list("pk", flat=True)[:limit]) if limit else None
+        # (offset, ids): a page's ids already read (``urgent_page``), for the page that starts there.
+        self._window = window
 
     def count(self) -> int:
         if self._ids is not None:
@@ -245,8 +317,13 @@ class NarrowFirst:
 
     def __getitem__(self, window: slice) -> list[Commitment]:
         known = self._ids
-        ids = known[window] if known is not None else list(self.queryset.values_list("pk", flat=True)[window])
-        rows = Commitment.objects.select_related("customer", "owner", "assignee", "team").in_bulk(ids)
+        if known is not None:
+            ids = known[window]
+        elif self._window is not None and self._window[0] == window.start:
+            ids = self._window[1][: window.stop - window.start]
+        else:
+            ids = list(self.queryset.values_list("pk", flat=True)[window])
+        rows = Commitment.objects.select_related("customer", "owner", "assignee").only(*LISTED_FIELDS).in_bulk(ids)
         return [rows[pk] for pk in ids if pk in rows]
 
 
@@ -341,17 +418,102 @@ def latest_news_for_customer(*, user: User, customer: Customer) -> TimelineEvent
     )
 
 
-def urgency_counts(queryset: QuerySet[Commitment]) -> dict[str, int]:
-    """The figures above a list, in one query over the list's own rows.
+def _page_number(page: str | None) -> int:
+    """The page a request most likely gets (``Paginator.get_page`` has the last word)."""
+    try:
+        number = int(page or 1)
+    except ValueError:
+        return 1
+    return max(number, 1)
 
-    Grouped by urgency, each row's urgency is worked out once (a count filtered on it for each
-    figure works it out three times a row, over a team's tens of thousands of open rows).
+
+def urgent_page(
+    queryset: QuerySet[Commitment], *, page: str | None, per_page: int
+) -> tuple[dict[str, int], "NarrowFirst"]:
+    """A list's urgency figures and the ids of the page asked for, from one pass over its rows.
+
+    ``queryset`` is one of the urgency-ordered lists (``my_commitments``, ``team_commitments``).
+    Counted and ordered by two statements, a team's tens of thousands of open rows were read and
+    ranked twice; here they are read once into a small working table that is both counted and
+    sorted. The rows of another page than the one guessed (a number past the end) are read apart.
     """
-    grouped = queryset.order_by().values("urgency").annotate(count=Count("pk"))  # type: ignore[misc]
-    by_urgency = {row["urgency"]: row["count"] for row in grouped}
-    return {
+    number = _page_number(page)
+    sql, params = statement_of_urgent_page(queryset)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, per_page, (number - 1) * per_page])
+        grouped, ids = cursor.fetchone()
+    by_urgency = {urgency: count for urgency, count in grouped}
+    counts = {
         "total": sum(by_urgency.values()),
         "overdue": by_urgency.get(OVERDUE, 0),
         "update_due": by_urgency.get(UPDATE_DUE, 0),
         "due_soon": by_urgency.get(DUE_SOON, 0),
     }
+    return counts, NarrowFirst(queryset, count=counts["total"], window=((number - 1) * per_page, list(ids)))
+
+
+def urgent_page_in_parts(
+    queryset: QuerySet[Commitment], *, now: datetime, page: str | None, per_page: int
+) -> tuple[dict[str, int], "NarrowFirst"]:
+    """``urgent_page`` for a long list (a team's tens of thousands of open rows).
+
+    The figures count every row, by part (upset or not, and urgency). The page's ids are then read
+    from the parts it falls in only, each in due order with its own conditions (``_segment_rule``):
+    a page of the overdue part walks the team's due-time index for fifty rows instead of ranking
+    all of the team's open ones. ``queryset`` is ``team_commitments(now=now)``.
+    """
+    grouped = queryset.order_by().values_list("calm", "urgency").annotate(count=Count("pk"))  # type: ignore[misc]
+    by_part = {(calm, urgency): count for calm, urgency, count in grouped}
+    by_urgency = {urgency: 0 for urgency in (OVERDUE, UPDATE_DUE, DUE_SOON, ON_TRACK)}
+    for (_, urgency), count in by_part.items():
+        by_urgency[urgency] += count
+    counts = {
+        "total": sum(by_part.values()),
+        "overdue": by_urgency[OVERDUE],
+        "update_due": by_urgency[UPDATE_DUE],
+        "due_soon": by_urgency[DUE_SOON],
+    }
+    offset = (_page_number(page) - 1) * per_page
+    ids = _ids_in_parts(queryset, by_part, now=now, offset=offset, size=per_page)
+    return counts, NarrowFirst(queryset, count=counts["total"], window=(offset, ids))
+
+
+def _ids_in_parts(
+    queryset: QuerySet[Commitment], by_part: dict[tuple[int, int], int], *, now: datetime, offset: int, size: int
+) -> list[int]:
+    """The ids of rows ``offset`` to ``offset + size`` of the list, read part by part in one statement."""
+    reads = []
+    start = 0
+    for index, (calm, urgency) in enumerate(SEGMENTS):
+        count = by_part.get((calm, urgency), 0)
+        first, last = max(offset, start), min(offset + size, start + count)
+        if first < last:
+            part = (
+                queryset.filter(_segment_rule(calm, urgency, now))
+                .annotate(part=Value(index, output_field=IntegerField()))
+                .order_by("due_at", "pk")
+                .values_list("part", "due_at", "pk")
+            )
+            reads.append(part[first - start : last - start])
+        start += count
+    if not reads:
+        return []
+    found = list(reads[0].union(*reads[1:], all=True)) if len(reads) > 1 else list(reads[0])
+    return [pk for _, _, pk in sorted(found)]  # The list's order: part, then due time and id.
+
+
+def statement_of_urgent_page(queryset: QuerySet[Commitment]) -> tuple[str, tuple[Any, ...]]:
+    """``urgent_page``'s statement; its last two parameters (the page's size and offset) are left to add.
+
+    Each row's urgency and calm are worked out once, in the working table (MATERIALIZED: inlined
+    twice, PostgreSQL would scan and work them out twice). Grouped by urgency, the figures; sorted
+    in the lists' order (``_with_urgency``), the page's ids.
+    """
+    columns = queryset.order_by().values_list("pk", "due_at", "calm", "urgency")  # type: ignore[misc]
+    inner, params = columns.query.sql_with_params()
+    sql = (
+        f"WITH listed (id, due_at, calm, urgency) AS MATERIALIZED ({inner}) "  # noqa: S608 - the ORM's own SQL
+        "SELECT ARRAY(SELECT ARRAY[urgency, count(*)] FROM listed GROUP BY urgency), "
+        "ARRAY(SELECT id FROM listed ORDER BY calm, urgency, due_at, id LIMIT %s OFFSET %s)"
+    )
+    return sql, tuple(params)

@@ -87,9 +87,8 @@ def _visible(request: HttpRequest, pk: int) -> Commitment:
 @require_GET
 def my_commitments(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    queryset = selectors.my_commitments(user=user)
-    counts = selectors.urgency_counts(queryset)
-    rows = selectors.NarrowFirst(queryset, count=counts["total"])
+    listed = selectors.my_commitments(user=user)
+    counts, rows = selectors.urgent_page(listed, page=request.GET.get("page"), per_page=PAGE_SIZE)
     page: Page[Commitment] = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
     fulfilled = selectors.my_recently_fulfilled(user=user) if page.number == 1 else []
     return render(
@@ -112,9 +111,10 @@ def team_commitments(request: HttpRequest) -> HttpResponse:
     teams = selectors.my_teams(user=user)
     wanted = request.GET.get("team", "")
     team = next((team for team in teams if str(team.pk) == wanted), None)
-    queryset = selectors.team_commitments(user=user, team=team)
-    counts = selectors.urgency_counts(queryset)
-    rows = selectors.NarrowFirst(queryset, count=counts["total"])
+    now = timezone.now()
+    listed = selectors.team_commitments(user=user, team=team, now=now)
+    page_asked = request.GET.get("page")
+    counts, rows = selectors.urgent_page_in_parts(listed, now=now, page=page_asked, per_page=PAGE_SIZE)
     page: Page[Commitment] = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
     return render(
         request,

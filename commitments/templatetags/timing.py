@@ -2,9 +2,11 @@
 
 import zoneinfo
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django import template
-from django.utils import dateformat, timezone
+from django.utils import dateformat, timezone, translation
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 
 from commitments import selectors
 from commitments.models import Channel, Commitment, Status
@@ -71,8 +73,24 @@ def in_zone(moment: datetime | None, zone_name: str, *, now: datetime | None = N
         return ""
     zone = zoneinfo.ZoneInfo(zone_name)
     local = timezone.localtime(moment, zone)
-    pattern = "D j M, H:i" if local.year == timezone.localtime(now or timezone.now(), zone).year else "D j M Y, H:i"
-    return dateformat.format(local, pattern)
+    # Worded as dateformat's "D j M, H:i" (with " Y" after the month) words it, in the active
+    # language, without parsing the pattern anew for each of a list's rows.
+    year = "" if local.year == timezone.localtime(now or timezone.now(), zone).year else f" {local.year:04d}"
+    return f"{_weekday_day_month(local)}{year}, {local.hour:02d}:{local.minute:02d}"
+
+
+def _weekday_day_month(local: datetime) -> str:
+    weekdays, months = _calendar_words(translation.get_language())
+    return f"{weekdays[local.weekday()]} {local.day} {months[local.month]}"
+
+
+@lru_cache(maxsize=8)
+def _calendar_words(language: str | None) -> tuple[tuple[str, ...], dict[int, str]]:
+    """dateformat's "D" and "M" in ``language``, translated once rather than twice a row."""
+    with translation.override(language):
+        return tuple(str(WEEKDAYS_ABBR[day]) for day in range(7)), {
+            month: str(MONTHS_3[month]).title() for month in range(1, 13)
+        }
 
 
 @register.filter
@@ -116,7 +134,10 @@ def short_in_zone(moment: datetime | None, zone_name: str) -> str:
     if moment is None:
         return ""
     local = timezone.localtime(moment, zoneinfo.ZoneInfo(zone_name))
-    return f"{dateformat.format(local, 'D H:i')} {zone_abbreviation(moment, zone_name)}"
+    name = local.tzname() or zone_name  # As zone_abbreviation words it, from the time in hand.
+    abbreviation = name if name[0].isalpha() else zone_name
+    weekday = _calendar_words(translation.get_language())[0][local.weekday()]
+    return f"{weekday} {local.hour:02d}:{local.minute:02d} {abbreviation}"
 
 
 @register.filter

@@ -1,11 +1,21 @@
 """How the pages word time: short, honest, in the reader's own clock."""
 
+import zoneinfo
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.utils import dateformat, timezone, translation
 
-from commitments.templatetags.timing import change_value, duration_words, every, in_zone, relative, short_in_zone
+from commitments.templatetags.timing import (
+    change_value,
+    duration_words,
+    every,
+    in_zone,
+    relative,
+    short_in_zone,
+    zone_abbreviation,
+)
 
 
 @pytest.mark.parametrize(
@@ -32,6 +42,20 @@ def test_moments_read_relative_to_now_and_in_a_given_zone():
     assert in_zone(datetime(2025, 11, 25, 15, 0, tzinfo=UTC), "America/New_York") == "Tue 25 Nov, 10:00"
     assert in_zone(datetime(2026, 1, 5, 15, 0, tzinfo=UTC), "Europe/Paris") == "Mon 5 Jan 2026, 16:00"
     assert short_in_zone(datetime(2025, 11, 25, 15, 0, tzinfo=UTC), "America/Los_Angeles") == "Tue 07:00 PST"
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@time_machine.travel(datetime(2025, 11, 24, 15, 0, tzinfo=UTC), tick=False)
+def test_times_in_a_zone_read_as_the_date_format_words_them_in_each_language(language):
+    # The lists word these times without Django's date formatting, for speed: the words stay its words
+    with translation.override(language):
+        for moment in (datetime(2025, 11, 25, 15, 0, tzinfo=UTC), datetime(2026, 5, 3, 4, 7, tzinfo=UTC)):
+            for zone in ("America/New_York", "Asia/Kolkata", "Europe/London", "UTC"):
+                local = timezone.localtime(moment, zoneinfo.ZoneInfo(zone))
+                this_year = local.year == 2025
+                assert in_zone(moment, zone) == dateformat.format(local, "D j M, H:i" if this_year else "D j M Y, H:i")
+                abbreviation = zone_abbreviation(moment, zone)
+                assert short_in_zone(moment, zone) == f"{dateformat.format(local, 'D H:i')} {abbreviation}"
 
 
 def test_cadences_and_edits_are_worded_as_on_the_page():

@@ -581,6 +581,26 @@ def test_long_lists_come_in_pages(signed_in, agent, now, monkeypatch):
     assert "3 Open" in second  # The figures count the whole list
 
 
+@pytest.mark.parametrize(("asked", "shown"), [("9", 2), ("0", 2), ("two", 1), ("", 1)])
+def test_a_page_that_is_not_there_shows_the_nearest_one(signed_in, agent, now, monkeypatch, asked, shown):
+    # Given three promises, two a page
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    for hours in (1, 2, 3):
+        make_commitment(
+            actor=agent, summary=f"Promise due in {hours} h", due_at=now + timedelta(hours=hours, minutes=5)
+        )
+
+    # When a page past the end, before the start or not a number is asked for, on either list
+    for name in ("commitments:mine", "commitments:team"):
+        page = text(signed_in.get(reverse(name), {"page": asked}))
+
+        # Then the last page (past the end or before the start) or the first (not a number) shows
+        assert f"Page {shown} of 2" in page
+        assert ("Promise due in 3 h" in page) == (shown == 2)
+        assert ("Promise due in 1 h" in page) == (shown == 1)
+        assert "3 Open" in page
+
+
 def test_the_team_page_lists_every_open_commitment_of_the_team_overdue_first(signed_in, agent, colleague, now):
     with time_machine.travel(now - timedelta(days=1), tick=False):
         make_commitment(actor=colleague, summary="Sam's late one", due_at=now - timedelta(hours=1))
