@@ -625,6 +625,7 @@ TIMELINE_COUNTS = {
 class PageFigures:
     teams: list[TeamFigures]
     weeks: list[Week]
+    as_of: datetime  # The moment they were counted at: every figure is as it stood then.
 
 
 def page_figures(*, scope: Scope, period: int, now: datetime, weeks: int = TREND_WEEKS) -> PageFigures:
@@ -640,6 +641,7 @@ def page_figures(*, scope: Scope, period: int, now: datetime, weeks: int = TREND
         return PageFigures(
             teams=team_figures(scope=scope, period=period, now=now, updates=updates),
             weeks=weekly_trends(scope=scope, weeks=weeks, now=now, updates=updates) if weeks else [],
+            as_of=now,
         )
     period_starts = period_start(now, period)
     first = first_trend_week(now, zone, weeks) if weeks else None
@@ -709,7 +711,9 @@ def page_figures(*, scope: Scope, period: int, now: datetime, weeks: int = TREND
         else:
             by_team[row["team_id"]] = _figures(row)
     return PageFigures(
-        teams=_teams(scope, by_team, by_owner), weeks=_weeks(first, weeks, zone, by_week) if first else []
+        teams=_teams(scope, by_team, by_owner),
+        weeks=_weeks(first, weeks, zone, by_week) if first else [],
+        as_of=now,
     )
 
 

@@ -20,6 +20,7 @@ from accounts.models import User
 from commitments.models import Channel, Commitment
 from commitments.views import staff_page
 from dashboard import charts, selectors
+from dashboard.recent import FRESH_FOR, recent_page_figures
 
 
 def _int(value: str | None) -> int | None:
@@ -55,8 +56,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
     period = _period(request)
     now = timezone.now()
-    # The figures and the trends counted together, in one statement.
-    counted = selectors.page_figures(scope=scope, period=period, now=now)
+    # The figures and the trends counted together, in one statement, at most a minute ago; the
+    # lists of what needs attention are live.
+    counted = recent_page_figures(scope=scope, period=period, now=now)
     weeks, teams = counted.weeks, counted.teams
     trends = [charts.trend_chart(figure, weeks) for figure in selectors.FIGURES]
     figure_rows = [
@@ -87,6 +89,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "filters": request.GET.urlencode(),
             "last_step": selectors.last_warning_step(),
             "now": now,
+            "as_of": counted.as_of,
+            "fresh_minutes": round(FRESH_FOR.total_seconds() / 60),
         },
     )
 
@@ -182,20 +186,24 @@ def _figure_header() -> list[str]:
 @require_GET
 def export_figures(request: HttpRequest) -> HttpResponse:
     scope, period = _scope(request), _period(request)
-    teams = selectors.team_figures(scope=scope, period=period)
-    rows: list[list[Any]] = [["period_days", "team", "owner", *_figure_header()]]
-    for entry in teams:
-        rows.append([period, entry.team.name, "", *_figure_values(entry.figures)])
+    # The page's own count (as of the time in the last column), whichever is asked first.
+    counted = recent_page_figures(scope=scope, period=period)
+    as_of = _iso(counted.as_of)
+    rows: list[list[Any]] = [["period_days", "team", "owner", *_figure_header(), "as_of"]]
+    for entry in counted.teams:
+        rows.append([period, entry.team.name, "", *_figure_values(entry.figures), as_of])
         for owner in entry.owners:
-            rows.append([period, entry.team.name, owner.owner.get_username(), *_figure_values(owner.figures)])
+            rows.append([period, entry.team.name, owner.owner.get_username(), *_figure_values(owner.figures), as_of])
     return _csv(f"figures-{period}-days.csv", rows)
 
 
 @staff_page
 @require_GET
 def export_trends(request: HttpRequest) -> HttpResponse:
-    weeks = selectors.weekly_trends(scope=_scope(request))
-    rows: list[list[Any]] = [["week_starting", *_figure_header()]]
-    for week in weeks:
-        rows.append([week.starts.date().isoformat(), *_figure_values(week.figures)])
+    # The weeks do not depend on the period: the page's count for the period it shows is the one kept.
+    counted = recent_page_figures(scope=_scope(request), period=_period(request))
+    as_of = _iso(counted.as_of)
+    rows: list[list[Any]] = [["week_starting", *_figure_header(), "as_of"]]
+    for week in counted.weeks:
+        rows.append([week.starts.date().isoformat(), *_figure_values(week.figures), as_of])
     return _csv("trends-12-weeks.csv", rows)
