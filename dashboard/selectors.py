@@ -855,16 +855,31 @@ def now_list(*, scope: Scope, key: str, now: datetime | None = None) -> QuerySet
         found = commitments.filter(status=Status.REOPENED)
     elif key == "replies":
         replies = unanswered_replies(commitments=commitments, now=now)
-        latest = replies.filter(commitment_id=OuterRef("pk")).order_by("-created_at")
         found = Commitment.objects.filter(pk__in=replies.values("commitment_id")).annotate(
-            reply_text=Subquery(latest.values("message")[:1]),
-            reply_at=Subquery(latest.values("created_at")[:1], output_field=DateTimeField()),
+            **_latest_reply(scope=scope, now=now)
         )
     else:
         raise ValueError(f"No such list: {key}")
     return found.select_related("customer", "owner", "assignee", "team").order_by(
         "owner__first_name", "owner__last_name", "owner_id", "due_at", "pk"
     )
+
+
+def _latest_reply(*, scope: Scope, now: datetime, where: Q | None = None) -> dict[str, Any]:
+    """The latest reply not yet answered on each commitment (``where`` it applies: None, everywhere)."""
+    replies = unanswered_replies(commitments=scope.commitments(), now=now)
+    latest = replies.filter(commitment_id=OuterRef("pk")).order_by("-created_at")
+    text: Any = Subquery(latest.values("message")[:1])
+    at: Any = Subquery(latest.values("created_at")[:1], output_field=DateTimeField())
+    if where is not None:  # Asked only where it applies: not once for every row shown.
+        text, at = Case(When(where, then=text)), Case(When(where, then=at), output_field=DateTimeField())
+    return {"reply_text": text, "reply_at": at}
+
+
+def _by_owner(commitment: Commitment) -> tuple[Any, ...]:
+    """``now_list``'s order, in Python (for rows read by id)."""
+    owner = commitment.owner
+    return (owner.first_name, owner.last_name, owner.pk, commitment.due_at, commitment.pk)
 
 
 @dataclass
@@ -875,22 +890,44 @@ class NowSection:
 
 
 def now_sections(*, scope: Scope, now: datetime | None = None, limit: int = LIST_LIMIT) -> list[NowSection]:
-    """Every "now" list with its first ``limit`` rows and its full count: one query a list (the count
-    is a window over the whole list, taken before the limit), however long the lists are.
+    """Every "now" list with its first ``limit`` rows and its full count, however long the lists are:
+    one query for which rows each list shows and how many it has (the count a window over the whole
+    list, taken before the limit), then one for those rows and what they show.
+
+    The first reads only the lists' commitments and their owners (the order is by owner), from the
+    team indexes; the customers, assignees and replies are read for the few rows shown, not joined
+    to every row of every list before the limit.
     """
     now = now or timezone.now()
-    sections = []
-    for entry in NOW_LISTS:
-        queryset = now_list(scope=scope, key=entry.key, now=now)
-        if limit <= 0:
-            sections.append(NowSection(entry=entry, rows=[], count=queryset.order_by().count()))
-            continue
-        # The page's rows need no team (the CSV's do): one join less to build and to read.
-        queryset = queryset.select_related(None).select_related("customer", "owner", "assignee")
-        listed = list(queryset.annotate(listed=Window(Count("pk")))[:limit])
-        count = listed[0].listed if listed else 0
-        sections.append(NowSection(entry=entry, rows=list[Commitment](listed), count=count))
-    return sections
+    lists = {entry.key: now_list(scope=scope, key=entry.key, now=now) for entry in NOW_LISTS}
+    if limit <= 0:
+        return [
+            NowSection(entry=entry, rows=[], count=lists[entry.key].order_by().count()) for entry in NOW_LISTS
+        ]
+    firsts = [
+        queryset.select_related(None)
+        .annotate(listed=Window(Count("pk")), list_key=Value(key))
+        .values_list("list_key", "pk", "listed")[:limit]
+        for key, queryset in lists.items()
+    ]
+    shown: dict[str, list[int]] = {key: [] for key in lists}
+    counts = dict.fromkeys(lists, 0)
+    for key, pk, count in firsts[0].union(*firsts[1:], all=True):
+        shown[key].append(pk)
+        counts[key] = count
+    every = {pk for pks in shown.values() for pk in pks}
+    rows = Commitment.objects.filter(pk__in=every).select_related("customer", "owner", "assignee")
+    # The page's rows need no team (the CSV's do). The latest reply only for the replies list's.
+    rows = rows.annotate(**_latest_reply(scope=scope, now=now, where=Q(pk__in=shown["replies"])))
+    by_pk = {commitment.pk: commitment for commitment in rows} if every else {}
+    return [
+        NowSection(
+            entry=entry,
+            rows=sorted((by_pk[pk] for pk in shown[entry.key] if pk in by_pk), key=_by_owner),
+            count=counts[entry.key],
+        )
+        for entry in NOW_LISTS
+    ]
 
 
 def fulfilled_since(*, scope: Scope, since: datetime, now: datetime | None = None) -> QuerySet[Commitment]:
