@@ -855,9 +855,7 @@ def now_list(*, scope: Scope, key: str, now: datetime | None = None) -> QuerySet
         found = commitments.filter(status=Status.REOPENED)
     elif key == "replies":
         replies = unanswered_replies(commitments=commitments, now=now)
-        found = Commitment.objects.filter(pk__in=replies.values("commitment_id")).annotate(
-            **_latest_reply(scope=scope, now=now)
-        )
+        found = Commitment.objects.filter(pk__in=replies.values("commitment_id")).annotate(**_latest_reply(replies))
     else:
         raise ValueError(f"No such list: {key}")
     return found.select_related("customer", "owner", "assignee", "team").order_by(
@@ -865,15 +863,13 @@ def now_list(*, scope: Scope, key: str, now: datetime | None = None) -> QuerySet
     )
 
 
-def _latest_reply(*, scope: Scope, now: datetime, where: Q | None = None) -> dict[str, Any]:
-    """The latest reply not yet answered on each commitment (``where`` it applies: None, everywhere)."""
-    replies = unanswered_replies(commitments=scope.commitments(), now=now)
+def _latest_reply(replies: QuerySet[TimelineEvent]) -> dict[str, Any]:
+    """The latest of these replies (not yet answered) on each commitment."""
     latest = replies.filter(commitment_id=OuterRef("pk")).order_by("-created_at")
-    text: Any = Subquery(latest.values("message")[:1])
-    at: Any = Subquery(latest.values("created_at")[:1], output_field=DateTimeField())
-    if where is not None:  # Asked only where it applies: not once for every row shown.
-        text, at = Case(When(where, then=text)), Case(When(where, then=at), output_field=DateTimeField())
-    return {"reply_text": text, "reply_at": at}
+    return {
+        "reply_text": Subquery(latest.values("message")[:1]),
+        "reply_at": Subquery(latest.values("created_at")[:1], output_field=DateTimeField()),
+    }
 
 
 def _by_owner(commitment: Commitment) -> tuple[Any, ...]:
@@ -917,8 +913,14 @@ def now_sections(*, scope: Scope, now: datetime | None = None, limit: int = LIST
         counts[key] = count
     every = {pk for pks in shown.values() for pk in pks}
     rows = Commitment.objects.filter(pk__in=every).select_related("customer", "owner", "assignee")
-    # The page's rows need no team (the CSV's do). The latest reply only for the replies list's.
-    rows = rows.annotate(**_latest_reply(scope=scope, now=now, where=Q(pk__in=shown["replies"])))
+    # The page's rows need no team (the CSV's do). The latest reply only for the replies list's
+    # rows (the query is planned for those alone, not asked once for every row shown).
+    if shown["replies"]:
+        reply = _latest_reply(unanswered_replies(commitments=scope.commitments(), now=now))
+        rows = rows.annotate(
+            reply_text=Case(When(pk__in=shown["replies"], then=reply["reply_text"])),
+            reply_at=Case(When(pk__in=shown["replies"], then=reply["reply_at"]), output_field=DateTimeField()),
+        )
     by_pk = {commitment.pk: commitment for commitment in rows} if every else {}
     return [
         NowSection(

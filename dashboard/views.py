@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
+from commitments.list_rows import list_rows
 from commitments.models import Channel, Commitment
 from commitments.views import staff_page
 from dashboard import charts, selectors
-from dashboard.recent import FRESH_FOR, recent_page_figures
+from dashboard.recent import FRESH_FOR, KEPT_FOR, figures_key, recent_page_figures
 
 
 def _int(value: str | None) -> int | None:
@@ -60,16 +61,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # lists of what needs attention are live.
     counted = recent_page_figures(scope=scope, period=period, now=now)
     weeks, teams = counted.weeks, counted.teams
-    trends = [charts.trend_chart(figure, weeks) for figure in selectors.FIGURES]
-    figure_rows = [
-        (
-            entry,
-            scope.leads(entry.team),
-            _shown(entry.figures),
-            [(owner, _shown(owner.figures)) for owner in entry.owners],
-        )
-        for entry in teams
-    ]
+
+    def trends() -> list[charts.Chart]:
+        return [charts.trend_chart(figure, weeks) for figure in selectors.FIGURES]
+
+    def figure_rows() -> list[tuple[Any, ...]]:
+        return [
+            (
+                entry,
+                scope.leads(entry.team),
+                _shown(entry.figures),
+                [(owner, _shown(owner.figures)) for owner in entry.owners],
+            )
+            for entry in teams
+        ]
+
     return render(
         request,
         "dashboard/dashboard.html",
@@ -80,8 +86,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "periods": selectors.PERIODS,
             "owners": selectors.owner_choices(scope=scope),
             "channels": Channel.choices,
-            "sections": selectors.now_sections(scope=scope, now=now),
+            # Each list's rows worded in one pass (links, times, badges), as every list words them.
+            "sections": [
+                (section, list_rows(section.rows, user=scope.user, now=now))
+                for section in selectors.now_sections(scope=scope, now=now)
+            ],
             "teams": teams,
+            # Drawn only when the page's fragment for this count is not kept already (the template
+            # calls them): charts and tables are most of what the figures cost to show.
             "figure_rows": figure_rows,
             "figures": selectors.FIGURES,
             "weeks": weeks,
@@ -90,6 +102,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "last_step": selectors.last_warning_step(),
             "now": now,
             "as_of": counted.as_of,
+            "figures_key": figures_key(scope, period, selectors.TREND_WEEKS),
+            "kept_seconds": KEPT_FOR.total_seconds(),
             "fresh_minutes": round(FRESH_FOR.total_seconds() / 60),
         },
     )
