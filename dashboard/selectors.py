@@ -897,9 +897,7 @@ def now_sections(*, scope: Scope, now: datetime | None = None, limit: int = LIST
     now = now or timezone.now()
     lists = {entry.key: now_list(scope=scope, key=entry.key, now=now) for entry in NOW_LISTS}
     if limit <= 0:
-        return [
-            NowSection(entry=entry, rows=[], count=lists[entry.key].order_by().count()) for entry in NOW_LISTS
-        ]
+        return [NowSection(entry=entry, rows=[], count=lists[entry.key].order_by().count()) for entry in NOW_LISTS]
     firsts = [
         queryset.select_related(None)
         .annotate(listed=Window(Count("pk")), list_key=Value(key))

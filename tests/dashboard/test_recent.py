@@ -27,7 +27,11 @@ def _every_figure(figures: selectors.Figures) -> dict[str, object]:
 def _all_of(counted: selectors.PageFigures) -> tuple:
     return (
         [
-            (entry.team.pk, _every_figure(entry.figures), [(o.owner.pk, _every_figure(o.figures)) for o in entry.owners])
+            (
+                entry.team.pk,
+                _every_figure(entry.figures),
+                [(o.owner.pk, _every_figure(o.figures)) for o in entry.owners],
+            )
             for entry in counted.teams
         ],
         [(week.starts, _every_figure(week.figures)) for week in counted.weeks],
@@ -103,10 +107,10 @@ def test_while_another_request_counts_again_the_previous_count_is_shown(story: S
 
 
 def test_scopes_periods_and_time_zones_are_kept_apart(story: Story) -> None:
-    lead = selectors.dashboard_scope(user=story.lead)
-    agent = selectors.dashboard_scope(user=story.alex)
-    blake = selectors.dashboard_scope(user=story.lead, owner_id=story.blake.pk)
-    texts = selectors.dashboard_scope(user=story.lead, channel="sms")
+    lead = _scope(story, {})
+    agent = _scope(story, {"agent": "alex"})
+    blake = _scope(story, {"owner": "blake"})
+    texts = _scope(story, {"channel": "sms"})
     keys = {
         recent.figures_key(scope, period, selectors.TREND_WEEKS)
         for scope in (lead, agent, blake, texts)
