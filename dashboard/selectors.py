@@ -6,7 +6,7 @@ never a loop over rows in Python. The "now" lists are bounded reads over the sam
 sweeps use. Definitions, in the product's words, are in ``FIGURES`` and shown beside each figure.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -906,7 +906,11 @@ def now_sections(*, scope: Scope, now: datetime | None = None, limit: int = LIST
     ]
     shown: dict[str, list[int]] = {key: [] for key in lists}
     counts = dict.fromkeys(lists, 0)
-    for key, pk, count in firsts[0].union(*firsts[1:], all=True):
+    if connection.features.supports_slicing_ordering_in_compound:
+        listed: Iterable[tuple[str, int, int]] = firsts[0].union(*firsts[1:], all=True)
+    else:  # SQLite (a first run) cannot limit each part of a UNION: one query a list there.
+        listed = [row for first in firsts for row in first]
+    for key, pk, count in listed:
         shown[key].append(pk)
         counts[key] = count
     every = {pk for pks in shown.values() for pk in pks}
