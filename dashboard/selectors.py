@@ -834,8 +834,10 @@ def _undone_call_tasks(now: datetime) -> QuerySet[Notification]:
     ).exclude(status=DeliveryStatus.SUPPRESSED)
 
 
-def now_list(*, scope: Scope, key: str, now: datetime | None = None) -> QuerySet[Commitment]:
-    """One of the "now" lists, grouped by owner (then most urgent first)."""
+def now_list(*, scope: Scope, key: str, now: datetime | None = None, with_reply: bool = True) -> QuerySet[Commitment]:
+    """One of the "now" lists, grouped by owner (then most urgent first); the replies list's rows with
+    their latest reply (``reply_text``, ``reply_at``) unless ``with_reply`` is False.
+    """
     now = now or timezone.now()
     commitments = scope.commitments()
     if key == "overdue":
@@ -855,7 +857,9 @@ def now_list(*, scope: Scope, key: str, now: datetime | None = None) -> QuerySet
         found = commitments.filter(status=Status.REOPENED)
     elif key == "replies":
         replies = unanswered_replies(commitments=commitments, now=now)
-        found = Commitment.objects.filter(pk__in=replies.values("commitment_id")).annotate(**_latest_reply(replies))
+        found = Commitment.objects.filter(pk__in=replies.values("commitment_id"))
+        if with_reply:
+            found = found.annotate(**_latest_reply(replies))
     else:
         raise ValueError(f"No such list: {key}")
     return found.select_related("customer", "owner", "assignee", "team").order_by(
@@ -895,7 +899,8 @@ def now_sections(*, scope: Scope, now: datetime | None = None, limit: int = LIST
     to every row of every list before the limit.
     """
     now = now or timezone.now()
-    lists = {entry.key: now_list(scope=scope, key=entry.key, now=now) for entry in NOW_LISTS}
+    # The replies are read for the rows shown, below: not built into the query that picks them.
+    lists = {entry.key: now_list(scope=scope, key=entry.key, now=now, with_reply=False) for entry in NOW_LISTS}
     if limit <= 0:
         return [NowSection(entry=entry, rows=[], count=lists[entry.key].order_by().count()) for entry in NOW_LISTS]
     firsts = [
