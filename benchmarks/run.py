@@ -771,8 +771,18 @@ def measure_delivery(options: argparse.Namespace) -> None:
 class Page:
     """One thing a user asks the web for: a page, or an API call."""
 
-    def __init__(self, name: str, path: str, *, api: bool = False, method: str = "GET", target_ms: float = 100) -> None:
+    def __init__(
+        self,
+        name: str,
+        path: str,
+        *,
+        api: bool = False,
+        method: str = "GET",
+        target_ms: float = 100,
+        lead: bool = False,
+    ) -> None:
         self.name, self.path, self.api, self.method, self.target_ms = name, path, api, method, target_ms
+        self.lead = lead  # Asked by the first team's lead (each client its own session), not by its agents.
 
 
 def page_list(people: dict[str, Any], *, commitment_id: int) -> list[Page]:
@@ -788,6 +798,8 @@ def page_list(people: dict[str, Any], *, commitment_id: int) -> list[Page]:
         Page("team list /team/", "/team/"),
         Page("commitment page", f"/commitments/{commitment_id}/"),
         Page("dashboard /dashboard/", "/dashboard/", target_ms=250),
+        # The lead's dashboard: the whole team's lists and figures (an agent's covers their own).
+        Page("dashboard /dashboard/ (the lead)", "/dashboard/", target_ms=250, lead=True),
         Page("API list", "/api/v1/commitments/", api=True),
         Page("API list ?status=open", "/api/v1/commitments/?status=open", api=True),
         Page("API create", "/api/v1/commitments/", api=True, method="POST", target_ms=30),
@@ -824,7 +836,7 @@ def queries_of(page: Page, people: dict[str, Any]) -> int:
     from django.test.utils import CaptureQueriesContext
 
     client = Client()
-    client.force_login(people["agents"][0])
+    client.force_login(people["lead"] if page.lead else people["agents"][0])
     with CaptureQueriesContext(connection) as queries:
         if page.method == "POST":
             response = client.post(
@@ -872,9 +884,10 @@ def measure_pages(options: argparse.Namespace, port: int, people: dict[str, Any]
                 break
             except requests.RequestException:
                 time.sleep(0.2)
-        sessions = []
+        sessions: list[tuple[Any, str, int]] = []
+        lead_sessions: list[tuple[Any, str, int]] = []
         agents = people["agents"][: options.clients]
-        for agent in agents:
+        for agent in [*agents, *[people["lead"]] * len(agents)]:
             session = requests.Session()
             session.get(f"{base}/accounts/login/")
             session.post(
@@ -890,7 +903,7 @@ def measure_pages(options: argparse.Namespace, port: int, people: dict[str, Any]
                 f"{base}/api/v1/auth/token/", json={"username": agent.username, "password": PASSWORD}
             ).json()["token"]
             commitment = first_commitment_of(agent)
-            sessions.append((session, token, commitment))
+            (lead_sessions if agent == people["lead"] else sessions).append((session, token, commitment))
         for page in pages:
             progress(f"pages: {page.name}, {options.clients} clients x {options.requests} requests")
             timings: list[float] = []
@@ -904,7 +917,7 @@ def measure_pages(options: argparse.Namespace, port: int, people: dict[str, Any]
                 lock: threading.Lock = lock,
                 failures: list[int] = failures,
             ) -> None:
-                session, token, commitment = sessions[index]
+                session, token, commitment = (lead_sessions if page.lead else sessions)[index]
                 path = page.path
                 if page.name == "commitment page":
                     path = f"/commitments/{commitment}/"

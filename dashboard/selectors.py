@@ -6,7 +6,7 @@ never a loop over rows in Python. The "now" lists are bounded reads over the sam
 sweeps use. Definitions, in the product's words, are in ``FIGURES`` and shown beside each figure.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -625,6 +625,7 @@ TIMELINE_COUNTS = {
 class PageFigures:
     teams: list[TeamFigures]
     weeks: list[Week]
+    as_of: datetime  # The moment they were counted at: every figure is as it stood then.
 
 
 def page_figures(*, scope: Scope, period: int, now: datetime, weeks: int = TREND_WEEKS) -> PageFigures:
@@ -640,6 +641,7 @@ def page_figures(*, scope: Scope, period: int, now: datetime, weeks: int = TREND
         return PageFigures(
             teams=team_figures(scope=scope, period=period, now=now, updates=updates),
             weeks=weekly_trends(scope=scope, weeks=weeks, now=now, updates=updates) if weeks else [],
+            as_of=now,
         )
     period_starts = period_start(now, period)
     first = first_trend_week(now, zone, weeks) if weeks else None
@@ -709,7 +711,9 @@ def page_figures(*, scope: Scope, period: int, now: datetime, weeks: int = TREND
         else:
             by_team[row["team_id"]] = _figures(row)
     return PageFigures(
-        teams=_teams(scope, by_team, by_owner), weeks=_weeks(first, weeks, zone, by_week) if first else []
+        teams=_teams(scope, by_team, by_owner),
+        weeks=_weeks(first, weeks, zone, by_week) if first else [],
+        as_of=now,
     )
 
 
@@ -830,8 +834,10 @@ def _undone_call_tasks(now: datetime) -> QuerySet[Notification]:
     ).exclude(status=DeliveryStatus.SUPPRESSED)
 
 
-def now_list(*, scope: Scope, key: str, now: datetime | None = None) -> QuerySet[Commitment]:
-    """One of the "now" lists, grouped by owner (then most urgent first)."""
+def now_list(*, scope: Scope, key: str, now: datetime | None = None, with_reply: bool = True) -> QuerySet[Commitment]:
+    """One of the "now" lists, grouped by owner (then most urgent first); the replies list's rows with
+    their latest reply (``reply_text``, ``reply_at``) unless ``with_reply`` is False.
+    """
     now = now or timezone.now()
     commitments = scope.commitments()
     if key == "overdue":
@@ -851,16 +857,29 @@ def now_list(*, scope: Scope, key: str, now: datetime | None = None) -> QuerySet
         found = commitments.filter(status=Status.REOPENED)
     elif key == "replies":
         replies = unanswered_replies(commitments=commitments, now=now)
-        latest = replies.filter(commitment_id=OuterRef("pk")).order_by("-created_at")
-        found = Commitment.objects.filter(pk__in=replies.values("commitment_id")).annotate(
-            reply_text=Subquery(latest.values("message")[:1]),
-            reply_at=Subquery(latest.values("created_at")[:1], output_field=DateTimeField()),
-        )
+        found = Commitment.objects.filter(pk__in=replies.values("commitment_id"))
+        if with_reply:
+            found = found.annotate(**_latest_reply(replies))
     else:
         raise ValueError(f"No such list: {key}")
     return found.select_related("customer", "owner", "assignee", "team").order_by(
         "owner__first_name", "owner__last_name", "owner_id", "due_at", "pk"
     )
+
+
+def _latest_reply(replies: QuerySet[TimelineEvent]) -> dict[str, Any]:
+    """The latest of these replies (not yet answered) on each commitment."""
+    latest = replies.filter(commitment_id=OuterRef("pk")).order_by("-created_at")
+    return {
+        "reply_text": Subquery(latest.values("message")[:1]),
+        "reply_at": Subquery(latest.values("created_at")[:1], output_field=DateTimeField()),
+    }
+
+
+def _by_owner(commitment: Commitment) -> tuple[Any, ...]:
+    """``now_list``'s order, in Python (for rows read by id)."""
+    owner = commitment.owner
+    return (owner.first_name, owner.last_name, owner.pk, commitment.due_at, commitment.pk)
 
 
 @dataclass
@@ -871,22 +890,53 @@ class NowSection:
 
 
 def now_sections(*, scope: Scope, now: datetime | None = None, limit: int = LIST_LIMIT) -> list[NowSection]:
-    """Every "now" list with its first ``limit`` rows and its full count: one query a list (the count
-    is a window over the whole list, taken before the limit), however long the lists are.
+    """Every "now" list with its first ``limit`` rows and its full count, however long the lists are:
+    one query for which rows each list shows and how many it has (the count a window over the whole
+    list, taken before the limit), then one for those rows and what they show.
+
+    The first reads only the lists' commitments and their owners (the order is by owner), from the
+    team indexes; the customers, assignees and replies are read for the few rows shown, not joined
+    to every row of every list before the limit.
     """
     now = now or timezone.now()
-    sections = []
-    for entry in NOW_LISTS:
-        queryset = now_list(scope=scope, key=entry.key, now=now)
-        if limit <= 0:
-            sections.append(NowSection(entry=entry, rows=[], count=queryset.order_by().count()))
-            continue
-        # The page's rows need no team (the CSV's do): one join less to build and to read.
-        queryset = queryset.select_related(None).select_related("customer", "owner", "assignee")
-        listed = list(queryset.annotate(listed=Window(Count("pk")))[:limit])
-        count = listed[0].listed if listed else 0
-        sections.append(NowSection(entry=entry, rows=list[Commitment](listed), count=count))
-    return sections
+    # The replies are read for the rows shown, below: not built into the query that picks them.
+    lists = {entry.key: now_list(scope=scope, key=entry.key, now=now, with_reply=False) for entry in NOW_LISTS}
+    if limit <= 0:
+        return [NowSection(entry=entry, rows=[], count=lists[entry.key].order_by().count()) for entry in NOW_LISTS]
+    firsts = [
+        queryset.select_related(None)
+        .annotate(listed=Window(Count("pk")), list_key=Value(key))
+        .values_list("list_key", "pk", "listed")[:limit]
+        for key, queryset in lists.items()
+    ]
+    shown: dict[str, list[int]] = {key: [] for key in lists}
+    counts = dict.fromkeys(lists, 0)
+    if connection.features.supports_slicing_ordering_in_compound:
+        listed: Iterable[tuple[str, int, int]] = firsts[0].union(*firsts[1:], all=True)
+    else:  # SQLite (a first run) cannot limit each part of a UNION: one query a list there.
+        listed = [row for first in firsts for row in first]
+    for key, pk, count in listed:
+        shown[key].append(pk)
+        counts[key] = count
+    every = {pk for pks in shown.values() for pk in pks}
+    rows = Commitment.objects.filter(pk__in=every).select_related("customer", "owner", "assignee")
+    # The page's rows need no team (the CSV's do). The latest reply only for the replies list's
+    # rows (the query is planned for those alone, not asked once for every row shown).
+    if shown["replies"]:
+        reply = _latest_reply(unanswered_replies(commitments=scope.commitments(), now=now))
+        rows = rows.annotate(
+            reply_text=Case(When(pk__in=shown["replies"], then=reply["reply_text"])),
+            reply_at=Case(When(pk__in=shown["replies"], then=reply["reply_at"]), output_field=DateTimeField()),
+        )
+    by_pk = {commitment.pk: commitment for commitment in rows} if every else {}
+    return [
+        NowSection(
+            entry=entry,
+            rows=sorted((by_pk[pk] for pk in shown[entry.key] if pk in by_pk), key=_by_owner),
+            count=counts[entry.key],
+        )
+        for entry in NOW_LISTS
+    ]
 
 
 def fulfilled_since(*, scope: Scope, since: datetime, now: datetime | None = None) -> QuerySet[Commitment]:

@@ -17,9 +17,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
+from commitments.list_rows import list_rows
 from commitments.models import Channel, Commitment
 from commitments.views import staff_page
 from dashboard import charts, selectors
+from dashboard.recent import FRESH_FOR, KEPT_FOR, figures_key, recent_page_figures
 
 
 def _int(value: str | None) -> int | None:
@@ -55,19 +57,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
     period = _period(request)
     now = timezone.now()
-    # The figures and the trends counted together, in one statement.
-    counted = selectors.page_figures(scope=scope, period=period, now=now)
+    # The figures and the trends counted together, in one statement, at most a minute ago; the
+    # lists of what needs attention are live.
+    counted = recent_page_figures(scope=scope, period=period, now=now)
     weeks, teams = counted.weeks, counted.teams
-    trends = [charts.trend_chart(figure, weeks) for figure in selectors.FIGURES]
-    figure_rows = [
-        (
-            entry,
-            scope.leads(entry.team),
-            _shown(entry.figures),
-            [(owner, _shown(owner.figures)) for owner in entry.owners],
-        )
-        for entry in teams
-    ]
+
+    def trends() -> list[charts.Chart]:
+        return [charts.trend_chart(figure, weeks) for figure in selectors.FIGURES]
+
+    def figure_rows() -> list[tuple[Any, ...]]:
+        return [
+            (
+                entry,
+                scope.leads(entry.team),
+                _shown(entry.figures),
+                [(owner, _shown(owner.figures)) for owner in entry.owners],
+            )
+            for entry in teams
+        ]
+
     return render(
         request,
         "dashboard/dashboard.html",
@@ -78,8 +86,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "periods": selectors.PERIODS,
             "owners": selectors.owner_choices(scope=scope),
             "channels": Channel.choices,
-            "sections": selectors.now_sections(scope=scope, now=now),
+            # Each list's rows worded in one pass (links, times, badges), as every list words them.
+            "sections": [
+                (section, list_rows(section.rows, user=scope.user, now=now))
+                for section in selectors.now_sections(scope=scope, now=now)
+            ],
             "teams": teams,
+            # Drawn only when the page's fragment for this count is not kept already (the template
+            # calls them): charts and tables are most of what the figures cost to show.
             "figure_rows": figure_rows,
             "figures": selectors.FIGURES,
             "weeks": weeks,
@@ -87,6 +101,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "filters": request.GET.urlencode(),
             "last_step": selectors.last_warning_step(),
             "now": now,
+            "as_of": counted.as_of,
+            "figures_key": figures_key(scope, period, selectors.TREND_WEEKS),
+            "kept_seconds": KEPT_FOR.total_seconds(),
+            "fresh_minutes": round(FRESH_FOR.total_seconds() / 60),
         },
     )
 
@@ -182,20 +200,24 @@ def _figure_header() -> list[str]:
 @require_GET
 def export_figures(request: HttpRequest) -> HttpResponse:
     scope, period = _scope(request), _period(request)
-    teams = selectors.team_figures(scope=scope, period=period)
-    rows: list[list[Any]] = [["period_days", "team", "owner", *_figure_header()]]
-    for entry in teams:
-        rows.append([period, entry.team.name, "", *_figure_values(entry.figures)])
+    # The page's own count (as of the time in the last column), whichever is asked first.
+    counted = recent_page_figures(scope=scope, period=period)
+    as_of = _iso(counted.as_of)
+    rows: list[list[Any]] = [["period_days", "team", "owner", *_figure_header(), "as_of"]]
+    for entry in counted.teams:
+        rows.append([period, entry.team.name, "", *_figure_values(entry.figures), as_of])
         for owner in entry.owners:
-            rows.append([period, entry.team.name, owner.owner.get_username(), *_figure_values(owner.figures)])
+            rows.append([period, entry.team.name, owner.owner.get_username(), *_figure_values(owner.figures), as_of])
     return _csv(f"figures-{period}-days.csv", rows)
 
 
 @staff_page
 @require_GET
 def export_trends(request: HttpRequest) -> HttpResponse:
-    weeks = selectors.weekly_trends(scope=_scope(request))
-    rows: list[list[Any]] = [["week_starting", *_figure_header()]]
-    for week in weeks:
-        rows.append([week.starts.date().isoformat(), *_figure_values(week.figures)])
+    # The weeks do not depend on the period: the page's count for the period it shows is the one kept.
+    counted = recent_page_figures(scope=_scope(request), period=_period(request))
+    as_of = _iso(counted.as_of)
+    rows: list[list[Any]] = [["week_starting", *_figure_header(), "as_of"]]
+    for week in counted.weeks:
+        rows.append([week.starts.date().isoformat(), *_figure_values(week.figures), as_of])
     return _csv("trends-12-weeks.csv", rows)
