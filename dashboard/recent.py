@@ -11,17 +11,22 @@ attention now (the lists) is always live, and so is the digest, counted once a d
 The counts are kept in the project's cache (Redis when there is one, shared by every web process).
 When they are older than ``FRESH_FOR``, one request counts them again while the others go on
 showing the previous count, itself never older than ``KEPT_FOR``; with none kept at all, the others
-wait for that one count rather than each making its own.
+wait for that one count rather than each making its own. When the cache cannot be reached (Redis
+restarting), every request counts live: slower for a while, never an error.
 """
 
 import hashlib
+import logging
 import time
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.utils import timezone
 
 from dashboard import selectors
+
+logger = logging.getLogger(__name__)
 
 # A lead reads the dashboard over coffee: a minute-old figure is fine when the page says so.
 FRESH_FOR = timedelta(minutes=1)
@@ -65,33 +70,62 @@ def recent_page_figures(
     """
     now = now or timezone.now()
     key = figures_key(scope, period, weeks)
-    kept = cache.get(key)
+    kept = _kept(key)
     if kept is not None and now - kept.as_of < FRESH_FOR:
         return _for(scope, kept)
     counting = f"{key}:counting"
-    if cache.add(counting, now.isoformat(), timeout=COUNTING_FOR.total_seconds()):
+    if _may_count(counting, now):
         try:
             return _count(scope, period, now, weeks, key)
         finally:
-            cache.delete(counting)
+            _forget(counting)
     if kept is not None and now - kept.as_of < KEPT_FOR:
         return _for(scope, kept)  # Counted again as we speak: the previous count, and when it was taken.
     # Nothing to show yet and another request is counting: wait for its count rather than add ours.
     deadline = time.monotonic() + COUNTING_FOR.total_seconds()
     while time.monotonic() < deadline:
         time.sleep(WAIT_STEP)
-        kept = cache.get(key)
+        kept = _kept(key)
         if kept is not None and now - kept.as_of < KEPT_FOR:
             return _for(scope, kept)
-        if cache.get(counting) is None:
+        if _kept(counting) is None:
             break  # It gave up (an error): count here.
     return _count(scope, period, now, weeks, key)
 
 
 def _count(scope: selectors.Scope, period: int, now: datetime, weeks: int, key: str) -> selectors.PageFigures:
     counted = selectors.page_figures(scope=scope, period=period, now=now, weeks=weeks)
-    cache.set(key, counted, timeout=KEPT_FOR.total_seconds())
+    try:
+        cache.set(key, counted, timeout=KEPT_FOR.total_seconds())
+    except Exception:
+        logger.warning("Dashboard figures not kept: the cache cannot be reached", exc_info=True)
     return counted
+
+
+# The cache may be down (Redis restarting): then nothing is kept and every request counts live,
+# slower for a while but never an error.
+
+
+def _kept(key: str) -> Any:
+    try:
+        return cache.get(key)
+    except Exception:
+        logger.warning("Dashboard figures counted live: the cache cannot be reached", exc_info=True)
+        return None
+
+
+def _may_count(counting: str, now: datetime) -> bool:
+    try:
+        return bool(cache.add(counting, now.isoformat(), timeout=COUNTING_FOR.total_seconds()))
+    except Exception:
+        return True  # No one can say another request is counting: count here.
+
+
+def _forget(counting: str) -> None:
+    try:
+        cache.delete(counting)
+    except Exception:
+        logger.warning("Dashboard count's lock not released: the cache cannot be reached", exc_info=True)
 
 
 def _for(scope: selectors.Scope, kept: selectors.PageFigures) -> selectors.PageFigures:

@@ -284,6 +284,12 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The dashboard's drawn figures (``{% cache %}``): kept in each web process's own memory, so a page
+# never fails because Redis is restarting, and drawing them twice a minute (once per process) is cheap.
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "template-fragments",
+}
 
 # --- Security (production: DEBUG off) -------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

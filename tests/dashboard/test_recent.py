@@ -8,14 +8,17 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from commitments.models import Commitment, Status
 from dashboard import recent, selectors
+from tests import live
 from tests.api.conftest import client_for
 from tests.dashboard.conftest import DAY, Story, event
 
@@ -156,3 +159,29 @@ def test_the_api_and_the_csvs_say_when_their_figures_were_counted(client, story:
     trends = _rows(client.get(reverse("dashboard:trends_csv")))
     assert len(figures) == 3 and len(trends) == 12
     assert {datetime.fromisoformat(row["as_of"]) for row in figures + trends} == {kept.as_of}
+
+
+def test_the_figures_are_counted_live_while_the_cache_cannot_be_reached(client, story: Story) -> None:
+    # Given the cache that keeps the counts is down (Redis restarting)
+    unreachable = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{live.free_port()}/0",
+        },
+    }
+    client.force_login(story.lead)
+    scope = selectors.dashboard_scope(user=story.lead)
+    assert scope is not None
+    with override_settings(CACHES=unreachable):
+        # When the lead opens the dashboard, and a wall display polls the API
+        page = client.get(reverse("dashboard:page"))
+        api = client.get("/api/v1/dashboard/")
+    # Then both answer with the figures, counted live
+    live_figures = selectors.page_figures(scope=scope, period=30, now=timezone.now())
+    [team] = live_figures.teams
+    assert page.status_code == 200
+    words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.content.decode()))
+    assert f"{team.figures.total} commitment" in words
+    assert "As of" in words
+    assert api.status_code == 200, api.content
