@@ -11,7 +11,6 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from dashboard import selectors
-from dashboard.recent import recent_page_figures
 from followthrough.api import errors
 from followthrough.api.fields import MAX_ID, DurationField
 
@@ -95,9 +94,6 @@ class DashboardSerializer(serializers.Serializer[Any]):
     team = serializers.IntegerField(allow_null=True, help_text="The team asked for, or null for all your teams.")
     period = serializers.IntegerField(help_text="Days: commitments logged in this many last days are counted.")
     teams = DashboardTeamSerializer(many=True, help_text="Your teams (or the one asked for), by name.")
-    as_of = serializers.DateTimeField(
-        help_text="When the figures were counted: at most a minute ago (two while they are being counted again)."
-    )
 
 
 class DashboardView(APIView):
@@ -108,8 +104,7 @@ class DashboardView(APIView):
         description=(
             "The figures of your teams and of each owner in them, for the commitments logged in the "
             "last `period` days. A lead sees the whole team; in a team where you are an agent, the "
-            "figures are your own. Rates are fractions from 0 to 1, or null where nothing can be divided. "
-            "They are counted at most once a minute: `as_of` says when."
+            "figures are your own. Rates are fractions from 0 to 1, or null where nothing can be divided."
         ),
         parameters=[
             OpenApiParameter(
@@ -143,15 +138,9 @@ class DashboardView(APIView):
         if scope is None:
             raise NotFound("No such team among yours.")
         period = period or selectors.DEFAULT_PERIOD
-        # The page's count for the same scope and period (its weeks included), at most a minute old.
-        counted = recent_page_figures(scope=scope, period=period)
+        teams = selectors.team_figures(scope=scope, period=period)
         return Response(
-            {
-                "team": team_id,
-                "period": period,
-                "teams": [TeamFiguresSerializer(entry).data for entry in counted.teams],
-                "as_of": serializers.DateTimeField().to_representation(counted.as_of),
-            }
+            {"team": team_id, "period": period, "teams": [TeamFiguresSerializer(entry).data for entry in teams]}
         )
 
 
