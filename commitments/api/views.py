@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.api_tokens import issue_api_token
 from accounts.login_lockout import LOCKED_OUT, lockout_minutes
-from accounts.models import User
+from accounts.models import Team, User
 from commitments import composer, selectors, services
 from commitments.api.filters import CommitmentFilter
 from commitments.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, replay_or_run
@@ -34,6 +34,7 @@ from commitments.api.serializers import (
     RescheduleSerializer,
     ResumeSerializer,
     SendUpdateSerializer,
+    TeamIdField,
     TimelineEventSerializer,
     WaitSerializer,
 )
@@ -193,19 +194,24 @@ class CommitmentListView(VisibleCommitmentsView, generics.ListAPIView[Commitment
         body = CommitmentCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        commitment = services.create_commitment(
-            actor=_actor(request),
-            customer=services.CustomerDetails(**data["customer"]),
-            summary=data["summary"],
-            details=data["details"],
-            due_at=data.get("due_at"),
-            owner=data.get("owner"),
-            team=data.get("team"),
-            update_interval=data.get("update_interval"),
-            external_ref=data["external_ref"],
-            target_at=data.get("target_at"),
-            temperature=data["temperature"],
-        )
+        try:
+            commitment = services.create_commitment(
+                actor=_actor(request),
+                customer=services.CustomerDetails(**data["customer"]),
+                summary=data["summary"],
+                details=data["details"],
+                due_at=data.get("due_at"),
+                owner=data.get("owner"),
+                team=data.get("team"),  # an id: the service reads the team with its memberships
+                update_interval=data.get("update_interval"),
+                external_ref=data["external_ref"],
+                target_at=data.get("target_at"),
+                temperature=data["temperature"],
+            )
+        except Team.DoesNotExist:
+            team_field = body.fields["team"]
+            assert isinstance(team_field, TeamIdField)
+            raise serializers.ValidationError({"team": [team_field.no_such_team(body.initial_data["team"])]}) from None
         answer = CommitmentSerializer(commitment).data
         # The answer tells the caller only the contacts they gave: whatever else is on file for
         # this customer stays on the team's pages, not in a reply to whoever typed an email.
