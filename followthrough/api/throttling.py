@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 class CurrentRatesMixin(SimpleRateThrottle):
     scope: str | None
+    num_requests: int
+    duration: int
 
     def allow_request(self, request: "Request", view: "APIView") -> bool:
         try:
@@ -99,9 +101,10 @@ class _Counters:
 
     def __init__(self, request: "Request", view: "APIView") -> None:
         ours = [throttle for throttle in view.get_throttles() if isinstance(throttle, CurrentRatesMixin)]
-        keys = [key for throttle in ours if throttle.rate is not None and (key := throttle.get_cache_key(request, view))]
+        keys = [throttle.get_cache_key(request, view) for throttle in ours if throttle.rate is not None]
         self.left = len(ours)
-        self.histories: dict[str, list[float]] = SimpleRateThrottle.cache.get_many(keys) if keys else {}
+        named = [key for key in keys if key]
+        self.histories: dict[str, list[float]] = SimpleRateThrottle.cache.get_many(named) if named else {}
         self.written: dict[str, list[float]] = {}
         self.timeout = 0
 
