@@ -296,15 +296,18 @@ def _insert_new(rows: list[OutboxRow]) -> dict[int, str]:
     objs = [Notification(**row._asdict()) for row in rows]
     meta = Notification._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key and not field.generated]
-    # bulk_create(ignore_conflicts=True) cannot say which rows it wrote; QuerySet._insert (what it
-    # calls) can, with RETURNING, on PostgreSQL and SQLite alike.
-    written = Notification.objects._insert(  # type: ignore[attr-defined]
-        objs,
-        fields=fields,
-        on_conflict=OnConflict.IGNORE,
-        returning_fields=[meta.pk, meta.get_field("idempotency_key")],
-    )
-    return {pk: key for pk, key in (row for row in written if row is not None)}
+    returning = [meta.pk, meta.get_field("idempotency_key")]
+    # In batches as bulk_create makes them (SQLite caps a statement's parameters), and for each one
+    # QuerySet._insert, what bulk_create calls: bulk_create(ignore_conflicts=True) cannot say which
+    # rows it wrote, _insert can, with RETURNING, on PostgreSQL and SQLite alike.
+    size = max(connection.ops.bulk_batch_size(fields, objs), 1)
+    written: dict[int, str] = {}
+    for start in range(0, len(objs), size):
+        returned = Notification.objects._insert(  # type: ignore[attr-defined]
+            objs[start : start + size], fields=fields, on_conflict=OnConflict.IGNORE, returning_fields=returning
+        )
+        written.update(row for row in returned if row is not None)
+    return written
 
 
 def _copy_in(rows: list[OutboxRow], events: list[Event], *, now: datetime) -> list[int]:
