@@ -221,7 +221,7 @@ class TeamIdField(serializers.PrimaryKeyRelatedField):
                 raise TypeError
             # What the field's lookup would have made of it ("7" and 7.0 name team 7).
             return int(Team._meta.pk.get_prep_value(data))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # 1e400 reads as infinity: no id either
             self.fail("incorrect_type", data_type=type(data).__name__)
         raise AssertionError  # fail() always raises.
 

@@ -1,5 +1,6 @@
 """Logging, reading, listing and editing commitments through the API."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -213,6 +214,16 @@ def test_a_team_that_does_not_exist_is_named_as_the_field_names_it(api, change, 
     assert response.json() == answer
     assert list(response.json()) == list(answer)
     assert written_rows() == (0, 0, 0, 0)
+
+
+def test_a_team_id_too_big_for_a_number_is_a_400_on_the_team(api):
+    # 1e400 is valid JSON, read as infinity: no id at all
+    body = json.dumps(new_commitment_body(team=0)).replace('"team": 0', '"team": 1e400')
+
+    response = api.post(f"{API}/commitments/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"team": ["Incorrect type. Expected pk value, received float."]}
 
 
 def test_a_team_given_by_a_string_id_is_that_team(api, agent, team):
