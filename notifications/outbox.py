@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.db.backends.utils import CursorWrapper
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from accounts.models import User
@@ -267,21 +268,46 @@ class Outgoing:
 
 
 def _insert(rows: list[OutboxRow], events: list[Event], *, now: datetime) -> list[int]:
-    """Through the ORM: for a service's few messages, and for SQLite."""
+    """Through the ORM: for a service's few messages, and for SQLite.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING RETURNING``: the rows written name their own ids, so
+    logging a promise does not read its acknowledgement back. Only a key already in the outbox
+    (written before, so returned by nothing) is looked up, to hand on whatever of it is still due.
+    """
+    due_keys = {
+        row.idempotency_key for row in rows if row.status == DeliveryStatus.PENDING and row.next_attempt_at <= now
+    }
+    due_now: list[int] = []
     if rows:
-        Notification.objects.bulk_create([Notification(**row._asdict()) for row in rows], ignore_conflicts=True)
+        written = _insert_new(rows)
+        due_now = [pk for pk, key in written.items() if key in due_keys]
+        due_keys -= set(written.values())
     if events:
         record_events(TimelineEvent(**event._asdict()) for event in events)
-    due_keys = [
-        row.idempotency_key for row in rows if row.status == DeliveryStatus.PENDING and row.next_attempt_at <= now
-    ]
-    if not due_keys:
-        return []
-    return list(
-        Notification.objects.filter(
+    if due_keys:
+        due_now += Notification.objects.filter(
             idempotency_key__in=due_keys, status=DeliveryStatus.PENDING, sent_at__isnull=True
         ).values_list("pk", flat=True)
-    )
+    return sorted(due_now)
+
+
+def _insert_new(rows: list[OutboxRow]) -> dict[int, str]:
+    """Insert the rows whose key is not in the outbox yet; the id and key of each row written."""
+    objs = [Notification(**row._asdict()) for row in rows]
+    meta = Notification._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key and not field.generated]
+    returning = [meta.pk, meta.get_field("idempotency_key")]
+    # In batches as bulk_create makes them (SQLite caps a statement's parameters), and for each one
+    # QuerySet._insert, what bulk_create calls: bulk_create(ignore_conflicts=True) cannot say which
+    # rows it wrote, _insert can, with RETURNING, on PostgreSQL and SQLite alike.
+    size = max(connection.ops.bulk_batch_size(fields, objs), 1)
+    written: dict[int, str] = {}
+    for start in range(0, len(objs), size):
+        returned = Notification.objects._insert(  # type: ignore[attr-defined]
+            objs[start : start + size], fields=fields, on_conflict=OnConflict.IGNORE, returning_fields=returning
+        )
+        written.update(row for row in returned if row is not None)
+    return written
 
 
 def _copy_in(rows: list[OutboxRow], events: list[Event], *, now: datetime) -> list[int]:

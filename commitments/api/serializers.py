@@ -3,11 +3,13 @@ rule (who may act, which moves a status allows, contact details, which text is r
 commitments.services, so a blank text passes here and the service names it with the others.
 """
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from accounts.models import Team, User
 from commitments.models import Channel, Commitment, Customer, Temperature, TimelineEvent
@@ -208,6 +210,25 @@ def _iso(value: datetime) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+class TeamIdField(serializers.PrimaryKeyRelatedField):
+    """A team's id, checked here only as DRF's field checks its type: the service reads the team
+    with the caller's membership in one query, and a team that does not exist is named then, with
+    this field's own message (``no_such_team``), as if it had been looked up here."""
+
+    def to_internal_value(self, data: Any) -> int:
+        try:
+            if isinstance(data, bool):
+                raise TypeError
+            # What the field's lookup would have made of it ("7" and 7.0 name team 7).
+            return int(Team._meta.pk.get_prep_value(data))
+        except (TypeError, ValueError, OverflowError):  # 1e400 reads as infinity: no id either
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        raise AssertionError  # fail() always raises.
+
+    def no_such_team(self, data: Any) -> ErrorDetail:
+        return ErrorDetail(self.error_messages["does_not_exist"].format(pk_value=data), code="does_not_exist")
+
+
 class CommitmentCreateSerializer(serializers.Serializer):
     customer = CustomerInputSerializer(help_text="Who the promise is to, and how they want to hear from us.")
     summary = serializers.CharField(
@@ -225,7 +246,7 @@ class CommitmentCreateSerializer(serializers.Serializer):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), required=False, allow_null=True, help_text="User id; the caller by default."
     )
-    team = serializers.PrimaryKeyRelatedField(
+    team = TeamIdField(
         queryset=Team.objects.all(),
         required=False,
         allow_null=True,
@@ -246,6 +267,24 @@ class CommitmentCreateSerializer(serializers.Serializer):
         default=Temperature.CALM,
         help_text="How the customer feels; an upset customer gets the team's shorter update interval.",
     )
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            # Refused for other fields: say too whether the team exists, as a look-up here would have.
+            raise serializers.ValidationError(self._naming_a_missing_team(data, error.detail)) from error
+
+    def _naming_a_missing_team(self, data: Any, errors: Any) -> Any:
+        given = data.get("team") if isinstance(data, Mapping) else None
+        if not isinstance(errors, dict) or "team" in errors or given is None:
+            return errors
+        field = self.fields["team"]
+        assert isinstance(field, TeamIdField)
+        if Team.objects.filter(pk=field.to_internal_value(given)).exists():
+            return errors
+        named = {**errors, "team": [field.no_such_team(given)]}
+        return {name: named[name] for name in [*self.fields, *errors] if name in named}
 
 
 class CommitmentEditSerializer(serializers.Serializer):

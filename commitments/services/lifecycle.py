@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import BigIntegerField, DateField, Exists, F, OuterRef, Value
+from django.db.models import BigIntegerField, DateField, Exists, F, FilteredRelation, OuterRef, Q, Value
 from django.utils import timezone
 
 from accounts.models import Holiday, Membership, Team, User
@@ -98,7 +98,7 @@ def create_commitment(
     due_at: datetime | None,
     details: str = "",
     owner: User | None = None,
-    team: Team | None = None,
+    team: Team | int | None = None,
     update_interval: timedelta | None = None,
     external_ref: str = "",
     target_at: datetime | None = None,
@@ -108,6 +108,9 @@ def create_commitment(
 
     Given only the owner's own target, the time promised to the customer is the target plus the
     buffer that owner's history calls for (``commitments.promises``).
+
+    ``team`` may be given by id (the API's way): the team is then read with its memberships, and
+    an id that names no team raises ``Team.DoesNotExist`` before anything is written.
     """
     now = timezone.now()
     errors: dict[str, Any] = {}
@@ -117,7 +120,7 @@ def create_commitment(
     if due_at is None and target_at is not None and timezone.is_aware(target_at) and target_at > now:
         from commitments import promises
 
-        due_at = promises.propose_promise(owner=owner, team=team, target_at=target_at, now=now).promised_at
+        due_at = promises.propose_promise(owner=owner, team=team_row, target_at=target_at, now=now).promised_at
     if temperature not in Temperature.values:
         errors["temperature"] = [f"Choose one of: {', '.join(Temperature.values)}."]
     try:
@@ -187,14 +190,18 @@ def create_commitment(
 
 
 def _resolve_team(
-    *, actor: User, owner: User, team: Team | None, errors: dict[str, Any]
+    *, actor: User, owner: User, team: Team | int | None, errors: dict[str, Any]
 ) -> tuple[Team | None, list[date]]:
     """The team the promise is filed under, checked against actor and owner, and that team's holidays.
 
-    Each path asks the database twice at most: logging a promise is the busiest write there is.
+    Each path asks the database twice at most, a team given by id once: logging a promise is the
+    busiest write there is.
     """
-    if team is not None:
+    if isinstance(team, int):
+        team, members, holidays = _team_members_and_holidays(team, people={actor.pk, owner.pk})
+    elif team is not None:
         members, holidays = _members_and_holidays(team, people={actor.pk, owner.pk})
+    if team is not None:
         if not actor.is_superuser and actor.pk not in members:
             errors["team"] = ["You are not a member of this team."]
             return None, []
@@ -217,6 +224,26 @@ def _resolve_team(
         errors["owner"] = ["The owner is not in any of your teams."]
         return None, []
     return choices[0], list(choices[0].holidays.values_list("date", flat=True))
+
+
+def _team_members_and_holidays(team_id: int, *, people: set[int]) -> tuple[Team, set[int], list[date]]:
+    """The team with this id, which of ``people`` are its members, and its holidays: one query.
+
+    The team's row comes once for each pairing of a member among ``people`` (at most two) with a
+    holiday: a few rows, where a query of each would cost a round trip more.
+    """
+    columns = [field.attname for field in Team._meta.concrete_fields]
+    rows = list(
+        Team.objects.filter(pk=team_id)
+        .order_by()
+        .annotate(chosen=FilteredRelation("memberships", condition=Q(memberships__user_id__in=people)))
+        .values_list(*columns, "chosen__user_id", "holidays__date")
+    )
+    if not rows:
+        raise Team.DoesNotExist(f"No team has the id {team_id}.")
+    team = Team.from_db(Team.objects.db, columns, rows[0][: len(columns)])
+    members = {row[-2] for row in rows if row[-2] is not None}
+    return team, members, sorted({row[-1] for row in rows if row[-1] is not None})
 
 
 def _members_and_holidays(team: Team, *, people: set[int]) -> tuple[set[int], list[date]]:

@@ -37,7 +37,16 @@ class StrictFilterBackend(DjangoFilterBackend):
                     errors[name] = ["Give a value, or leave the parameter out."]
         if errors:
             raise ValidationError(errors)
+        if not request.query_params and not _requires_a_filter(filterset_class):
+            # Nothing to filter by: a filter set would only be built (every filter deep-copied) to
+            # change nothing. The plain list is the call integrators make most.
+            return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+def _requires_a_filter(filterset_class: Any) -> bool:
+    filters = filterset_class.base_filters.values() if filterset_class is not None else ()
+    return any(filter_.extra.get("required") for filter_ in filters)
 
 
 class IdFilter(django_filters.NumberFilter):

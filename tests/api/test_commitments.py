@@ -1,5 +1,6 @@
 """Logging, reading, listing and editing commitments through the API."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -184,6 +185,52 @@ def test_no_input_breaks_the_api_each_is_a_400_on_its_field(api, change, field):
         errors = errors[key]
     assert Commitment.objects.count() == 0
     assert Customer.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "answer"),
+    [
+        # The team is read with the caller's memberships, not looked up on its own; the answer is
+        # still the one a look-up of the field gives, alone or beside the other fields' errors.
+        ({"team": 987654}, {"team": ['Invalid pk "987654" - object does not exist.']}),
+        ({"team": "987654"}, {"team": ['Invalid pk "987654" - object does not exist.']}),
+        ({"team": 10**30}, {"team": [f'Invalid pk "{10**30}" - object does not exist.']}),
+        ({"team": "abc"}, {"team": ["Incorrect type. Expected pk value, received str."]}),
+        ({"team": [1]}, {"team": ["Incorrect type. Expected pk value, received list."]}),
+        (
+            {"summary": None, "team": 987654, "update_interval": "soon"},
+            {
+                "summary": ["This field may not be null."],
+                "team": ['Invalid pk "987654" - object does not exist.'],
+                "update_interval": ["Write a duration such as 90s, 15m, 4h or 2d."],
+            },
+        ),
+    ],
+)
+def test_a_team_that_does_not_exist_is_named_as_the_field_names_it(api, change, answer):
+    response = api.post(f"{API}/commitments/", new_commitment_body(**change), format="json")
+
+    assert response.status_code == 400
+    assert response.json() == answer
+    assert list(response.json()) == list(answer)
+    assert written_rows() == (0, 0, 0, 0)
+
+
+def test_a_team_id_too_big_for_a_number_is_a_400_on_the_team(api):
+    # 1e400 is valid JSON, read as infinity: no id at all
+    body = json.dumps(new_commitment_body(team=0)).replace('"team": 0', '"team": 1e400')
+
+    response = api.post(f"{API}/commitments/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"team": ["Incorrect type. Expected pk value, received float."]}
+
+
+def test_a_team_given_by_a_string_id_is_that_team(api, agent, team):
+    response = api.post(f"{API}/commitments/", new_commitment_body(team=str(team.pk)), format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["team"] == team.pk
 
 
 @pytest.mark.parametrize(
