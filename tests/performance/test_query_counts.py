@@ -181,10 +181,11 @@ def test_logging_a_promise_through_the_api_costs_at_most_10_queries(
         second = api.post("/api/v1/commitments/", {**body, "summary": "Call back"}, format="json")
 
     # Then each costs the team with its members and holidays (one query), the customer read and
-    # written, the commitment, its timeline, its acknowledgement (its id returned by the insert),
-    # and the savepoint's two (in production BEGIN and COMMIT; a token or a session is one or two more)
+    # written, the commitment, its search words, its timeline, its acknowledgement (its id returned
+    # by the insert), and the savepoint's two (in production BEGIN and COMMIT; a token or a session
+    # is one or two more)
     assert first.status_code == second.status_code == 201
-    assert len(new_customer) == 8, [query["sql"][:80] for query in new_customer]
-    assert len(returning_customer) == 8, [query["sql"][:80] for query in returning_customer]
+    assert len(new_customer) == 9, [query["sql"][:80] for query in new_customer]
+    assert len(returning_customer) == 9, [query["sql"][:80] for query in returning_customer]
     assert first.json()["customer"]["id"] == second.json()["customer"]["id"]
     assert Commitment.objects.filter(customer__email="dana@example.com").count() == 2
