@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import DateTimeField, F, Func, Q
 from django.utils import timezone
 
 from commitments.models import Channel, Customer, TimelineEvent
@@ -106,8 +106,7 @@ def claim(*, ids: list[int] | None = None, limit: int = BATCH_SIZE) -> list[Noti
     # rows another worker is claiming this very moment instead of queueing behind it.
     skip_locked = connection.features.has_select_for_update_skip_locked
     with transaction.atomic():
-        # The database's clock inside the statements (its transaction's start time), no round trip of its own.
-        database_now = clock.database_now_in_query()
+        database_now = _transaction_start()
         due = Notification.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now).filter(
             Q(leased_until__isnull=True) | Q(leased_until__lte=database_now)
         )
@@ -132,6 +131,14 @@ def claim(*, ids: list[int] | None = None, limit: int = BATCH_SIZE) -> list[Noti
     for notification in batch:
         notification.lease_ends_here = now + lease
     return batch
+
+
+def _transaction_start() -> Func | datetime:
+    """The database's ``now()`` inside the claim's statements: what ``clock.database_now()`` reads, without
+    a round trip of its own (Django's ``Now()`` is the statement's time on PostgreSQL, not the transaction's)."""
+    if connection.vendor != "postgresql":
+        return clock.database_now()
+    return Func(template="now()", output_field=DateTimeField())
 
 
 def retry_now(*, notification_ids: Iterable[int]) -> int:
