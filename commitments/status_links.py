@@ -45,21 +45,24 @@ def issue_status_link(commitment: Commitment) -> None:
 def status_url(commitment: Commitment) -> str:
     """The customer's status link (``commitment.status_url``), without resolving the URL each time:
     the sweeps write it into thousands of messages a batch."""
-    prefix, suffix = _status_path_around_token(get_script_prefix())
+    prefix, suffix = _path_around_token("customer:status", get_script_prefix())
     return f"{settings.SITE_URL}{prefix}{token_for(commitment.status_token_nonce)}{suffix}"
 
 
 @lru_cache(maxsize=8)
-def _status_path_around_token(script_prefix: str) -> tuple[str, str]:
+def _path_around_token(name: str, script_prefix: str) -> tuple[str, str]:
     placeholder = "TOKEN"
-    prefix, _, suffix = reverse("customer:status", args=[placeholder]).partition(placeholder)
+    prefix, _, suffix = reverse(name, args=[placeholder]).partition(placeholder)
     return prefix, suffix
 
 
 def unsubscribe_url(commitment: Commitment) -> str:
-    """For the ``List-Unsubscribe`` header; a POST of ``List-Unsubscribe=One-Click`` to it opts out (RFC 8058)."""
-    path = reverse("customer:unsubscribe", args=[unsubscribe_token(commitment)])
-    return f"{settings.SITE_URL}{path}"
+    """For the ``List-Unsubscribe`` header; a POST of ``List-Unsubscribe=One-Click`` to it opts out (RFC 8058).
+
+    Resolved once, as ``status_url`` is: delivery puts it on every customer email it sends.
+    """
+    prefix, suffix = _path_around_token("customer:unsubscribe", get_script_prefix())
+    return f"{settings.SITE_URL}{prefix}{unsubscribe_token(commitment)}{suffix}"
 
 
 def customer_url(commitment: Commitment, page: str) -> str:

@@ -27,13 +27,14 @@ send (EMAIL_TIMEOUT, SMS_TIMEOUT).
 
 import logging
 import random
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import DateTimeField, F, Func, Q
 from django.utils import timezone
 
 from commitments.models import Channel, Customer, TimelineEvent
@@ -44,8 +45,10 @@ from notifications.models import Audience, DeliveryStatus, MessageKind, Notifica
 
 logger = logging.getLogger(__name__)
 
-# Rows claimed at once: small enough that a batch is sent well inside one lease.
-BATCH_SIZE = 20
+# Rows claimed at once: small enough that a batch is sent well inside one lease (50 sends take a
+# fraction of a second on a working mail server), large enough that the claim's statements and
+# commit are a small part of each message's cost.
+BATCH_SIZE = 50
 # Rows one deliver_due() call handles before it hands the rest to a follow-up task.
 DEFAULT_LIMIT = 500
 # The wait after the first failed attempt; it doubles with every attempt up to FOLLOWTHROUGH_RETRY_MAX.
@@ -103,7 +106,7 @@ def claim(*, ids: list[int] | None = None, limit: int = BATCH_SIZE) -> list[Noti
     # rows another worker is claiming this very moment instead of queueing behind it.
     skip_locked = connection.features.has_select_for_update_skip_locked
     with transaction.atomic():
-        database_now = clock.database_now()
+        database_now = _transaction_start()
         due = Notification.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now).filter(
             Q(leased_until__isnull=True) | Q(leased_until__lte=database_now)
         )
@@ -116,7 +119,10 @@ def claim(*, ids: list[int] | None = None, limit: int = BATCH_SIZE) -> list[Noti
         )
         if not pks:
             return []
-        Notification.objects.filter(pk__in=pks).update(leased_until=database_now + lease, attempts=F("attempts") + 1)
+        Notification.objects.filter(pk__in=pks).update(
+            leased_until=database_now + lease,
+            attempts=F("attempts") + 1,
+        )
         batch = list(
             Notification.objects.filter(pk__in=pks)
             .select_related("commitment__customer", "commitment__owner")
@@ -125,6 +131,14 @@ def claim(*, ids: list[int] | None = None, limit: int = BATCH_SIZE) -> list[Noti
     for notification in batch:
         notification.lease_ends_here = now + lease
     return batch
+
+
+def _transaction_start() -> Func | datetime:
+    """The database's ``now()`` inside the claim's statements: what ``clock.database_now()`` reads, without
+    a round trip of its own (Django's ``Now()`` is the statement's time on PostgreSQL, not the transaction's)."""
+    if connection.vendor != "postgresql":
+        return clock.database_now()
+    return Func(template="now()", output_field=DateTimeField())
 
 
 def retry_now(*, notification_ids: Iterable[int]) -> int:
@@ -172,16 +186,24 @@ def send_claimed(batch: list[Notification], report: DeliveryReport | None = None
     if not batch:
         return report
     report.claimed += len(batch)
-    # Sent rows are recorded a few at a time (one commit for several sends), always before returning.
-    with Channels() as channels, sent_records.batched(_sent_event):
-        for notification in batch:
-            sent_records.flush_if_due()  # Rows sent earlier are recorded before a slow send or failure.
-            with log_context.about(notification):
-                _attempt(notification, channels, report)
+    # The metrics' counters are bumped once a batch: three calls to Redis a message cost more than the send.
+    outcomes: Counter[tuple[str, str]] = Counter()
+    try:
+        # Sent rows are recorded a few at a time (one commit for several sends), always before returning.
+        with Channels() as channels, sent_records.batched(_sent_event):
+            for notification in batch:
+                sent_records.flush_if_due()  # Rows sent earlier are recorded before a slow send or failure.
+                with log_context.about(notification):
+                    _attempt(notification, channels, report, outcomes)
+    finally:
+        for (channel, outcome), count in outcomes.items():
+            engine_health.count_outcome(channel, outcome, by=count)
     return report
 
 
-def _attempt(notification: Notification, channels: Channels, report: DeliveryReport) -> None:
+def _attempt(
+    notification: Notification, channels: Channels, report: DeliveryReport, outcomes: Counter[tuple[str, str]]
+) -> None:
     assert notification.lease_ends_here is not None
     lease = settings.FOLLOWTHROUGH_DELIVERY_LEASE
     left = notification.lease_ends_here - timezone.now()
@@ -217,9 +239,7 @@ def _attempt(notification: Notification, channels: Channels, report: DeliveryRep
         outcome = TransientFailure(f"{type(error).__name__}: {error}")
     else:
         outcome = None
-    engine_health.count_outcome(
-        notification.channel, "sent" if outcome is None else "failed" if outcome.permanent else "retried"
-    )
+    outcomes[notification.channel, "sent" if outcome is None else "failed" if outcome.permanent else "retried"] += 1
     if outcome is None:
         _record_sent(notification)
         report.sent += 1

@@ -50,12 +50,12 @@ def record_sweep(*, duration: timedelta, swept: int) -> None:
         SweepTick.objects.filter(name=SWEEP).update(runs=F("runs") + 1, **values)
 
 
-def count_outcome(channel: str, outcome: str) -> None:
-    """Add one to the ``outcome`` counter of ``channel``; never fails a send for want of Redis."""
+def count_outcome(channel: str, outcome: str, *, by: int = 1) -> None:
+    """Add ``by`` to the ``outcome`` counter of ``channel``; never fails a send for want of Redis."""
     key = f"followthrough:delivery:{outcome}:{channel}"
     try:
         cache.add(key, 0, timeout=None)
-        cache.incr(key)
+        cache.incr(key, by)
     except Exception:  # The cache is down: the message is what matters, not its count.
         logger.debug("Could not count a %s %s", channel, outcome, exc_info=True)
 

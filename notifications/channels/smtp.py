@@ -8,9 +8,15 @@ send ends inside the delivery lease.
 
 import smtplib
 import socket
+from email import generator
+from email._policybase import Compat32
+from functools import lru_cache
+from io import BytesIO
 from typing import Any
 
+from django.conf import settings
 from django.core.mail.backends import smtp
+from django.core.mail.message import EmailMessage, sanitize_address
 
 from notifications.channels import deadline
 from notifications.channels.deadline import DeadlinePassed, time_left
@@ -66,8 +72,66 @@ class DeadlineSMTPSSL(_StepsWithinDeadline, smtplib.SMTP_SSL):
 
 
 class EmailBackend(smtp.EmailBackend):
-    """``django.core.mail.backends.smtp.EmailBackend`` whose sends keep to the send's deadline."""
+    """``django.core.mail.backends.smtp.EmailBackend`` whose sends keep to the send's deadline.
+
+    It also writes a message's bytes for less: writing the headers was a fifth of a worker's time
+    per message (``QuickFolding``), and the sender's address, the same on every message, is
+    checked once. Otherwise ``_send`` is Django's own.
+    """
 
     @property
     def connection_class(self) -> type[smtplib.SMTP]:
         return DeadlineSMTPSSL if self.use_ssl else DeadlineSMTP
+
+    def _send(self, email_message: EmailMessage) -> bool:
+        if not email_message.recipients():
+            return False
+        encoding = email_message.encoding or settings.DEFAULT_CHARSET
+        from_email = _sanitized_sender(email_message.from_email, encoding)
+        recipients = [sanitize_address(address, encoding) for address in email_message.recipients()]
+        message = email_message.message()
+        assert self.connection is not None  # send_messages opened it before calling us.
+        try:
+            self.connection.sendmail(from_email, recipients, message_bytes(message))
+        except smtplib.SMTPException:
+            if not self.fail_silently:
+                raise
+            return False
+        return True
+
+
+class QuickFolding(Compat32):
+    """The policy Django's messages are written with (compat32), the common case taken directly.
+
+    A header whose value is plain ASCII on one line that fits comes out as ``Name: value``: the very
+    bytes the ``Header`` class makes of it, after a great deal of work per header. Anything else
+    (non-ASCII, several lines, too long, trailing whitespace, which ``Header`` drops) folds as before.
+    """
+
+    def _fold(self, name: str, value: Any, sanitize: bool) -> str:
+        if (
+            isinstance(value, str)
+            and value
+            and value.isascii()
+            and not value[-1].isspace()
+            and "\n" not in value
+            and "\r" not in value
+            and len(name) + 2 + len(value) <= (self.max_line_length or 1_000_000)
+        ):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)  # type: ignore[misc]
+
+
+QUICK_FOLDING = QuickFolding()
+
+
+def message_bytes(message: Any) -> bytes:
+    """What Django's ``message.as_bytes(linesep="\\r\\n")`` gives, written with ``QuickFolding``."""
+    out = BytesIO()
+    generator.BytesGenerator(out, mangle_from_=False, policy=QUICK_FOLDING).flatten(message, linesep="\r\n")
+    return out.getvalue()
+
+
+@lru_cache(maxsize=16)
+def _sanitized_sender(address: str, encoding: str) -> str:
+    return sanitize_address(address, encoding)

@@ -184,3 +184,42 @@ def test_a_kept_connection_lost_after_the_message_was_handed_over_is_not_tried_a
     second.refresh_from_db()
     assert (report.sent, report.retrying, second.status) == (0, 1, DeliveryStatus.PENDING)
     assert [m["Message-ID"] for m in mail_server.messages].count(second.message_id) == 1
+
+
+def test_each_message_reaches_the_server_byte_for_byte_as_django_writes_it(mail_server, agent):
+    import re
+
+    from notifications.channels.email import build_email
+
+    # Given messages whose headers fold every way: plain ASCII, non-ASCII names and a long
+    # non-ASCII subject (encoded words over several lines), with their HTML versions
+    received: list[bytes] = []
+    accept = mail_server.handle_DATA
+
+    async def handle_DATA(server, session, envelope):
+        received.append(envelope.content)
+        return await accept(server, session, envelope)
+
+    mail_server.handle_DATA = handle_DATA
+    rows = acknowledgements(1, agent)
+    commitment = make_commitment(
+        actor=agent,
+        summary="Rückruf wegen der Reparatur des Warmwasserbereiters – Kostenvoranschlag für Zoë " * 2,
+        customer=customer_details(name="Zoë Ångström-Núñez", email="zoe@example.com", phone=""),
+    )
+    rows.append(Notification.objects.get(commitment=commitment, kind=MessageKind.ACKNOWLEDGEMENT))
+
+    # When delivery sends them
+    assert delivery.deliver([row.pk for row in rows]).sent == 2
+
+    # Then the server received, byte for byte, what Django's own writer makes of each (but for its
+    # Date and the random boundary between the text and HTML versions)
+    def undated(raw: bytes) -> bytes:
+        raw = re.sub(rb"={15}\d+==", b"(boundary)", raw)
+        return re.sub(rb"^Date: [^\n]*\n", b"", raw, count=1, flags=re.M)
+
+    for row, raw in zip(rows, received, strict=True):
+        row.refresh_from_db()
+        expected = build_email(row).message().as_bytes(linesep="\r\n")
+        assert undated(raw.replace(b"\r\n", b"\n")) == undated(expected.replace(b"\r\n", b"\n"))
+    assert b"=?utf-8?" in received[1]  # The second one's headers were encoded, not taken directly.
