@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import BigIntegerField, Case, Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -438,10 +439,19 @@ def urgent_page(
     sorted. The rows of another page than the one guessed (a number past the end) are read apart.
     """
     number = _page_number(page)
-    sql, params = statement_of_urgent_page(queryset)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, per_page, (number - 1) * per_page])
-        grouped, ids = cursor.fetchone()
+    offset = (number - 1) * per_page
+    try:
+        sql, params = statement_of_urgent_page(queryset)
+    except EmptyResultSet:  # Someone in no team yet: nothing to list.
+        grouped, ids = [], []
+    else:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [*params, per_page, offset])
+                grouped, ids = cursor.fetchone()
+        else:  # SQLite (the first run's database): the same figures and page, in two plain queries.
+            grouped = list(queryset.order_by().values_list("urgency").annotate(count=Count("pk")))  # type: ignore[misc]
+            ids = list(queryset.values_list("pk", flat=True)[offset : offset + per_page])
     by_urgency = {urgency: count for urgency, count in grouped}
     counts = {
         "total": sum(by_urgency.values()),
@@ -449,7 +459,7 @@ def urgent_page(
         "update_due": by_urgency.get(UPDATE_DUE, 0),
         "due_soon": by_urgency.get(DUE_SOON, 0),
     }
-    return counts, NarrowFirst(queryset, count=counts["total"], window=((number - 1) * per_page, list(ids)))
+    return counts, NarrowFirst(queryset, count=counts["total"], window=(offset, list(ids)))
 
 
 def urgent_page_in_parts(
@@ -498,7 +508,12 @@ def _ids_in_parts(
         start += count
     if not reads:
         return []
-    found = list(reads[0].union(*reads[1:], all=True)) if len(reads) > 1 else list(reads[0])
+    if len(reads) == 1:
+        found = list(reads[0])
+    elif connection.features.supports_slicing_ordering_in_compound:
+        found = list(reads[0].union(*reads[1:], all=True))
+    else:  # SQLite cannot slice inside a UNION: one query a part (a page spans two or three).
+        found = [row for read in reads for row in read]
     return [pk for _, _, pk in sorted(found)]  # The list's order: part, then due time and id.
 
 

@@ -124,6 +124,8 @@ def team_commitments(request: HttpRequest) -> HttpResponse:
             "rows": list_rows(page, user=user, show_people=True),
             "teams": teams,
             "team": team,
+            # Whose message templates and glossary the page links to: the team shown, or the first.
+            "writing_team": team or next(iter(teams), None),
             "counts": counts,
             "nav": "team",
         },

@@ -2,11 +2,12 @@
 
 Counting a scope's figures reads every commitment of its last twelve weeks and their timelines
 (about 70 ms of database time for a team of 50,000 commitments). A lead who reloads the page, the
-other leads of the same team, the API polled by a wall display and the CSVs would each count the
+other leads of the same team and the CSVs would each count the
 same figures again, which change little from one minute to the next; under a few such readers
-at once, the counting alone outgrows two cores. So the page, the API and the CSVs show the figures
-as counted within the last ``FRESH_FOR`` and say when that was ("as of 09:41"); what needs
-attention now (the lists) is always live, and so is the digest, counted once a day.
+at once, the counting alone outgrows two cores. So the page and its CSVs show the figures as
+counted within the last ``FRESH_FOR`` and say when that was ("as of 09:41"); what needs attention
+now (the lists) is always live, and so are the API (integrations read figures as they are) and
+the digest, counted once a day.
 
 The counts are kept in the project's cache (Redis when there is one, shared by every web process).
 When they are older than ``FRESH_FOR``, one request counts them again while the others go on
@@ -35,8 +36,10 @@ KEPT_FOR = 2 * FRESH_FOR
 # How long one request may hold the right to count (a count takes well under a second; a request
 # that died while counting frees it after this).
 COUNTING_FOR = timedelta(seconds=30)
-# Waiting for another request's count: how often to look for it.
+# Waiting for another request's count: how often to look for it, and for how long at most (a count
+# takes well under a second; one that died must not hold web workers for the lock's whole life).
 WAIT_STEP = 0.02
+WAIT_AT_MOST = timedelta(seconds=3)
 # Bump when PageFigures (what the cache keeps) changes shape: a deploy never reads the old one.
 VERSION = 1
 
@@ -82,7 +85,7 @@ def recent_page_figures(
     if kept is not None and now - kept.as_of < KEPT_FOR:
         return _for(scope, kept)  # Counted again as we speak: the previous count, and when it was taken.
     # Nothing to show yet and another request is counting: wait for its count rather than add ours.
-    deadline = time.monotonic() + COUNTING_FOR.total_seconds()
+    deadline = time.monotonic() + WAIT_AT_MOST.total_seconds()
     while time.monotonic() < deadline:
         time.sleep(WAIT_STEP)
         kept = _kept(key)

@@ -694,3 +694,18 @@ def test_operators_correct_a_customer_in_the_admin_through_the_same_rules(client
     assert done.status_code == 302
     assert Customer.objects.get().phone == "+12025550177"
     assert TimelineEvent.objects.filter(commitment=promise, kind="preferences").exists()
+
+
+def test_someone_in_no_team_yet_sees_empty_lists_not_an_error(client, db):
+    # Given a new colleague the operator has not yet added to a team
+    newcomer = UserFactory(username="noor", first_name="Noor", last_name="Haddad")
+    client.force_login(newcomer)
+
+    # When they open their own list and the team list
+    mine = client.get(reverse("commitments:mine"))
+    team = client.get(reverse("commitments:team"))
+
+    # Then both answer, with nothing listed
+    assert mine.status_code == 200
+    assert team.status_code == 200
+    assert 'class="item ' not in mine.content.decode()
