@@ -73,3 +73,24 @@ def test_words_many_commitments_share_find_the_same_ones(agent, outsider, now, m
     many = {commitment.summary for commitment in selectors.search_commitments(user=agent, query="estimate")}
 
     assert few == many == {"Send the estimate for the roof", "Call back", "Unrelated"}
+
+
+def test_housekeeping_mends_the_words_a_previous_release_left_unsearchable(signed_in, agent, now):
+    from commitments.models import CommitmentSearchText
+    from followthrough.housekeeping import prune
+
+    # Given, while a deploy rolled out, the previous release's processes logged a promise, so it has
+    # no search row
+    logged = make_commitment(
+        actor=agent, summary="Replace the cracked tile", details="", due_at=now + timedelta(days=1)
+    )
+    make_commitment(actor=agent, summary="Send the repair estimate", details="", due_at=now + timedelta(days=1))
+    CommitmentSearchText.objects.filter(commitment=logged).delete()
+    assert "0 commitments found" in text(signed_in.get(reverse("commitments:search"), {"q": "cracked tile"}))
+
+    # When the hourly housekeeping runs
+    assert prune().search_words_mended == 1
+
+    # Then it is found by its words, and a second run finds nothing left to mend
+    assert "Replace the cracked tile" in text(signed_in.get(reverse("commitments:search"), {"q": "cracked tile"}))
+    assert prune().search_words_mended == 0
