@@ -7,27 +7,13 @@ from functools import partial
 from typing import Any
 
 import pytest
-import time_machine
 from django.urls import reverse
-from django.utils import timezone
 
 from commitments import services
 from tests.commitments.test_views import log_promise_data
 from tests.factories import make_commitment
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def now():
-    with time_machine.travel("2025-11-24 15:00:00Z", tick=False):
-        yield timezone.now()
-
-
-@pytest.fixture
-def signed_in(client, agent):
-    client.force_login(agent)
-    return client
 
 
 DJANGOS = "django.forms.renderers.DjangoTemplates"

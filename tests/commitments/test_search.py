@@ -5,9 +5,7 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
-import time_machine
 from django.urls import reverse
-from django.utils import timezone
 
 from commitments import selectors, services
 from tests.factories import customer_details, make_commitment
@@ -19,18 +17,6 @@ def text(response) -> str:
     """The page as a person reads it: tags dropped, entities decoded, spaces collapsed."""
     html = re.sub(r"<(script|style|datalist)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
-
-
-@pytest.fixture
-def now():
-    with time_machine.travel("2025-11-24 15:00:00Z", tick=False):
-        yield timezone.now()
-
-
-@pytest.fixture
-def signed_in(client, agent):
-    client.force_login(agent)
-    return client
 
 
 def test_an_edited_summary_is_found_by_its_new_words_and_not_its_old(signed_in, agent, now):

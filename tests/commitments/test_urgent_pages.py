@@ -7,19 +7,12 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db.models import Count
-from django.utils import timezone
 
 from commitments import selectors
 from commitments.models import Commitment, Status
 from tests.factories import make_commitment
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def now():
-    with time_machine.travel("2025-11-24 15:00:00Z", tick=False):
-        yield timezone.now()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from html import unescape
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import Team
 from commitments import services, views
@@ -32,18 +31,6 @@ def errors_beside(response, field_id: str) -> str:
     """The error list rendered right under the field with this id."""
     match = re.search(rf'id="{field_id}_errors">(.*?)</ul>', response.content.decode(), flags=re.S)
     return unescape(re.sub(r"<[^>]+>", " ", match.group(1))).strip() if match else ""
-
-
-@pytest.fixture
-def now():
-    with time_machine.travel("2025-11-24 15:00:00Z", tick=False):
-        yield timezone.now()
-
-
-@pytest.fixture
-def signed_in(client, agent):
-    client.force_login(agent)
-    return client
 
 
 @pytest.fixture
