@@ -16,8 +16,10 @@ seeds it with COPY (``benchmarks/seed.py``, the one seeder), then measures, prin
   through 1 and 2 Celery worker processes (a backlog, and one task per message as a create
   queues it), beside what a plain client reusing one connection gets from the same server; the
   workers' peak and final memory;
-- pages and API through gunicorn (2 processes x 2 threads) under ``--clients`` concurrent
-  clients: p50 and p95, and the queries each one costs (counted in-process);
+- pages and API through gunicorn under ``--clients`` concurrent clients, served as the Procfile
+  serves them (sync workers, one request at a time each; ``--web 4`` of them by default, or
+  ``--web 2x2`` for 2 processes of 2 threads): p50 and p95, and the queries each one costs
+  (counted in-process);
 - the plan (EXPLAIN ANALYZE, BUFFERS) of every sweep and list query: which indexes, any
   sequential scan, heap fetches of index-only scans.
 
@@ -103,7 +105,15 @@ def main() -> None:
     parser.add_argument("--seed-only", action="store_true", help="seed the scratch database, measure nothing")
     parser.add_argument("--batch-size", type=int, default=0, help="the sweep's batch size (default: the sweep's own)")
     parser.add_argument("--profile", default="", help="profile the first sweep with cProfile, stats to this file")
+    parser.add_argument(
+        "--web",
+        default="4",
+        help="gunicorn for the pages: N sync workers, as the Procfile runs it (default 4: two a core), "
+        "or PxT for P processes of T threads each",
+    )
     options = parser.parse_args()
+    if not re.fullmatch(r"[1-9]\d*(x[1-9]\d*)?", options.web):
+        parser.error(f"--web: expected a number of workers (4) or processes x threads (2x2), not {options.web!r}")
     options.keep = options.keep or options.reuse or options.seed_only
     options.only = [name.strip() for name in options.only.split(",") if name.strip()]
     if unknown := set(options.only) - set(SECTIONS):
@@ -883,8 +893,10 @@ def measure_pages(options: argparse.Namespace, port: int, people: dict[str, Any]
 
     pages = page_list(people, commitment_id=first_commitment_of(people["agents"][0]))
     counted = {page.name: queries_of(page, people) for page in pages}
-    env = {**os.environ, "WEB_CONCURRENCY": "2"}
-    progress("pages: starting gunicorn (2 processes x 2 threads)")
+    processes, _, threads = options.web.partition("x")
+    serving = gunicorn_shape(options.web)
+    progress(f"pages: starting gunicorn ({serving})")
+    NOTES.append(f"Pages and API served by gunicorn, {serving}, to {options.clients} concurrent clients.")
     web = subprocess.Popen(
         [
             sys.executable,
@@ -894,14 +906,13 @@ def measure_pages(options: argparse.Namespace, port: int, people: dict[str, Any]
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            "2",
-            "--threads",
-            "2",
+            processes,
+            *(["--threads", threads] if threads else []),
             "--log-level",
             "warning",
         ],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "WEB_CONCURRENCY": processes},
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -984,6 +995,13 @@ def measure_pages(options: argparse.Namespace, port: int, people: dict[str, Any]
     finally:
         web.terminate()
         web.wait()
+
+
+def gunicorn_shape(web: str) -> str:
+    processes, _, threads = web.partition("x")
+    if threads:
+        return f"{processes} processes x {threads} threads"
+    return f"{processes} sync workers, one request at a time each"
 
 
 # --- The report ---------------------------------------------------------------------------------
