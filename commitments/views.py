@@ -89,7 +89,7 @@ def my_commitments(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     listed = selectors.my_list_page(user=user, page=request.GET.get("page"), per_page=PAGE_SIZE)
     page: Page[Commitment] = Paginator(listed.rows, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
-    fulfilled: list[Commitment] = []
+    fulfilled: list[selectors.ListedCommitment] = []
     if page.number == 1:  # Past the end, a page asked for can turn out to be the first.
         fulfilled = listed.fulfilled if listed.fulfilled is not None else selectors.my_recently_fulfilled(user=user)
     return render(
