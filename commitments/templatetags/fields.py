@@ -24,7 +24,7 @@ def form_field(field: BoundField, optional: bool = False) -> SafeString:
     )
     listed_errors = (
         f'<ul class="field-errors" id="{conditional_escape(field.auto_id)}_errors">'
-        + "".join(f"<li>{conditional_escape(error)}</li>" for error in errors)
+        + "".join(f"<li>{conditional_escape(str(error))}</li>" for error in errors)
         + "</ul>"
         if errors
         else ""
@@ -34,7 +34,7 @@ def form_field(field: BoundField, optional: bool = False) -> SafeString:
         f'<div class="field{" field-error" if errors else ""}">\n'
         f'  <label for="{conditional_escape(field.id_for_label)}">{conditional_escape(field.label)}'
         f"{optional_mark}</label>\n"
-        f"  {conditional_escape(field)}\n"
+        f"  {conditional_escape(str(field))}\n"
         f"  {help_text}\n"
         f"  {listed_errors}\n"
         "</div>\n"
