@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from accounts.models import User
 from commitments import selectors
 from commitments.models import ACTIVE_STATUSES, Channel, Commitment, Status, Temperature
+from commitments.selectors import ListedCommitment
 from commitments.templatetags.timing import URGENCY_NAMES, due_phrase, in_zone, relative, short_in_zone
 
 CHANNEL_LABELS = dict(Channel.choices)
@@ -31,13 +32,16 @@ STATUS_LABELS = dict(Status.choices)
 # The urgency badge beside the status one (a missed commitment's status already says it is overdue).
 URGENCY_BADGES = {"overdue": "Overdue", "update-due": "Update due", "soon": "Due soon"}
 TEMPERATURE_BADGES = {Temperature.UPSET: "Upset", Temperature.WORRIED: "Worried"}
+# The long lists read their rows as plain values (``selectors.ListedCommitment``); a page with a
+# few commitments in hand (the dashboard, a customer's page) passes the commitments themselves.
+Listed = Commitment | ListedCommitment
 
 
 @dataclass(frozen=True, slots=True)
 class ListRow:
     """One commitment as a list shows it: finished words and links, nothing left to work out."""
 
-    commitment: Commitment
+    commitment: Listed
     url: str
     urgency: str  # "overdue", "update-due", "soon" or "": the row's colour and its badge
     customer_url: str
@@ -63,7 +67,7 @@ class ListRow:
 
 
 def list_rows(
-    commitments: Iterable[Commitment], *, user: User, show_people: bool = False, now: datetime | None = None
+    commitments: Iterable[Listed], *, user: User, show_people: bool = False, now: datetime | None = None
 ) -> list[ListRow]:
     """The rows of a list, in the order given, worded in the current (agent's) time zone."""
     now = now or timezone.now()
@@ -75,13 +79,13 @@ def list_rows(
     ]
 
 
-def list_row(commitment: Commitment, *, user: User, show_people: bool = False) -> ListRow:
+def list_row(commitment: Listed, *, user: User, show_people: bool = False) -> ListRow:
     """One row, for a template that has a single commitment in hand."""
     return list_rows([commitment], user=user, show_people=show_people)[0]
 
 
 def _row(
-    c: Commitment,
+    c: Listed,
     *,
     user: User,
     show_people: bool,
@@ -172,7 +176,7 @@ def _markup(row: ListRow) -> str:
     )
 
 
-def _people(c: Commitment, *, user: User, show_people: bool) -> str:
+def _people(c: Listed, *, user: User, show_people: bool) -> str:
     handed_off = c.assignee_id != c.owner_id
     if show_people:
         return f"{c.owner.display_name} → {c.assignee.display_name}" if handed_off else c.owner.display_name

@@ -5,6 +5,7 @@ import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -145,7 +146,7 @@ def _segment_rule(calm: int, urgency: int, now: datetime) -> Q:
     return rule
 
 
-def urgency_of(commitment: Commitment, *, now: datetime | None = None) -> int:
+def urgency_of(commitment: "Commitment | ListedCommitment", *, now: datetime | None = None) -> int:
     """The same ranking as the lists, for one commitment already in hand."""
     now = now or timezone.now()
     if commitment.status == Status.MISSED or (commitment.status in RUNNING_STATUSES and commitment.due_at <= now):
@@ -182,14 +183,21 @@ def my_commitments(*, user: User, now: datetime | None = None) -> QuerySet[Commi
     return _with_urgency(queryset, now or timezone.now())
 
 
-def my_recently_fulfilled(*, user: User, limit: int = 10) -> list[Commitment]:
+# The agent's list shows this many of the recently fulfilled beside its first page.
+RECENTLY_FULFILLED = 10
+
+
+def my_recently_fulfilled(*, user: User, limit: int = RECENTLY_FULFILLED) -> list["ListedCommitment"]:
     """Fulfilled, the customer not yet asked or not yet answered: the last stretch of follow-through."""
-    queryset = (
+    return NarrowFirst(_recently_fulfilled(user))[:limit]
+
+
+def _recently_fulfilled(user: User) -> QuerySet[Commitment]:
+    return (
         visible_commitments(user=user)
         .filter(Q(owner=user) | Q(assignee=user), status=Status.FULFILLED)
         .order_by("-fulfilled_at", "-pk")
     )
-    return NarrowFirst(queryset)[:limit]
 
 
 def team_commitments(*, user: User, team: Team | None = None, now: datetime | None = None) -> QuerySet[Commitment]:
@@ -260,19 +268,16 @@ def search_commitments(*, user: User, query: str) -> QuerySet[Commitment]:
     return found.annotate(closed=still_owed_first, calm=upset_first()).order_by("closed", "calm", "due_at", "pk")
 
 
-# What a list row shows of a commitment (``commitments.list_rows``), with the whole customer (search
-# shows their email or phone) and the names of its owner and assignee: building fifty rows of every
-# column of four tables was a fifth of a list page's time. A column left out here and shown by a
-# row costs a query a row, which the pages' query-count tests catch.
-LISTED_FIELDS = (
-    "customer",
-    "team",
-    "owner__first_name",
-    "owner__last_name",
-    "owner__username",
-    "assignee__first_name",
-    "assignee__last_name",
-    "assignee__username",
+# What a list row shows of a commitment (``commitments.list_rows``): the commitment's own columns,
+# the customer's and the names of its owner and assignee, read as plain values in one query. Built
+# into model instances (four a row, with select_related), fifty rows cost three times as much as the
+# query itself. A column a row needs and this leaves out is an AttributeError in the lists' tests.
+LISTED_COLUMNS = (
+    "pk",
+    "customer_id",
+    "owner_id",
+    "assignee_id",
+    "team_id",
     "summary",
     "external_ref",
     "status",
@@ -281,7 +286,95 @@ LISTED_FIELDS = (
     "paused_at",
     "fulfilled_at",
     "temperature",
+    "customer__name",
+    "customer__email",
+    "customer__phone",
+    "customer__preferred_channel",
+    "customer__timezone",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+    "assignee__first_name",
+    "assignee__last_name",
+    "assignee__username",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPerson:
+    """An owner or assignee as a list names them."""
+
+    first_name: str
+    last_name: str
+    username: str
+
+    @property
+    def display_name(self) -> str:
+        # As User.display_name words it (its full name, else its username).
+        return f"{self.first_name} {self.last_name}".strip() or self.username
+
+
+@dataclass(frozen=True, slots=True)
+class ListedCustomer:
+    """A customer as a list (and search's customer links) shows them."""
+
+    pk: int
+    name: str
+    email: str
+    phone: str
+    preferred_channel: str
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedCommitment:
+    """A commitment as a list row shows it (``LISTED_COLUMNS``), for reading only."""
+
+    pk: int
+    customer_id: int
+    owner_id: int
+    assignee_id: int
+    team_id: int
+    summary: str
+    external_ref: str
+    status: str
+    due_at: datetime
+    next_update_at: datetime | None
+    paused_at: datetime | None
+    fulfilled_at: datetime | None
+    temperature: str
+    customer: ListedCustomer
+    owner: ListedPerson
+    assignee: ListedPerson
+
+
+def listed_rows(ids: list[int]) -> dict[int, ListedCommitment]:
+    """The commitments a list shows, by id, in one query."""
+    if not ids:
+        return {}
+    listed = {}
+    for row in Commitment.objects.filter(pk__in=ids).order_by().values_list(*LISTED_COLUMNS):
+        pk, customer_id, owner_id, assignee_id, team_id, summary, reference, status, due_at = row[:9]
+        next_update_at, paused_at, fulfilled_at, temperature = row[9:13]
+        listed[pk] = ListedCommitment(
+            pk=pk,
+            customer_id=customer_id,
+            owner_id=owner_id,
+            assignee_id=assignee_id,
+            team_id=team_id,
+            summary=summary,
+            external_ref=reference,
+            status=status,
+            due_at=due_at,
+            next_update_at=next_update_at,
+            paused_at=paused_at,
+            fulfilled_at=fulfilled_at,
+            temperature=temperature,
+            customer=ListedCustomer(customer_id, *row[13:18]),
+            owner=ListedPerson(*row[18:21]),
+            assignee=ListedPerson(*row[21:24]),
+        )
+    return listed
 
 
 class NarrowFirst:
@@ -305,6 +398,8 @@ class NarrowFirst:
         self._ids: list[int] | None = list(queryset.values_list("pk", flat=True)[:limit]) if limit else None
         # (offset, ids): a page's ids already read (``urgent_page``), for the page that starts there.
         self._window = window
+        # Rows already read with another list's (``my_list_page``), by id.
+        self.loaded: dict[int, ListedCommitment] = {}
 
     def count(self) -> int:
         if self._ids is not None:
@@ -316,7 +411,7 @@ class NarrowFirst:
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, window: slice) -> list[Commitment]:
+    def __getitem__(self, window: slice) -> list[ListedCommitment]:
         known = self._ids
         if known is not None:
             ids = known[window]
@@ -324,7 +419,7 @@ class NarrowFirst:
             ids = self._window[1][: window.stop - window.start]
         else:
             ids = list(self.queryset.values_list("pk", flat=True)[window])
-        rows = Commitment.objects.select_related("customer", "owner", "assignee").only(*LISTED_FIELDS).in_bulk(ids)
+        rows = self.loaded if all(pk in self.loaded for pk in ids) else listed_rows(ids)
         return [rows[pk] for pk in ids if pk in rows]
 
 
@@ -452,14 +547,55 @@ def urgent_page(
         else:  # SQLite (the first run's database): the same figures and page, in two plain queries.
             grouped = list(queryset.order_by().values_list("urgency").annotate(count=Count("pk")))  # type: ignore[misc]
             ids = list(queryset.values_list("pk", flat=True)[offset : offset + per_page])
+    counts = _counted(grouped)
+    return counts, NarrowFirst(queryset, count=counts["total"], window=(offset, list(ids)))
+
+
+@dataclass
+class MyListPage:
+    """What the agent's list shows: its figures, the page of it asked for and, beside the first
+    page, the recently fulfilled (None when the first page was not the one asked for)."""
+
+    counts: dict[str, int]
+    rows: "NarrowFirst"
+    fulfilled: list[ListedCommitment] | None
+
+
+def my_list_page(*, user: User, page: str | None, per_page: int, now: datetime | None = None) -> MyListPage:
+    """``urgent_page`` of ``my_commitments``, with the recently fulfilled of its first page.
+
+    On PostgreSQL the fulfilled ids are read by the figures' statement, and their rows with the
+    page's in one read: two statements fewer than reading the fulfilled apart (the ids, then the rows).
+    """
+    listed = my_commitments(user=user, now=now)
+    first_page = _page_number(page) == 1
+    if not first_page or connection.vendor != "postgresql":
+        counts, rows = urgent_page(listed, page=page, per_page=per_page)
+        return MyListPage(counts, rows, my_recently_fulfilled(user=user) if first_page else None)
+    try:
+        sql, params = statement_of_urgent_page(listed)
+        fulfilled_sql, fulfilled_params = (
+            _recently_fulfilled(user).values_list("pk", flat=True)[:RECENTLY_FULFILLED].query.sql_with_params()
+        )
+    except EmptyResultSet:  # Someone in no team yet: nothing to list.
+        return MyListPage(_counted([]), NarrowFirst(listed, count=0, window=(0, [])), [])
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql}, ARRAY({fulfilled_sql})", [*params, per_page, 0, *fulfilled_params])
+        grouped, ids, fulfilled_ids = cursor.fetchone()
+    counts = _counted(grouped)
+    rows = NarrowFirst(listed, count=counts["total"], window=(0, list(ids)))
+    rows.loaded = listed_rows([*ids, *fulfilled_ids])
+    return MyListPage(counts, rows, [rows.loaded[pk] for pk in fulfilled_ids if pk in rows.loaded])
+
+
+def _counted(grouped: list[tuple[int, int]]) -> dict[str, int]:
     by_urgency = {urgency: count for urgency, count in grouped}
-    counts = {
+    return {
         "total": sum(by_urgency.values()),
         "overdue": by_urgency.get(OVERDUE, 0),
         "update_due": by_urgency.get(UPDATE_DUE, 0),
         "due_soon": by_urgency.get(DUE_SOON, 0),
     }
-    return counts, NarrowFirst(queryset, count=counts["total"], window=(offset, list(ids)))
 
 
 def urgent_page_in_parts(

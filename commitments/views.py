@@ -87,17 +87,18 @@ def _visible(request: HttpRequest, pk: int) -> Commitment:
 @require_GET
 def my_commitments(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    listed = selectors.my_commitments(user=user)
-    counts, rows = selectors.urgent_page(listed, page=request.GET.get("page"), per_page=PAGE_SIZE)
-    page: Page[Commitment] = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
-    fulfilled = selectors.my_recently_fulfilled(user=user) if page.number == 1 else []
+    listed = selectors.my_list_page(user=user, page=request.GET.get("page"), per_page=PAGE_SIZE)
+    page: Page[Commitment] = Paginator(listed.rows, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+    fulfilled: list[selectors.ListedCommitment] = []
+    if page.number == 1:  # Past the end, a page asked for can turn out to be the first.
+        fulfilled = listed.fulfilled if listed.fulfilled is not None else selectors.my_recently_fulfilled(user=user)
     return render(
         request,
         "commitments/mine.html",
         {
             "page": page,
             "rows": list_rows(page, user=user),
-            "counts": counts,
+            "counts": listed.counts,
             "fulfilled": list_rows(fulfilled, user=user),
             "nav": "mine",
         },

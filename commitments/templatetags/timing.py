@@ -50,7 +50,7 @@ def relative(moment: datetime | None, *, now: datetime | None = None) -> str:
 
 
 @register.filter
-def due_phrase(commitment: Commitment, *, now: datetime | None = None) -> str:
+def due_phrase(commitment: Commitment | selectors.ListedCommitment, *, now: datetime | None = None) -> str:
     """Where the promise stands against its due time, in a few words."""
     now = now or timezone.now()
     if commitment.status == Status.WAITING:

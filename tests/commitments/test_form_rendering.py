@@ -56,10 +56,14 @@ def test_every_form_on_the_staff_pages_is_written_as_djangos_templates_write_it(
         ("post", reverse("commitments:move", args=[upset.pk, "edit"]), {"summary": "", "details": "a\nb"}),
     ]
 
+    written = []
     for method, path, data in pages:
         # When the page is rendered with Django's renderer and with ours
         theirs, ours = both_ways(settings, partial(getattr(signed_in, method), path, data))
 
         # Then the markup is the same, byte for byte
         assert ours == theirs
+        written.append(ours)
     assert "<textarea" in ours and 'type="radio"' in ours
+    # Selects too, with an option chosen (the hand-off's members, the edit's cadence)
+    assert any("<select" in page and "</option>" in page and " selected>" in page for page in written)

@@ -139,6 +139,42 @@ def test_the_list_needs_the_same_few_queries_however_long_it_is(signed_in, agent
     assert text(response).count("Promise ") == 25
 
 
+def test_the_recently_fulfilled_show_beside_the_first_page_however_it_was_asked_for(signed_in, agent, now):
+    # Given an agent with one promise still owed and one fulfilled
+    make_commitment(actor=agent, summary="Still owed", due_at=now + timedelta(days=2))
+    done = make_commitment(actor=agent, summary="Done one", due_at=now + timedelta(days=1))
+    services.fulfil(actor=agent, commitment=done, resolution="Sent.")
+
+    # When they open their list, and a page number past its end (which shows the first page)
+    for page in ["", "?page=1", "?page=9", "?page=x"]:
+        listed = text(signed_in.get(reverse("commitments:mine") + page))
+
+        # Then the fulfilled one waits apart below the page, every time
+        assert "Still owed" in listed
+        assert "Fulfilled, waiting for the customer to confirm Done one" in listed
+
+
+def test_the_recently_fulfilled_are_not_shown_beside_a_later_page(signed_in, agent, now):
+    # Given more promises than a page holds, and one fulfilled
+    for index in range(views.PAGE_SIZE + 1):
+        make_commitment(
+            actor=agent,
+            summary=f"Promise {index}",
+            customer=customer_details(email=f"c{index}@example.com", phone=""),
+            due_at=now + timedelta(hours=index + 1),
+        )
+    done = make_commitment(actor=agent, summary="Done one", due_at=now + timedelta(days=1))
+    services.fulfil(actor=agent, commitment=done, resolution="Sent.")
+
+    # When the agent turns to the second page
+    listed = text(signed_in.get(reverse("commitments:mine") + "?page=2"))
+
+    # Then it shows the last promise, and the fulfilled one only on the first page
+    assert f"Promise {views.PAGE_SIZE}" in listed
+    assert "Done one" not in listed
+    assert "Done one" in text(signed_in.get(reverse("commitments:mine")))
+
+
 # --- Log a promise ----------------------------------------------------------------------------------
 
 
