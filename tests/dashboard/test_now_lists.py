@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from commitments import services
@@ -14,10 +15,11 @@ from tests.dashboard.conftest import DAY, HOUR, Story
 from tests.factories import make_commitment
 
 
-def listed(story: Story, key: str, *, user=None, **narrow) -> list[str]:
+def listed(story: Story, key: str, *, user=None, now=None, **narrow) -> list[str]:
     scope = selectors.dashboard_scope(user=user or story.lead, **narrow)
     assert scope is not None
-    return [c.summary for c in selectors.now_list(scope=scope, key=key, now=story.now)]
+    found = selectors.now_list(scope=scope, key=key, now=now or story.now)
+    return [c.summary for c in found[: selectors.LIST_LIMIT]]
 
 
 def test_missed_overdue_reopened_and_at_risk(story: Story) -> None:
@@ -100,3 +102,46 @@ def test_a_live_commitment_fulfilled_now_counts(story: Story) -> None:
     assert scope is not None
     found = selectors.fulfilled_since(scope=scope, since=timezone.now() - HOUR)
     assert [c.summary for c in found] == ["Email the invoice"]
+
+
+# The page's lists (``now_sections``): their statement is written once per scope and moved to each
+# request's moment (``dashboard.selectors._listed``).
+
+
+@pytest.fixture
+def nothing_kept(monkeypatch):
+    """No statement kept from another test (whose teams may have had the same ids)."""
+    monkeypatch.setattr(selectors, "_STATEMENTS", {})
+
+
+def shown(story: Story, now, **narrow) -> dict[str, list[str]]:
+    scope = selectors.dashboard_scope(user=story.lead, **narrow)
+    assert scope is not None
+    return {section.entry.key: [c.summary for c in section.rows] for section in selectors.now_sections(scope=scope, now=now)}
+
+
+def each_list(story: Story, now, **narrow) -> dict[str, list[str]]:
+    return {entry.key: listed(story, entry.key, **narrow, now=now) for entry in selectors.NOW_LISTS}
+
+
+def test_the_pages_lists_follow_the_clock(story: Story, nothing_kept) -> None:
+    # Given the lead's page shown once, the thermostat due in two hours and at risk
+    assert shown(story, story.now) == each_list(story, story.now)
+    assert shown(story, story.now)["at_risk"] == ["Fix the thermostat"]
+    # When the lead looks again three hours later, and a day and a half later
+    for later in (story.now + 3 * HOUR, story.now + 36 * HOUR):
+        # Then each list is what it is at that moment: the thermostat is now overdue
+        assert shown(story, later) == each_list(story, later)
+        assert shown(story, later)["overdue"] == ["Fix the thermostat"]
+
+
+def test_a_list_that_compares_with_a_fixed_time_is_still_right_at_every_moment(
+    story: Story, nothing_kept, monkeypatch
+) -> None:
+    # Given a list narrowed by a fixed time, not by "now" moved by a setting
+    since = story.now - 20 * DAY
+    unlisted = selectors._unlisted
+    monkeypatch.setattr(selectors, "_unlisted", lambda *args: unlisted(*args).filter(created_at__gte=since))
+    assert shown(story, story.now)["missed"] == ["Refund the duplicate charge"]
+    # When the lead looks a hundred days later, Then the fixed time has not moved with the clock
+    assert shown(story, story.now + 100 * DAY)["missed"] == ["Refund the duplicate charge"]
