@@ -1,8 +1,10 @@
 """What needs attention now: each list, as the lead's morning finds it."""
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from commitments import services
@@ -117,7 +119,8 @@ def nothing_kept(monkeypatch):
 def shown(story: Story, now, **narrow) -> dict[str, list[str]]:
     scope = selectors.dashboard_scope(user=story.lead, **narrow)
     assert scope is not None
-    return {section.entry.key: [c.summary for c in section.rows] for section in selectors.now_sections(scope=scope, now=now)}
+    sections = selectors.now_sections(scope=scope, now=now)
+    return {section.entry.key: [c.summary for c in section.rows] for section in sections}
 
 
 def each_list(story: Story, now, **narrow) -> dict[str, list[str]]:
@@ -145,3 +148,28 @@ def test_a_list_that_compares_with_a_fixed_time_is_still_right_at_every_moment(
     assert shown(story, story.now)["missed"] == ["Refund the duplicate charge"]
     # When the lead looks a hundred days later, Then the fixed time has not moved with the clock
     assert shown(story, story.now + 100 * DAY)["missed"] == ["Refund the duplicate charge"]
+
+
+def test_the_status_lists_are_answered_from_the_team_status_index_alone(story: Story) -> None:
+    # Given the statements that pick the first rows of the overdue, missed, at-risk and reopened
+    # lists, for a lead and for an agent
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            "WHERE c.relname = 'commitment_team_status_due'"
+        )
+        covered = {name for (name,) in cursor.fetchall()}
+    for user in (story.lead, story.alex):
+        scope = selectors.dashboard_scope(user=user)
+        assert scope is not None
+        for first in selectors._firsts(scope, story.now, selectors.LIST_LIMIT):
+            sql, _ = first.query.sql_with_params()
+            if "commitments_timelineevent" in sql:
+                continue  # The replies list starts from the replies, not from the statuses.
+            used = set(re.findall(r'"commitments_commitment"\."(\w+)"', sql))
+            # Then every column they read of a commitment is in the index: at a million commitments
+            # each reads only its statuses' entries of the team, never the commitments' rows (an
+            # Index Only Scan, see docs/benchmarks.md); a column a list adds must be added to it too
+            assert used, sql
+            assert used <= covered, used - covered
