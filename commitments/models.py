@@ -205,12 +205,13 @@ class Commitment(models.Model):
                 condition=Q(status=Status.FULFILLED),
             ),
             # Covering for the team list's order (upset customers first, then urgency: status, due and
-            # update times, id): read from the index alone, not from a team's tens of thousands of
-            # rows on the heap.
+            # update times, id) and for the lead's dashboard lists (overdue, missed, at risk, grouped
+            # by owner): read from the index alone, not from a team's tens of thousands of rows on the
+            # heap, and only the statuses a list asks for.
             models.Index(
                 fields=["team", "status", "due_at"],
                 name="commitment_team_status_due",
-                include=["next_update_at", "temperature", "id"],
+                include=["next_update_at", "temperature", "id", "owner"],
             ),
             # Lists in due order, a team's (API, team page) and everyone's (superusers).
             models.Index(fields=["team", "due_at", "id"], name="commitment_team_due"),

@@ -9,7 +9,7 @@ sweeps use. Definitions, in the product's words, are in ``FIGURES`` and shown be
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Team, User
 from commitments.models import ACTIVE_STATUSES, Channel, Commitment, Status, TimelineEvent
-from commitments.replies import unanswered_replies
+from commitments.replies import REPLY_HORIZON, unanswered_replies
 from dashboard.aggregates import Median
 from notifications.models import DeliveryStatus, MessageKind, Notification
 
@@ -899,22 +899,17 @@ def now_sections(*, scope: Scope, now: datetime | None = None, limit: int = LIST
     to every row of every list before the limit.
     """
     now = now or timezone.now()
-    # The replies are read for the rows shown, below: not built into the query that picks them.
-    lists = {entry.key: now_list(scope=scope, key=entry.key, now=now, with_reply=False) for entry in NOW_LISTS}
     if limit <= 0:
-        return [NowSection(entry=entry, rows=[], count=lists[entry.key].order_by().count()) for entry in NOW_LISTS]
-    firsts = [
-        queryset.select_related(None)
-        .annotate(listed=Window(Count("pk")), list_key=Value(key))
-        .values_list("list_key", "pk", "listed")[:limit]
-        for key, queryset in lists.items()
-    ]
-    shown: dict[str, list[int]] = {key: [] for key in lists}
-    counts = dict.fromkeys(lists, 0)
+        return [
+            NowSection(entry=entry, rows=[], count=_unlisted(scope, entry.key, now).order_by().count())
+            for entry in NOW_LISTS
+        ]
+    shown: dict[str, list[int]] = {entry.key: [] for entry in NOW_LISTS}
+    counts = dict.fromkeys(shown, 0)
     if connection.features.supports_slicing_ordering_in_compound:
-        listed: Iterable[tuple[str, int, int]] = firsts[0].union(*firsts[1:], all=True)
+        listed: Iterable[tuple[str, int, int]] = _listed(scope, now, limit)
     else:  # SQLite (a first run) cannot limit each part of a UNION: one query a list there.
-        listed = [row for first in firsts for row in first]
+        listed = [row for first in _firsts(scope, now, limit) for row in first]
     for key, pk, count in listed:
         shown[key].append(pk)
         counts[key] = count
@@ -937,6 +932,81 @@ def now_sections(*, scope: Scope, now: datetime | None = None, limit: int = LIST
         )
         for entry in NOW_LISTS
     ]
+
+
+def _unlisted(scope: Scope, key: str, now: datetime) -> QuerySet[Commitment]:
+    # The replies are read for the rows shown (``now_sections``): not built into the query that picks them.
+    return now_list(scope=scope, key=key, now=now, with_reply=False)
+
+
+def _firsts(scope: Scope, now: datetime, limit: int) -> list[QuerySet[Any]]:
+    """Each list's first ``limit`` ids in its order, each with the list's key and its whole count."""
+    return [
+        _unlisted(scope, entry.key, now)
+        .select_related(None)
+        .annotate(listed=Window(Count("pk")), list_key=Value(entry.key))
+        .values_list("list_key", "pk", "listed")[:limit]
+        for entry in NOW_LISTS
+    ]
+
+
+# The lists' statement (PostgreSQL: one UNION of the five), as the ORM writes it, kept per scope.
+# Building and compiling the five lists' querysets cost about 10 ms of Python a page, more than the
+# database takes to answer them, and only their moments change from one request to the next: each
+# is "now" moved by a setting (the last warning step, the replies' horizon). So the statement is
+# written once at a fixed moment, and a request moves its moments by its own time since then.
+# Written at a second moment too: a statement whose text or other values change with the moment
+# (something it compares with a fixed time) is not kept, but written anew for every request.
+_WRITTEN_AT = datetime(2000, 1, 3, tzinfo=UTC)
+_CHECKED_AT = _WRITTEN_AT + timedelta(days=1, hours=1, minutes=1)
+_STATEMENTS: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]]] = {}
+_STATEMENTS_KEPT = 256
+
+
+def _statement(scope: Scope, now: datetime, limit: int) -> tuple[str, tuple[Any, ...]]:
+    union = _firsts(scope, now, limit)
+    query = union[0].union(*union[1:], all=True).query
+    sql, params = query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _listed(scope: Scope, now: datetime, limit: int) -> list[tuple[str, int, int]]:
+    """``now_sections``'s first query: (list's key, id, the list's count) for each list's first rows."""
+    led = tuple(sorted(team.pk for team in scope.shown_teams if scope.leads(team)))
+    own = tuple(sorted(team.pk for team in scope.shown_teams if not scope.leads(team)))
+    key = (
+        connection.alias,
+        led,
+        own,
+        scope.user.pk if own else None,
+        scope.owner_id,
+        scope.channel,
+        limit,
+        last_warning_step(),
+        REPLY_HORIZON,
+    )
+    kept = _STATEMENTS.get(key)
+    if kept is None:
+        sql, params = _statement(scope, _WRITTEN_AT, limit)
+        if (sql, _moved(params, _CHECKED_AT)) != _statement(scope, _CHECKED_AT, limit):
+            return _fetched(*_statement(scope, now, limit))  # More than "now" moves: not kept.
+        if len(_STATEMENTS) >= _STATEMENTS_KEPT:
+            _STATEMENTS.clear()
+        _STATEMENTS[key] = kept = (sql, params)
+    sql, params = kept
+    return _fetched(sql, _moved(params, now))
+
+
+def _fetched(sql: str, params: tuple[Any, ...]) -> list[tuple[str, int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _moved(params: tuple[Any, ...], now: datetime) -> tuple[Any, ...]:
+    """The statement's values as at ``now``: each moment moved by the time from ``_WRITTEN_AT``."""
+    shift = now - _WRITTEN_AT
+    return tuple(value + shift if isinstance(value, datetime) else value for value in params)
 
 
 def fulfilled_since(*, scope: Scope, since: datetime, now: datetime | None = None) -> QuerySet[Commitment]:

@@ -21,6 +21,7 @@ from commitments.list_rows import list_rows
 from commitments.models import Channel, Commitment
 from commitments.views import staff_page
 from dashboard import charts, selectors
+from dashboard.lists_markup import now_lists
 from dashboard.recent import FRESH_FOR, KEPT_FOR, figures_key, recent_page_figures
 
 
@@ -86,11 +87,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "periods": selectors.PERIODS,
             "owners": selectors.owner_choices(scope=scope),
             "channels": Channel.choices,
-            # Each list's rows worded in one pass (links, times, badges), as every list words them.
-            "sections": [
-                (section, list_rows(section.rows, user=scope.user, now=now))
-                for section in selectors.now_sections(scope=scope, now=now)
-            ],
+            # Each list's rows worded in one pass (links, times, badges), as every list words them,
+            # and the lists written without the template engine (``dashboard.lists_markup``).
+            "now_lists": now_lists(
+                (
+                    (section, list_rows(section.rows, user=scope.user, now=now))
+                    for section in selectors.now_sections(scope=scope, now=now)
+                ),
+                filters=request.GET.urlencode(),
+            ),
             "teams": teams,
             # Drawn only when the page's fragment for this count is not kept already (the template
             # calls them): charts and tables are most of what the figures cost to show.

@@ -1,7 +1,10 @@
 """What needs attention now: each list, as the lead's morning finds it."""
 
+import re
 from datetime import timedelta
 
+import pytest
+from django.db import connection
 from django.utils import timezone
 
 from commitments import services
@@ -14,10 +17,11 @@ from tests.dashboard.conftest import DAY, HOUR, Story
 from tests.factories import make_commitment
 
 
-def listed(story: Story, key: str, *, user=None, **narrow) -> list[str]:
+def listed(story: Story, key: str, *, user=None, now=None, **narrow) -> list[str]:
     scope = selectors.dashboard_scope(user=user or story.lead, **narrow)
     assert scope is not None
-    return [c.summary for c in selectors.now_list(scope=scope, key=key, now=story.now)]
+    found = selectors.now_list(scope=scope, key=key, now=now or story.now)
+    return [c.summary for c in found[: selectors.LIST_LIMIT]]
 
 
 def test_missed_overdue_reopened_and_at_risk(story: Story) -> None:
@@ -100,3 +104,72 @@ def test_a_live_commitment_fulfilled_now_counts(story: Story) -> None:
     assert scope is not None
     found = selectors.fulfilled_since(scope=scope, since=timezone.now() - HOUR)
     assert [c.summary for c in found] == ["Email the invoice"]
+
+
+# The page's lists (``now_sections``): their statement is written once per scope and moved to each
+# request's moment (``dashboard.selectors._listed``).
+
+
+@pytest.fixture
+def nothing_kept(monkeypatch):
+    """No statement kept from another test (whose teams may have had the same ids)."""
+    monkeypatch.setattr(selectors, "_STATEMENTS", {})
+
+
+def shown(story: Story, now, **narrow) -> dict[str, list[str]]:
+    scope = selectors.dashboard_scope(user=story.lead, **narrow)
+    assert scope is not None
+    sections = selectors.now_sections(scope=scope, now=now)
+    return {section.entry.key: [c.summary for c in section.rows] for section in sections}
+
+
+def each_list(story: Story, now, **narrow) -> dict[str, list[str]]:
+    return {entry.key: listed(story, entry.key, **narrow, now=now) for entry in selectors.NOW_LISTS}
+
+
+def test_the_pages_lists_follow_the_clock(story: Story, nothing_kept) -> None:
+    # Given the lead's page shown once, the thermostat due in two hours and at risk
+    assert shown(story, story.now) == each_list(story, story.now)
+    assert shown(story, story.now)["at_risk"] == ["Fix the thermostat"]
+    # When the lead looks again three hours later, and a day and a half later
+    for later in (story.now + 3 * HOUR, story.now + 36 * HOUR):
+        # Then each list is what it is at that moment: the thermostat is now overdue
+        assert shown(story, later) == each_list(story, later)
+        assert shown(story, later)["overdue"] == ["Fix the thermostat"]
+
+
+def test_a_list_that_compares_with_a_fixed_time_is_still_right_at_every_moment(
+    story: Story, nothing_kept, monkeypatch
+) -> None:
+    # Given a list narrowed by a fixed time, not by "now" moved by a setting
+    since = story.now - 20 * DAY
+    unlisted = selectors._unlisted
+    monkeypatch.setattr(selectors, "_unlisted", lambda *args: unlisted(*args).filter(created_at__gte=since))
+    assert shown(story, story.now)["missed"] == ["Refund the duplicate charge"]
+    # When the lead looks a hundred days later, Then the fixed time has not moved with the clock
+    assert shown(story, story.now + 100 * DAY)["missed"] == ["Refund the duplicate charge"]
+
+
+def test_the_status_lists_are_answered_from_the_team_status_index_alone(story: Story) -> None:
+    # Given the statements that pick the first rows of the overdue, missed, at-risk and reopened
+    # lists, for a lead and for an agent
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            "WHERE c.relname = 'commitment_team_status_due'"
+        )
+        covered = {name for (name,) in cursor.fetchall()}
+    for user in (story.lead, story.alex):
+        scope = selectors.dashboard_scope(user=user)
+        assert scope is not None
+        for first in selectors._firsts(scope, story.now, selectors.LIST_LIMIT):
+            sql, _ = first.query.sql_with_params()
+            if "commitments_timelineevent" in sql:
+                continue  # The replies list starts from the replies, not from the statuses.
+            used = set(re.findall(r'"commitments_commitment"\."(\w+)"', sql))
+            # Then every column they read of a commitment is in the index: at a million commitments
+            # each reads only its statuses' entries of the team, never the commitments' rows (an
+            # Index Only Scan, see docs/benchmarks.md); a column a list adds must be added to it too
+            assert used, sql
+            assert used <= covered, used - covered

@@ -153,6 +153,8 @@ def test_the_page_and_the_api_cost_the_same_queries_however_much_data(as_lead, s
     assert both() == before
     counting, kept, _ = before
     assert kept < counting  # The figures' statement and the owners' names are not asked again.
+    # Session, user, teams, memberships, owners, the five lists in one statement, their rows: never more.
+    assert kept <= 7
 
 
 def test_a_long_list_shows_its_first_rows_and_counts_them_all(as_lead, story: Story) -> None:
