@@ -6,6 +6,7 @@ Here each step gets only what is left of the deadline (``deadline.time_left``), 
 send ends inside the delivery lease.
 """
 
+import re
 import smtplib
 import socket
 from email import generator
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.core.mail.backends import smtp
 from django.core.mail.message import EmailMessage, sanitize_address
 
-from notifications.channels import deadline
+from notifications.channels import deadline, mime
 from notifications.channels.deadline import DeadlinePassed, time_left
 
 # smtplib's own default when no timeout is given: no limit at all. Ours is never that.
@@ -74,9 +75,10 @@ class DeadlineSMTPSSL(_StepsWithinDeadline, smtplib.SMTP_SSL):
 class EmailBackend(smtp.EmailBackend):
     """``django.core.mail.backends.smtp.EmailBackend`` whose sends keep to the send's deadline.
 
-    It also writes a message's bytes for less: writing the headers was a fifth of a worker's time
-    per message (``QuickFolding``), and the sender's address, the same on every message, is
-    checked once. Otherwise ``_send`` is Django's own.
+    It also writes a message's bytes for less: our messages' shape directly (``mime``), any other
+    with Django's own writer but the common headers taken directly (``QuickFolding``); the sender's
+    address, the same on every message, is checked once, a plain recipient's not parsed. Otherwise
+    ``_send`` is Django's own.
     """
 
     @property
@@ -88,11 +90,11 @@ class EmailBackend(smtp.EmailBackend):
             return False
         encoding = email_message.encoding or settings.DEFAULT_CHARSET
         from_email = _sanitized_sender(email_message.from_email, encoding)
-        recipients = [sanitize_address(address, encoding) for address in email_message.recipients()]
-        message = email_message.message()
+        recipients = [_sanitized_recipient(address, encoding) for address in email_message.recipients()]
+        raw = mime.message_bytes(email_message, QUICK_FOLDING_CRLF) or message_bytes(email_message.message())
         assert self.connection is not None  # send_messages opened it before calling us.
         try:
-            self.connection.sendmail(from_email, recipients, message_bytes(message))
+            self.connection.sendmail(from_email, recipients, raw)
         except smtplib.SMTPException:
             if not self.fail_silently:
                 raise
@@ -123,6 +125,7 @@ class QuickFolding(Compat32):
 
 
 QUICK_FOLDING = QuickFolding()
+QUICK_FOLDING_CRLF = QUICK_FOLDING.clone(linesep="\r\n")
 
 
 def message_bytes(message: Any) -> bytes:
@@ -134,4 +137,19 @@ def message_bytes(message: Any) -> bytes:
 
 @lru_cache(maxsize=16)
 def _sanitized_sender(address: str, encoding: str) -> str:
+    return sanitize_address(address, encoding)
+
+
+# A bare address in plain ASCII (an RFC 5322 dot-atom before the @, after it labels of letters,
+# digits and hyphens of at most 63): what Django's ``sanitize_address`` gives back unchanged, after
+# parsing it with the email package's header parser (about 40 µs a message).
+# Anything else (a display name, quotes, non-ASCII, an IDN domain) goes through Django's own.
+ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+LABEL = r"[A-Za-z0-9-]{1,63}"
+PLAIN_ADDRESS = re.compile(rf"{ATOM}(?:\.{ATOM})*@{LABEL}(?:\.{LABEL})*")
+
+
+def _sanitized_recipient(address: str, encoding: str) -> str:
+    if isinstance(address, str) and PLAIN_ADDRESS.fullmatch(address):
+        return address
     return sanitize_address(address, encoding)
