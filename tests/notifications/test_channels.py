@@ -296,7 +296,7 @@ def test_a_message_of_another_shape_is_left_to_djangos_writer():
 @pytest.mark.parametrize(
     "recipient", ["dana@example.com", "O'Brien+estimates@Mail.Example.COM", "Dana Smith <dana@example.com>", "zoë@example.com"]
 )
-def test_the_mail_server_is_given_the_recipient_djangos_own_backend_gives_it(mail_server, acknowledgement, recipient):
+def test_the_mail_server_is_given_the_envelope_djangos_own_backend_gives_it(mail_server, acknowledgement, recipient):
     from django.core.mail import get_connection
 
     from notifications.channels.email import build_email
@@ -304,11 +304,11 @@ def test_the_mail_server_is_given_the_recipient_djangos_own_backend_gives_it(mai
     # Given an acknowledgement to an address plain or not
     Notification.objects.filter(pk=acknowledgement.pk).update(recipient=recipient)
     acknowledgement.refresh_from_db()
-    envelopes: list[list[str]] = []
+    envelopes: list[tuple[str, list[str]]] = []
     accept = mail_server.handle_DATA
 
     async def handle_DATA(server, session, envelope):
-        envelopes.append(list(envelope.rcpt_tos))
+        envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return await accept(server, session, envelope)
 
     mail_server.handle_DATA = handle_DATA
@@ -318,6 +318,7 @@ def test_the_mail_server_is_given_the_recipient_djangos_own_backend_gives_it(mai
     with get_connection("django.core.mail.backends.smtp.EmailBackend") as django_backend:
         django_backend.send_messages([build_email(acknowledgement)])
 
-    # Then the server was asked to deliver both to the same address
+    # Then the server was asked to deliver both from the same sender to the same address
     assert len(envelopes) == 2
+    assert envelopes[0][0] == settings.DEFAULT_FROM_EMAIL
     assert envelopes[0] == envelopes[1]
