@@ -17,7 +17,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
-from django.core.mail.message import DNS_NAME, RFC5322_EMAIL_LINE_LENGTH_LIMIT, forbid_multi_line_headers
+from django.core.mail.message import RFC5322_EMAIL_LINE_LENGTH_LIMIT, forbid_multi_line_headers
+from django.core.mail.utils import DNS_NAME
 
 # The line ends the generator writes (``email.generator.NLCRE``), and those we send.
 LINE_END = re.compile(r"\r\n|\r|\n")

@@ -251,8 +251,20 @@ LONG_LINK = "<https://status.example.com/s/" + "t" * 90 + "/unsubscribe/>"
         ("Your estimate", "We promised the estimate.\n", None, {"Message-ID": "<1@x>"}, ["dana@example.com"]),
         ("Your estimate", "Line one\r\nline two\rthree\n\n", "<p>Hi</p>\n", {"Message-ID": "<1@x>"}, ["d@example.com"]),
         ("Rückruf – Kostenvoranschlag für Zoë " * 3, "Grüße\n", "<p>é</p>", {}, ["Zoë Ångström <z@example.com>"]),
-        ("word " * 25, "x" * 998, "--===============0000000000000000001==\n", {"List-Unsubscribe": LONG_LINK}, ["a@b.co"]),
-        ("  spaced  out ", "tail\n\n\n", "<p>\u2028</p>", {"Date": "Mon, 1 Jan 2024 09:00:00 -0000", "X-Note": "Zoë"}, []),
+        (
+            "word " * 25,
+            "x" * 998,
+            "--===============0000000000000000001==\n",
+            {"List-Unsubscribe": LONG_LINK},
+            ["a@b.co"],
+        ),
+        (
+            "  spaced  out ",
+            "tail\n\n\n",
+            "<p>\u2028</p>",
+            {"Date": "Mon, 1 Jan 2024 09:00:00 -0000", "X-Note": "Zoë"},
+            [],
+        ),
     ],
 )
 def test_a_message_is_written_byte_for_byte_as_djangos_writer_writes_it(subject, body, html, headers, to):
@@ -294,7 +306,8 @@ def test_a_message_of_another_shape_is_left_to_djangos_writer():
 
 
 @pytest.mark.parametrize(
-    "recipient", ["dana@example.com", "O'Brien+estimates@Mail.Example.COM", "Dana Smith <dana@example.com>", "zoë@example.com"]
+    "recipient",
+    ["dana@example.com", "O'Brien+estimates@Mail.Example.COM", "Dana Smith <dana@example.com>", "zoë@example.com"],
 )
 def test_the_mail_server_is_given_the_envelope_djangos_own_backend_gives_it(mail_server, acknowledgement, recipient):
     from django.core.mail import get_connection
