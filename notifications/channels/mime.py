@@ -37,6 +37,8 @@ def message_bytes(message: EmailMessage, policy: Any) -> bytes | None:
         return None
     if type(message) not in (EmailMessage, EmailMultiAlternatives):
         return None  # A subclass may build its message() differently.
+    if message.content_subtype != "plain" or getattr(message, "alternative_subtype", "alternative") != "alternative":
+        return None  # An HTML body set as the message's own (``content_subtype = "html"``), say.
     text = _text_part("plain", message.body)
     if text is None:
         return None

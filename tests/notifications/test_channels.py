@@ -295,14 +295,17 @@ def test_a_message_of_another_shape_is_left_to_djangos_writer():
     from notifications.channels.smtp import QUICK_FOLDING_CRLF
 
     # Given messages Django writes differently: a line too long for SMTP (quoted-printable), an
-    # attachment, a copy to someone else
+    # attachment, a copy to someone else, an HTML body of its own
     too_long = EmailMultiAlternatives(subject="Hi", body="x" * 999, to=["a@example.com"])
     attached = EmailMultiAlternatives(subject="Hi", body="See the file", to=["a@example.com"])
     attached.attach("estimate.txt", "42", "text/plain")
     copied = EmailMultiAlternatives(subject="Hi", body="Hello", to=["a@example.com"], cc=["b@example.com"])
+    html_only = EmailMultiAlternatives(subject="Hi", body="<p>Hello</p>", to=["a@example.com"])
+    html_only.content_subtype = "html"
+    others = (too_long, attached, copied, html_only)
 
     # When each is to be written directly, then none is
-    assert [mime.message_bytes(message, QUICK_FOLDING_CRLF) for message in (too_long, attached, copied)] == [None] * 3
+    assert [mime.message_bytes(message, QUICK_FOLDING_CRLF) for message in others] == [None] * len(others)
 
 
 @pytest.mark.parametrize(
