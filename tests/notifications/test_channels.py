@@ -1,6 +1,7 @@
 """Each channel against a real server that speaks its protocol: what goes out, and how refusals read."""
 
 import logging
+import re
 
 import pytest
 from django.conf import settings
@@ -229,3 +230,111 @@ def test_a_phone_row_is_refused_plainly_rather_than_called(acknowledgement):
     acknowledgement.channel = "phone"
     with pytest.raises(PermanentFailure, match="not placed automatically"):
         Channels().send(acknowledgement)
+
+
+# --- How an email is written ------------------------------------------------------------------
+
+
+def _undated(raw: bytes) -> bytes:
+    """The bytes but for what differs on every writing: the Date, a made-up Message-ID, the boundary."""
+    raw = re.sub(rb"={15}\d+==(\.\d+)?", b"(boundary)", raw)
+    raw = re.sub(rb"Date: [^\r\n]*", b"Date: (now)", raw)
+    return re.sub(rb"Message-ID: (\r\n )?<[^>]*>", b"Message-ID: (made up)", raw)
+
+
+LONG_LINK = "<https://status.example.com/s/" + "t" * 90 + "/unsubscribe/>"
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "html", "headers", "to"),
+    [
+        ("Your estimate", "We promised the estimate.\n", None, {"Message-ID": "<1@x>"}, ["dana@example.com"]),
+        ("Your estimate", "Line one\r\nline two\rthree\n\n", "<p>Hi</p>\n", {"Message-ID": "<1@x>"}, ["d@example.com"]),
+        ("Rückruf – Kostenvoranschlag für Zoë " * 3, "Grüße\n", "<p>é</p>", {}, ["Zoë Ångström <z@example.com>"]),
+        (
+            "word " * 25,
+            "x" * 998,
+            "--===============0000000000000000001==\n",
+            {"List-Unsubscribe": LONG_LINK},
+            ["a@b.co"],
+        ),
+        (
+            "  spaced  out ",
+            "tail\n\n\n",
+            "<p>\u2028</p>",
+            {"Date": "Mon, 1 Jan 2024 09:00:00 -0000", "X-Note": "Zoë"},
+            [],
+        ),
+    ],
+)
+def test_a_message_is_written_byte_for_byte_as_djangos_writer_writes_it(subject, body, html, headers, to):
+    from django.core.mail import EmailMultiAlternatives
+
+    from notifications.channels import mime
+    from notifications.channels.smtp import QUICK_FOLDING_CRLF, message_bytes
+
+    # Given a message of our shape (text, perhaps an HTML version), its headers folding every way
+    message = EmailMultiAlternatives(
+        subject=subject, body=body, to=to, reply_to=["r@example.com"], headers={**headers, "To": "t@example.com"}
+    )
+    if html is not None:
+        message.attach_alternative(html, "text/html")
+
+    # When it is written directly
+    written = mime.message_bytes(message, QUICK_FOLDING_CRLF)
+
+    # Then it is what Django and the email package make of it, byte for byte
+    assert written is not None
+    assert _undated(written) == _undated(message_bytes(message.message()))
+
+
+def test_a_message_of_another_shape_is_left_to_djangos_writer():
+    from django.core.mail import EmailMultiAlternatives
+
+    from notifications.channels import mime
+    from notifications.channels.smtp import QUICK_FOLDING_CRLF
+
+    # Given messages Django writes differently: a line too long for SMTP (quoted-printable), an
+    # attachment, a copy to someone else, an HTML body of its own
+    too_long = EmailMultiAlternatives(subject="Hi", body="x" * 999, to=["a@example.com"])
+    attached = EmailMultiAlternatives(subject="Hi", body="See the file", to=["a@example.com"])
+    attached.attach("estimate.txt", "42", "text/plain")
+    copied = EmailMultiAlternatives(subject="Hi", body="Hello", to=["a@example.com"], cc=["b@example.com"])
+    html_only = EmailMultiAlternatives(subject="Hi", body="<p>Hello</p>", to=["a@example.com"])
+    html_only.content_subtype = "html"
+    others = (too_long, attached, copied, html_only)
+
+    # When each is to be written directly, then none is
+    assert [mime.message_bytes(message, QUICK_FOLDING_CRLF) for message in others] == [None] * len(others)
+
+
+@pytest.mark.parametrize(
+    "recipient",
+    ["dana@example.com", "O'Brien+estimates@Mail.Example.COM", "Dana Smith <dana@example.com>", "zoë@example.com"],
+)
+def test_the_mail_server_is_given_the_envelope_djangos_own_backend_gives_it(mail_server, acknowledgement, recipient):
+    from django.core.mail import get_connection
+
+    from notifications.channels.email import build_email
+
+    # Given an acknowledgement to an address plain or not
+    Notification.objects.filter(pk=acknowledgement.pk).update(recipient=recipient)
+    acknowledgement.refresh_from_db()
+    envelopes: list[tuple[str, list[str]]] = []
+    accept = mail_server.handle_DATA
+
+    async def handle_DATA(server, session, envelope):
+        envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return await accept(server, session, envelope)
+
+    mail_server.handle_DATA = handle_DATA
+
+    # When it is sent by delivery, and once more by Django's own SMTP backend
+    EmailChannel().send(acknowledgement)
+    with get_connection("django.core.mail.backends.smtp.EmailBackend") as django_backend:
+        django_backend.send_messages([build_email(acknowledgement)])
+
+    # Then the server was asked to deliver both from the same sender to the same address
+    assert len(envelopes) == 2
+    assert envelopes[0][0] == settings.DEFAULT_FROM_EMAIL
+    assert envelopes[0] == envelopes[1]
