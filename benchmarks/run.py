@@ -581,17 +581,25 @@ def first_commitment_of(user: Any) -> int:
 # --- Delivery -----------------------------------------------------------------------------------
 
 
+def sample_email() -> Any:
+    """A customer's status update as the sweep wrote it: the message both sides of the delivery race send."""
+    from notifications.models import Notification
+
+    # One the product wrote itself, with the layout its HTML version is drawn from at send time.
+    customer_emails = Notification.objects.select_related("commitment").filter(channel="email", audience="customer")
+    drawn = customer_emails.exclude(layout={})
+    sample = drawn.filter(kind="status_update").first() or drawn.first() or customer_emails.first()
+    assert sample is not None, "the seeded outbox holds no customer email"
+    return sample
+
+
 def plain_client_ceiling(port: int, count: int, clients: int) -> float:
     """Emails a second the sink takes from ``clients`` plain smtplib clients, each on one connection."""
     from notifications.channels.email import build_email
-    from notifications.models import Notification
 
     # The very message the app sends (headers, text and HTML, lines ended as on the wire), so both
     # sides carry the same bytes.
-    sample = Notification.objects.select_related("commitment").filter(kind="status_update").first()
-    sample = sample or Notification.objects.select_related("commitment").first()
-    assert sample is not None
-    payload = build_email(sample).message().as_bytes(linesep="\r\n")
+    payload = build_email(sample_email()).message().as_bytes(linesep="\r\n")
     errors: list[BaseException] = []
 
     def send(share: int) -> None:
@@ -614,9 +622,14 @@ def plain_client_ceiling(port: int, count: int, clients: int) -> float:
 
 
 def add_outbox_rows(count: int, tag: str) -> list[int]:
-    """``count`` pending customer emails, due now, as the sweep or a create leaves them."""
+    """``count`` pending customer emails, due now, as the sweep or a create leaves them.
+
+    Each carries the words, HTML and layout of ``sample_email()``, the message the plain client
+    sends for the ceiling, so the app and the yardstick carry the same bytes.
+    """
     from django.db import connection
 
+    sample = sample_email()
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -624,13 +637,19 @@ def add_outbox_rows(count: int, tag: str) -> list[int]:
               (commitment_id, kind, channel, audience, recipient, subject, body, html_body, layout, status,
                scheduled_for, next_attempt_at, attempts, last_error, idempotency_key, customer_kind, created_at)
             SELECT c.id, 'status_update', 'email', 'customer', 'customer' || c.customer_id || '@example.com',
-                   'An update on your promise', repeat(E'We have ordered the parts; the estimate follows.\\n', 20),
-                   '', '{}'::jsonb, 'pending', now(), now(), 0, '', %s || c.id, '', now()
+                   %s, %s, %s, %s::jsonb, 'pending', now(), now(), 0, '', %s || c.id, '', now()
             FROM commitments_commitment c ORDER BY c.id LIMIT %s
             RETURNING id
             """,
-            # Each run's keys are its own: a kept database (--reuse) still holds the last run's rows.
-            [f"bench-{tag}-{int(STARTED_AT)}:", count],
+            [
+                sample.subject,
+                sample.body,
+                sample.html_body,
+                json.dumps(sample.layout),
+                # Each run's keys are its own: a kept database (--reuse) still holds the last run's rows.
+                f"bench-{tag}-{int(STARTED_AT)}:",
+                count,
+            ],
         )
         return [pk for (pk,) in cursor.fetchall()]
 
