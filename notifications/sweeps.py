@@ -409,17 +409,16 @@ def _send_automatic_updates(batch: list[Commitment], run: Run) -> None:
     now = run.now
     run.staff.attach(batch, hours=_has_callers(batch))
     out = outbox.Outgoing(now=now, hours=run.staff.hours, bulk=True)
+    kind = MessageKind.STATUS_UPDATE
     for commitment in batch:
         assert commitment.next_update_at is not None
         cycle = stamp(commitment.next_update_at)
         since = commitment.last_update_at or commitment.created_at
-        automatic.restart_update_clock(commitment, now=now, sends_at=routing.send_time(commitment.customer, now))
+        # The message's way is asked once: the next update is timed from when this one reaches them.
+        way = routing.route(commitment.customer, kind, at=now, automatic=True)
+        automatic.restart_update_clock(commitment, now=now, sends_at=way.send_at)
         row = out.to_customer(
-            commitment,
-            MessageKind.STATUS_UPDATE,
-            key=f"{commitment.pk}:status_update:auto:{cycle}",
-            automatic=True,
-            since=since,
+            commitment, kind, key=f"{commitment.pk}:status_update:auto:{cycle}", automatic=True, since=since, way=way
         )
         out.event(
             commitment,
