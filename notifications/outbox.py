@@ -23,9 +23,8 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
-
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.db.backends.utils import CursorWrapper
