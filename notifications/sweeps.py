@@ -491,7 +491,16 @@ def _escalate_call_tasks(batch: list[Notification], run: Run) -> None:
 def stamp(moment: datetime) -> str:
     """A moment as it goes into an idempotency key: UTC, to the microsecond (``20261124T150000000000Z``)."""
     at = moment.astimezone(UTC)
-    return f"{at.year:04}{at.month:02}{at.day:02}T{at.hour:02}{at.minute:02}{at.second:02}{at.microsecond:06}Z"
+    # %-formatting: the same digits at about half the cost of an f-string's format specs (a key a row).
+    return "%04d%02d%02dT%02d%02d%02d%06dZ" % (  # noqa: UP031
+        at.year,
+        at.month,
+        at.day,
+        at.hour,
+        at.minute,
+        at.second,
+        at.microsecond,
+    )
 
 
 def _has_callers(batch: list[Commitment]) -> bool:
