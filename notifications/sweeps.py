@@ -409,17 +409,16 @@ def _send_automatic_updates(batch: list[Commitment], run: Run) -> None:
     now = run.now
     run.staff.attach(batch, hours=_has_callers(batch))
     out = outbox.Outgoing(now=now, hours=run.staff.hours, bulk=True)
+    kind = MessageKind.STATUS_UPDATE
     for commitment in batch:
         assert commitment.next_update_at is not None
         cycle = stamp(commitment.next_update_at)
         since = commitment.last_update_at or commitment.created_at
-        automatic.restart_update_clock(commitment, now=now, sends_at=routing.send_time(commitment.customer, now))
+        # The message's way is asked once: the next update is timed from when this one reaches them.
+        way = routing.route(commitment.customer, kind, at=now, automatic=True)
+        automatic.restart_update_clock(commitment, now=now, sends_at=way.send_at)
         row = out.to_customer(
-            commitment,
-            MessageKind.STATUS_UPDATE,
-            key=f"{commitment.pk}:status_update:auto:{cycle}",
-            automatic=True,
-            since=since,
+            commitment, kind, key=f"{commitment.pk}:status_update:auto:{cycle}", automatic=True, since=since, way=way
         )
         out.event(
             commitment,
@@ -492,7 +491,16 @@ def _escalate_call_tasks(batch: list[Notification], run: Run) -> None:
 def stamp(moment: datetime) -> str:
     """A moment as it goes into an idempotency key: UTC, to the microsecond (``20261124T150000000000Z``)."""
     at = moment.astimezone(UTC)
-    return f"{at.year:04}{at.month:02}{at.day:02}T{at.hour:02}{at.minute:02}{at.second:02}{at.microsecond:06}Z"
+    # %-formatting: the same digits at about half the cost of an f-string's format specs (a key a row).
+    return "%04d%02d%02dT%02d%02d%02d%06dZ" % (  # noqa: UP031
+        at.year,
+        at.month,
+        at.day,
+        at.hour,
+        at.minute,
+        at.second,
+        at.microsecond,
+    )
 
 
 def _has_callers(batch: list[Commitment]) -> bool:

@@ -118,8 +118,13 @@ def _frame(form: str, template: str, words: Words, structure: Mapping[str, Any])
     return frame
 
 
-def compose(form: str, template: str, words: Words, structure: Mapping[str, Any]) -> Content:
-    """One message: ``form`` is ``customer`` or ``staff`` (an email) or ``script`` (what to say on a call)."""
+def compose(
+    form: str, template: str, words: Words, structure: Mapping[str, Any], *, language: str | None = None
+) -> Content:
+    """One message: ``form`` is ``customer`` or ``staff`` (an email) or ``script`` (what to say on a call).
+
+    ``language``, when given, is kept in an email's layout: its HTML is drawn in that language.
+    """
     frame = _frame(form, template, words, structure)
     if frame is None:
         with in_language(words.language):
@@ -128,6 +133,8 @@ def compose(form: str, template: str, words: Words, structure: Mapping[str, Any]
         layout = dict(direct.layout)
         if layout and subject != direct.subject:
             layout["heading"] = direct.subject
+        if layout and language:
+            layout["language"] = language
         return Content(subject, direct.text, layout)
     heading = frame.subject.format_map(words)
     subject = gsm_friendly(heading)[:SUBJECT_LIMIT]
@@ -139,6 +146,8 @@ def compose(form: str, template: str, words: Words, structure: Mapping[str, Any]
     layout = email_layout(form, shown, start=len(head), end=len(head) + len(body))
     if heading != subject:
         layout["heading"] = heading
+    if language:
+        layout["language"] = language
     return Content(subject, f"{head}{body}{frame.tail.format_map(words)}", layout)
 
 

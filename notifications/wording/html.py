@@ -29,6 +29,11 @@ STAFF_HTML_WORDS = (
     "team_zone",
 )
 CUSTOMER_HTML_WORDS = ("first_name", "summary", "owner_name", "team_name", "status_url")
+_CUSTOMER_HTML_WORDS = {
+    (due, next_contact): CUSTOMER_HTML_WORDS + (("due",) if due else ()) + (("next_contact",) if next_contact else ())
+    for due in (False, True)
+    for next_contact in (False, True)
+}
 
 
 def html_words(form: str, structure: Mapping[str, Any]) -> tuple[str, ...]:
@@ -36,11 +41,7 @@ def html_words(form: str, structure: Mapping[str, Any]) -> tuple[str, ...]:
     if form == "staff":
         return STAFF_HTML_WORDS
     # The customer's facts show the due time and the next update where the status has them.
-    return (
-        CUSTOMER_HTML_WORDS
-        + (("due",) if structure["shows_due"] else ())
-        + (("next_contact",) if structure["shows_next"] else ())
-    )
+    return _CUSTOMER_HTML_WORDS[bool(structure["shows_due"]), bool(structure["shows_next"])]
 
 
 def email_layout(form: str, words: dict[str, str], *, start: int, end: int) -> dict[str, Any]:

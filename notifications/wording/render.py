@@ -60,11 +60,9 @@ def render_customer_message(
     template = template or _template_in(commitment, kind, catalog)
     if channel == Channel.SMS:
         return Content(subject="", text=fit_sms(template, words, language=language))
-    content = compose("script" if channel == Channel.PHONE else "customer", template, words, words.structure)
-    if content.layout:
-        # The HTML is drawn at send time in this language, and the email says which it is.
-        return Content(content.subject, content.text, {**content.layout, "language": language})
-    return content
+    # An email's HTML is drawn at send time in this language, and the email says which it is.
+    form = "script" if channel == Channel.PHONE else "customer"
+    return compose(form, template, words, words.structure, language=language)
 
 
 def customer_template(commitment: Commitment, kind: str) -> str:

@@ -127,6 +127,19 @@ class CustomerWords(Words):
             language=words.language,
         ),
     }
+    EAGER: ClassVar[tuple[str, ...]] = (
+        "first_name",
+        "customer_name",
+        "summary",
+        "owner_name",
+        "team_name",
+        "message",
+        "reason",
+        "request",
+        "waiting_request",
+        "resolution",
+    )
+    NAMES: ClassVar[tuple[str, ...]] = EAGER + tuple(LATER)
 
     def __init__(
         self,
@@ -148,7 +161,8 @@ class CustomerWords(Words):
             "shows_due": status in SHOWS_DUE,
             "shows_next": status in SHOWS_NEXT,
         }
-        said = tidy_words(as_sentence(message))
+        said = _said(message)
+        waiting_request = _said(commitment.waiting_request)
         self.update(
             first_name=first_name(customer.name),
             customer_name=customer.name,
@@ -157,15 +171,22 @@ class CustomerWords(Words):
             team_name=commitment.team.name,
             message=said,
             reason=said,
-            request=tidy_words(as_sentence(message or commitment.waiting_request)),
-            waiting_request=tidy_words(as_sentence(commitment.waiting_request)),
-            resolution=tidy_words(as_sentence(message or commitment.resolution)),
+            # The agent's words, else what the commitment says (even words that tidy to nothing).
+            request=said if message else waiting_request,
+            waiting_request=waiting_request,
+            resolution=said if message else _said(commitment.resolution),
         )
-        # The words set above are the eager ones; the others are worked out when asked for.
-        self.eager = tuple(self)
-        self.names = self.eager + tuple(self.LATER)
+        # The words set above are the eager ones (always these, in this order); the others are
+        # worked out when asked for.
+        self.eager = self.EAGER
+        self.names = self.NAMES
         # A moment, not a word: a few comparisons, cheaper set here than looked up lazily.
         self.next_contact = next_contact_time(commitment, now=self.now) or self.now
+
+
+def _said(text: str) -> str:
+    """Free text as a message carries it: a sentence, tidied (most messages carry none)."""
+    return tidy_words(as_sentence(text)) if text else ""
 
 
 def _commitment_path(pk: int) -> str:
