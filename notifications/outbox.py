@@ -23,7 +23,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
@@ -393,23 +392,8 @@ OUTBOX_COLUMNS = (
 TIMELINE_COLUMNS = Event._fields
 
 
-def _json_writer() -> Callable[[Any], str]:
-    """``json.dumps`` with its defaults, the C encoder made once rather than for every value.
-
-    ``json.dumps`` sets up a new encoder at each call: a third of what a small value costs, twice
-    a row. Where the C encoder is missing, ``json.dumps`` itself.
-    """
-    if c_make_encoder is None:
-        return json.dumps
-    # The arguments json.dumps gives it: no circular check (plain trees here), ", " and ": ", keys
-    # in the dict's order, NaN allowed, unknown types refused by JSONEncoder.default.
-    encoder = c_make_encoder(
-        None, json.JSONEncoder().default, encode_basestring_ascii, None, ": ", ", ", False, False, True
-    )
-    return lambda value: "".join(encoder(value, 0))
-
-
-_json = _json_writer()
+# What the COPY lines hold for a JSON column: the text json.dumps gives, as the ORM would save it.
+_json = json.dumps
 
 
 def _outbox_lines(numbered: list[tuple[int, OutboxRow]]) -> str:
