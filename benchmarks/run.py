@@ -108,8 +108,8 @@ def main() -> None:
     parser.add_argument(
         "--web",
         default="4",
-        help="gunicorn for the pages: N sync workers, as the Procfile runs it (default 4: two a core), "
-        "or PxT for P processes of T threads each",
+        help="gunicorn for the pages: N sync workers, the Procfile's kind (it takes N from WEB_CONCURRENCY; "
+        "default 4, two a core), or PxT for P processes of T threads each",
     )
     options = parser.parse_args()
     if not re.fullmatch(r"[1-9]\d*(x[1-9]\d*)?", options.web):
@@ -912,8 +912,7 @@ def measure_pages(options: argparse.Namespace, port: int, people: dict[str, Any]
 
     pages = page_list(people, commitment_id=first_commitment_of(people["agents"][0]))
     counted = {page.name: queries_of(page, people) for page in pages}
-    processes, _, threads = options.web.partition("x")
-    serving = gunicorn_shape(options.web)
+    processes, threads, serving = gunicorn_shape(options.web)
     progress(f"pages: starting gunicorn ({serving})")
     NOTES.append(f"Pages and API served by gunicorn, {serving}, to {options.clients} concurrent clients.")
     web = subprocess.Popen(
@@ -1016,11 +1015,12 @@ def measure_pages(options: argparse.Namespace, port: int, people: dict[str, Any]
         web.wait()
 
 
-def gunicorn_shape(web: str) -> str:
+def gunicorn_shape(web: str) -> tuple[str, str, str]:
+    """``--web`` as gunicorn's processes and threads (none: sync workers), and in words."""
     processes, _, threads = web.partition("x")
     if threads:
-        return f"{processes} processes x {threads} threads"
-    return f"{processes} sync workers, one request at a time each"
+        return processes, threads, f"{processes} processes x {threads} threads"
+    return processes, "", f"{processes} sync workers, one request at a time each"
 
 
 # --- The report ---------------------------------------------------------------------------------

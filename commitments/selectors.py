@@ -573,14 +573,12 @@ def my_list_page(*, user: User, page: str | None, per_page: int, now: datetime |
         counts, rows = urgent_page(listed, page=page, per_page=per_page)
         return MyListPage(counts, rows, my_recently_fulfilled(user=user) if first_page else None)
     try:
-        sql, params = statement_of_urgent_page(listed)
-        fulfilled_sql, fulfilled_params = (
-            _recently_fulfilled(user).values_list("pk", flat=True)[:RECENTLY_FULFILLED].query.sql_with_params()
-        )
+        fulfilled = _recently_fulfilled(user).values_list("pk", flat=True)[:RECENTLY_FULFILLED]
+        sql, params = statement_of_urgent_page(listed, also=fulfilled)
     except EmptyResultSet:  # Someone in no team yet: nothing to list.
         return MyListPage(_counted([]), NarrowFirst(listed, count=0, window=(0, [])), [])
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql}, ARRAY({fulfilled_sql})", [*params, per_page, 0, *fulfilled_params])
+        cursor.execute(sql, [*params[:-1], per_page, 0, *params[-1]])
         grouped, ids, fulfilled_ids = cursor.fetchone()
     counts = _counted(grouped)
     rows = NarrowFirst(listed, count=counts["total"], window=(0, list(ids)))
@@ -653,12 +651,16 @@ def _ids_in_parts(
     return [pk for _, _, pk in sorted(found)]  # The list's order: part, then due time and id.
 
 
-def statement_of_urgent_page(queryset: QuerySet[Commitment]) -> tuple[str, tuple[Any, ...]]:
-    """``urgent_page``'s statement; its last two parameters (the page's size and offset) are left to add.
+def statement_of_urgent_page(
+    queryset: QuerySet[Commitment], *, also: QuerySet[Any] | None = None
+) -> tuple[str, tuple[Any, ...]]:
+    """``urgent_page``'s statement; the page's size and offset are left to add after its parameters.
 
     Each row's urgency and calm are worked out once, in the working table (MATERIALIZED: inlined
     twice, PostgreSQL would scan and work them out twice). Grouped by urgency, the figures; sorted
-    in the lists' order (``_with_urgency``), the page's ids.
+    in the lists' order (``_with_urgency``), the page's ids. Given ``also`` (ids read beside the
+    page), a third column holds them, and the parameters end with a tuple of ``also``'s own, to
+    add after the page's size and offset.
     """
     columns = queryset.order_by().values_list("pk", "due_at", "calm", "urgency")  # type: ignore[misc]
     inner, params = columns.query.sql_with_params()
@@ -667,4 +669,7 @@ def statement_of_urgent_page(queryset: QuerySet[Commitment]) -> tuple[str, tuple
         "SELECT ARRAY(SELECT ARRAY[urgency, count(*)] FROM listed GROUP BY urgency), "
         "ARRAY(SELECT id FROM listed ORDER BY calm, urgency, due_at, id LIMIT %s OFFSET %s)"
     )
-    return sql, tuple(params)
+    if also is None:
+        return sql, tuple(params)
+    also_sql, also_params = also.query.sql_with_params()
+    return f"{sql}, ARRAY({also_sql})", (*params, tuple(also_params))

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
@@ -36,7 +37,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Team, User
 from commitments.models import ACTIVE_STATUSES, Channel, Commitment, Status, TimelineEvent
-from commitments.replies import REPLY_HORIZON, unanswered_replies
+from commitments.replies import unanswered_replies
 from dashboard.aggregates import Median
 from notifications.models import DeliveryStatus, MessageKind, Notification
 
@@ -445,7 +446,10 @@ def update_counts(commitments: QuerySet[Commitment], groups: Callable[[str], dic
     expressions = groups("")
     scoped = commitments.order_by().annotate(**{f"group_{name}": value for name, value in expressions.items()})
     scoped = scoped.values("id", "update_interval", *(f"group_{name}" for name in expressions))
-    sql, params = scoped.query.sql_with_params()
+    try:
+        sql, params = scoped.query.sql_with_params()
+    except EmptyResultSet:  # Someone in no team yet: no commitments, no updates.
+        return []
     names = ", ".join(f"scoped.group_{name}" for name in expressions)
     query = UPDATE_COUNTS_SQL.format(commitments=sql, groups=names)
     with connection.cursor() as cursor:
@@ -666,7 +670,10 @@ def page_figures(*, scope: Scope, period: int, now: datetime, weeks: int = TREND
         )
         .values(*SCOPED_COLUMNS, *flags)
     )
-    sql, params = scoped.query.sql_with_params()
+    try:
+        sql, params = scoped.query.sql_with_params()
+    except EmptyResultSet:  # Someone in no team yet: no teams, and each week counts nothing.
+        return PageFigures(teams=[], weeks=_weeks(first, weeks, zone, {}) if first else [], as_of=now)
     sets = ["(scoped.in_period, scoped.team_id)", "(scoped.in_period, scoped.team_id, scoped.owner_id)"]
     if weeks:
         sets.append("(scoped.week)")
@@ -959,7 +966,8 @@ def _firsts(scope: Scope, now: datetime, limit: int) -> list[QuerySet[Any]]:
 # (something it compares with a fixed time) is not kept, but written anew for every request.
 _WRITTEN_AT = datetime(2000, 1, 3, tzinfo=UTC)
 _CHECKED_AT = _WRITTEN_AT + timedelta(days=1, hours=1, minutes=1)
-_STATEMENTS: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]]] = {}
+# None: written at the two moments, the statement differed by more than its moments (never kept).
+_STATEMENTS: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]] | None] = {}
 _STATEMENTS_KEPT = 256
 
 
@@ -972,6 +980,8 @@ def _statement(scope: Scope, now: datetime, limit: int) -> tuple[str, tuple[Any,
 
 def _listed(scope: Scope, now: datetime, limit: int) -> list[tuple[str, int, int]]:
     """``now_sections``'s first query: (list's key, id, the list's count) for each list's first rows."""
+    if not scope.shown_teams:  # Someone in no team yet: nothing to list (and no statement to write).
+        return []
     led = tuple(sorted(team.pk for team in scope.shown_teams if scope.leads(team)))
     own = tuple(sorted(team.pk for team in scope.shown_teams if not scope.leads(team)))
     key = (
@@ -982,17 +992,17 @@ def _listed(scope: Scope, now: datetime, limit: int) -> list[tuple[str, int, int
         scope.owner_id,
         scope.channel,
         limit,
-        last_warning_step(),
-        REPLY_HORIZON,
+        last_warning_step(),  # A setting: the one moment it moves is not "now" itself.
     )
-    kept = _STATEMENTS.get(key)
-    if kept is None:
-        sql, params = _statement(scope, _WRITTEN_AT, limit)
-        if (sql, _moved(params, _CHECKED_AT)) != _statement(scope, _CHECKED_AT, limit):
-            return _fetched(*_statement(scope, now, limit))  # More than "now" moves: not kept.
+    if key not in _STATEMENTS:
         if len(_STATEMENTS) >= _STATEMENTS_KEPT:
             _STATEMENTS.clear()
-        _STATEMENTS[key] = kept = (sql, params)
+        sql, params = _statement(scope, _WRITTEN_AT, limit)
+        moves_with_now = (sql, _moved(params, _CHECKED_AT)) == _statement(scope, _CHECKED_AT, limit)
+        _STATEMENTS[key] = (sql, params) if moves_with_now else None
+    kept = _STATEMENTS[key]
+    if kept is None:  # More than "now" moves in it: written anew for each request.
+        return _fetched(*_statement(scope, now, limit))
     sql, params = kept
     return _fetched(sql, _moved(params, now))
 

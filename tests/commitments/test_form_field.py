@@ -4,7 +4,8 @@ from django import forms
 from django.template import engines
 from django.utils.translation import gettext_lazy
 
-# The template the tag replaced, as it was (its file ended with a newline, which an include kept).
+# The template the tag replaced, as it was (its file ended with a newline, which an include kept):
+# the markup's reference. A change to a field's markup is made in the tag and here, together.
 FORMER_FIELD_TEMPLATE = """<div class="field{% if field.errors %} field-error{% endif %}{% if class %} {{ class }}{% endif %}">
   <label for="{{ field.id_for_label }}">{{ field.label }}{% if optional %} <span class="optional">optional</span>{% endif %}</label>
   {{ field }}

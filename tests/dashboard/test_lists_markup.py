@@ -12,7 +12,8 @@ from tests.dashboard.conftest import DAY, Story
 from tests.dashboard.test_page import grow
 from tests.factories import customer_details, make_commitment
 
-# templates/dashboard/dashboard.html's lists before they were written in Python.
+# templates/dashboard/dashboard.html's lists before they were written in Python: the markup's
+# reference. A change to the lists' markup is made in dashboard/lists_markup.py and here, together.
 AS_THE_TEMPLATE_WROTE_THEM = Template(
     """{% load timing %}<ul class="dash-tiles">
   {% for section, rows in sections %}

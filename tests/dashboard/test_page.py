@@ -167,3 +167,23 @@ def test_a_long_list_shows_its_first_rows_and_counts_them_all(as_lead, story: St
     assert shown.group(0).count('class="item-title"') == selectors.LIST_LIMIT
     assert f"Showing {selectors.LIST_LIMIT} of 13: the CSV has them all." in words
     assert len(rows_of(as_lead.get(reverse("dashboard:list_csv", args=["missed"])))) == 13
+
+
+@pytest.mark.django_db
+def test_someone_in_no_team_yet_sees_an_empty_dashboard_not_an_error(client):
+    from tests.factories import UserFactory
+
+    # Given a new colleague the operator has not yet added to a team
+    client.force_login(UserFactory(username="noor"))
+
+    # When they open the dashboard, its figures CSV and the API's figures
+    page = client.get(reverse("dashboard:page"))
+    figures = client.get(reverse("dashboard:figures_csv"))
+    api = client.get("/api/v1/dashboard/")
+
+    # Then each answers, with no team in it
+    assert page.status_code == 200
+    assert 'class="item ' not in page.content.decode()
+    assert figures.status_code == 200
+    assert api.status_code == 200
+    assert api.json()["teams"] == []

@@ -212,3 +212,62 @@ def test_the_team_list_is_ordered_from_its_covering_index_alone(many, agent: Use
         covered = {name for (name,) in cursor.fetchall()}
     assert used, sql
     assert used <= covered, used - covered
+
+
+def test_a_staff_members_messages_and_events_are_found_by_the_indexes_kept_for_staff(many, agent: User):
+    # Given messages and events, most of them (the customers', the sweeps') with no staff member
+    from commitments.models import TimelineEvent
+
+    commitment = Commitment.objects.first()
+    TimelineEvent.objects.create(commitment=commitment, kind=TimelineEvent.Kind.EDITED, actor=agent, message="Called")
+    Notification.objects.create(
+        commitment=commitment,
+        kind="escalation",
+        channel="email",
+        audience="staff",
+        recipient=agent.email or "agent@example.com",
+        recipient_user=agent,
+        body="Due soon",
+        idempotency_key="staff-index",
+    )
+
+    # When deleting a staff member looks up what points at them (as Django's SET_NULL does)
+    events = scans_of(TimelineEvent.objects.filter(actor=agent))
+    messages = scans_of(Notification.objects.filter(recipient_user=agent))
+
+    # Then each walks the index that holds only the rows with a staff member
+    assert ("Index Scan", "event_staff_actor") in events or ("Bitmap Index Scan", "event_staff_actor") in events
+    assert {"notification_staff_recipient"} & {name for _, name in messages}, messages
+    assert_no_sequential_scan_of_big_tables(events + messages)
+
+
+def test_deleting_a_staff_member_keeps_their_events_and_messages_without_them(many, agent: User, team):
+    from accounts.models import Membership
+    from commitments.models import TimelineEvent
+
+    # Given a colleague who wrote on a timeline and was sent a message
+    colleague = User.objects.create_user("leaving", email="leaving@example.com", password="x-long-password-1")
+    Membership.objects.create(user=colleague, team=team)
+    commitment = Commitment.objects.first()
+    event = TimelineEvent.objects.create(
+        commitment=commitment, kind=TimelineEvent.Kind.EDITED, actor=colleague, message="Called"
+    )
+    message = Notification.objects.create(
+        commitment=commitment,
+        kind="escalation",
+        channel="email",
+        audience="staff",
+        recipient="leaving@example.com",
+        recipient_user=colleague,
+        body="Due soon",
+        idempotency_key="leaving-staff",
+    )
+
+    # When they are deleted
+    colleague.delete()
+
+    # Then the event and the message stay, no longer linked to anyone
+    event.refresh_from_db()
+    message.refresh_from_db()
+    assert (event.actor_id, event.message) == (None, "Called")
+    assert (message.recipient_user_id, message.recipient) == (None, "leaving@example.com")

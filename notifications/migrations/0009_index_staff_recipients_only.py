@@ -1,0 +1,43 @@
+"""Messages indexed by their staff recipient only where they have one (``notification_staff_recipient``).
+
+Customers' messages, which the sweeps write by the thousand, have no staff recipient, and the full
+index took an entry for each of them. Lookups by a staff member (their digests, deleting a user)
+name one, so they use the partial index.
+"""
+
+import django.db.models.deletion
+from django.conf import settings
+from django.db import migrations, models
+
+from followthrough.index_operations import AddIndexWithoutLock
+
+
+class Migration(migrations.Migration):
+    atomic = False  # The new index is built without holding up writes (followthrough.index_operations).
+    dependencies = [
+        ("notifications", "0008_digest_without_commitment"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [
+        AddIndexWithoutLock(
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("recipient_user__isnull", False)),
+                fields=["recipient_user"],
+                name="notification_staff_recipient",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="notification",
+            name="recipient_user",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="notifications",
+                to=settings.AUTH_USER_MODEL,
+            ),
+        ),
+    ]
