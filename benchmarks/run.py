@@ -912,7 +912,7 @@ def measure_pages(options: argparse.Namespace, port: int, people: dict[str, Any]
 
     pages = page_list(people, commitment_id=first_commitment_of(people["agents"][0]))
     counted = {page.name: queries_of(page, people) for page in pages}
-    processes, threads, serving = gunicorn_shape(options.web)
+    web_processes, web_threads, serving = gunicorn_shape(options.web)
     progress(f"pages: starting gunicorn ({serving})")
     NOTES.append(f"Pages and API served by gunicorn, {serving}, to {options.clients} concurrent clients.")
     web = subprocess.Popen(
@@ -924,13 +924,13 @@ def measure_pages(options: argparse.Namespace, port: int, people: dict[str, Any]
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            processes,
-            *(["--threads", threads] if threads else []),
+            web_processes,
+            *(["--threads", web_threads] if web_threads else []),
             "--log-level",
             "warning",
         ],
         cwd=ROOT,
-        env={**os.environ, "WEB_CONCURRENCY": processes},
+        env={**os.environ, "WEB_CONCURRENCY": web_processes},
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -219,6 +219,7 @@ def test_a_staff_members_messages_and_events_are_found_by_the_indexes_kept_for_s
     from commitments.models import TimelineEvent
 
     commitment = Commitment.objects.first()
+    assert commitment is not None
     TimelineEvent.objects.create(commitment=commitment, kind=TimelineEvent.Kind.EDITED, actor=agent, message="Called")
     Notification.objects.create(
         commitment=commitment,
@@ -249,6 +250,7 @@ def test_deleting_a_staff_member_keeps_their_events_and_messages_without_them(ma
     colleague = User.objects.create_user("leaving", email="leaving@example.com", password="x-long-password-1")
     Membership.objects.create(user=colleague, team=team)
     commitment = Commitment.objects.first()
+    assert commitment is not None
     event = TimelineEvent.objects.create(
         commitment=commitment, kind=TimelineEvent.Kind.EDITED, actor=colleague, message="Called"
     )
