@@ -536,13 +536,13 @@ def urgent_page(
     number = _page_number(page)
     offset = (number - 1) * per_page
     try:
-        sql, params = statement_of_urgent_page(queryset)
+        sql, params = statement_of_urgent_page(queryset, per_page=per_page, offset=offset)
     except EmptyResultSet:  # Someone in no team yet: nothing to list.
         grouped, ids = [], []
     else:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(sql, [*params, per_page, offset])
+                cursor.execute(sql, params)
                 grouped, ids = cursor.fetchone()
         else:  # SQLite (the first run's database): the same figures and page, in two plain queries.
             grouped = list(queryset.order_by().values_list("urgency").annotate(count=Count("pk")))  # type: ignore[misc]
@@ -574,11 +574,11 @@ def my_list_page(*, user: User, page: str | None, per_page: int, now: datetime |
         return MyListPage(counts, rows, my_recently_fulfilled(user=user) if first_page else None)
     try:
         fulfilled = _recently_fulfilled(user).values_list("pk", flat=True)[:RECENTLY_FULFILLED]
-        sql, params = statement_of_urgent_page(listed, also=fulfilled)
+        sql, params = statement_of_urgent_page(listed, per_page=per_page, offset=0, also=fulfilled)
     except EmptyResultSet:  # Someone in no team yet: nothing to list.
         return MyListPage(_counted([]), NarrowFirst(listed, count=0, window=(0, [])), [])
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params[:-1], per_page, 0, *params[-1]])
+        cursor.execute(sql, params)
         grouped, ids, fulfilled_ids = cursor.fetchone()
     counts = _counted(grouped)
     rows = NarrowFirst(listed, count=counts["total"], window=(0, list(ids)))
@@ -652,15 +652,14 @@ def _ids_in_parts(
 
 
 def statement_of_urgent_page(
-    queryset: QuerySet[Commitment], *, also: QuerySet[Any] | None = None
+    queryset: QuerySet[Commitment], *, per_page: int, offset: int, also: QuerySet[Any] | None = None
 ) -> tuple[str, tuple[Any, ...]]:
-    """``urgent_page``'s statement; the page's size and offset are left to add after its parameters.
+    """``urgent_page``'s statement and its parameters, for the page of ``per_page`` rows from ``offset``.
 
     Each row's urgency and calm are worked out once, in the working table (MATERIALIZED: inlined
     twice, PostgreSQL would scan and work them out twice). Grouped by urgency, the figures; sorted
     in the lists' order (``_with_urgency``), the page's ids. Given ``also`` (ids read beside the
-    page), a third column holds them, and the parameters end with a tuple of ``also``'s own, to
-    add after the page's size and offset.
+    page, e.g. the recently fulfilled), a third column holds them.
     """
     columns = queryset.order_by().values_list("pk", "due_at", "calm", "urgency")  # type: ignore[misc]
     inner, params = columns.query.sql_with_params()
@@ -670,6 +669,6 @@ def statement_of_urgent_page(
         "ARRAY(SELECT id FROM listed ORDER BY calm, urgency, due_at, id LIMIT %s OFFSET %s)"
     )
     if also is None:
-        return sql, tuple(params)
+        return sql, (*params, per_page, offset)
     also_sql, also_params = also.query.sql_with_params()
-    return f"{sql}, ARRAY({also_sql})", (*params, tuple(also_params))
+    return f"{sql}, ARRAY({also_sql})", (*params, per_page, offset, *also_params)

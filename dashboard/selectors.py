@@ -969,6 +969,7 @@ _CHECKED_AT = _WRITTEN_AT + timedelta(days=1, hours=1, minutes=1)
 # None: written at the two moments, the statement differed by more than its moments (never kept).
 _STATEMENTS: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]] | None] = {}
 _STATEMENTS_KEPT = 256
+_NOT_YET_WRITTEN: Any = object()
 
 
 def _statement(scope: Scope, now: datetime, limit: int) -> tuple[str, tuple[Any, ...]]:
@@ -994,13 +995,13 @@ def _listed(scope: Scope, now: datetime, limit: int) -> list[tuple[str, int, int
         limit,
         last_warning_step(),  # A setting: the one moment it moves is not "now" itself.
     )
-    if key not in _STATEMENTS:
+    kept = _STATEMENTS.get(key, _NOT_YET_WRITTEN)
+    if kept is _NOT_YET_WRITTEN:
         if len(_STATEMENTS) >= _STATEMENTS_KEPT:
             _STATEMENTS.clear()
         sql, params = _statement(scope, _WRITTEN_AT, limit)
         moves_with_now = (sql, _moved(params, _CHECKED_AT)) == _statement(scope, _CHECKED_AT, limit)
-        _STATEMENTS[key] = (sql, params) if moves_with_now else None
-    kept = _STATEMENTS[key]
+        _STATEMENTS[key] = kept = (sql, params) if moves_with_now else None
     if kept is None:  # More than "now" moves in it: written anew for each request.
         return _fetched(*_statement(scope, now, limit))
     sql, params = kept

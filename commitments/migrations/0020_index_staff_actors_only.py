@@ -9,11 +9,13 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from followthrough.index_operations import AddIndexWithoutLock
+from followthrough.index_operations import AddIndexWithoutLock, DropForeignKeyIndexWithoutLock
 
 
 class Migration(migrations.Migration):
-    atomic = False  # The new index is built without holding up writes (followthrough.index_operations).
+    # The new index is built, and the old one dropped, without holding up writes
+    # (followthrough.index_operations); the foreign key's constraint stays as it is.
+    atomic = False
     dependencies = [
         ("commitments", "0019_dashboard_lists_from_the_team_status_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -26,7 +28,7 @@ class Migration(migrations.Migration):
                 condition=models.Q(("actor__isnull", False)), fields=["actor"], name="event_staff_actor"
             ),
         ),
-        migrations.AlterField(
+        DropForeignKeyIndexWithoutLock(
             model_name="timelineevent",
             name="actor",
             field=models.ForeignKey(

@@ -9,11 +9,13 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from followthrough.index_operations import AddIndexWithoutLock
+from followthrough.index_operations import AddIndexWithoutLock, DropForeignKeyIndexWithoutLock
 
 
 class Migration(migrations.Migration):
-    atomic = False  # The new index is built without holding up writes (followthrough.index_operations).
+    # The new index is built, and the old one dropped, without holding up writes
+    # (followthrough.index_operations); the foreign key's constraint stays as it is.
+    atomic = False
     dependencies = [
         ("notifications", "0008_digest_without_commitment"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -28,7 +30,7 @@ class Migration(migrations.Migration):
                 name="notification_staff_recipient",
             ),
         ),
-        migrations.AlterField(
+        DropForeignKeyIndexWithoutLock(
             model_name="notification",
             name="recipient_user",
             field=models.ForeignKey(

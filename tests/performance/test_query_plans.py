@@ -214,31 +214,48 @@ def test_the_team_list_is_ordered_from_its_covering_index_alone(many, agent: Use
     assert used <= covered, used - covered
 
 
-def test_a_staff_members_messages_and_events_are_found_by_the_indexes_kept_for_staff(many, agent: User):
-    # Given messages and events, most of them (the customers', the sweeps') with no staff member
+def test_deleting_a_staff_member_finds_their_messages_and_events_by_the_indexes_kept_for_staff(many, agent: User, team):
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Membership
     from commitments.models import TimelineEvent
 
+    # Given a colleague who wrote on a timeline and was sent a message, among messages and events
+    # (the customers', the sweeps') with no staff member
+    colleague = User.objects.create_user("leaving", email="leaving@example.com", password="x-long-password-1")
+    Membership.objects.create(user=colleague, team=team)
     commitment = Commitment.objects.first()
     assert commitment is not None
-    TimelineEvent.objects.create(commitment=commitment, kind=TimelineEvent.Kind.EDITED, actor=agent, message="Called")
+    TimelineEvent.objects.create(commitment=commitment, kind=TimelineEvent.Kind.EDITED, actor=colleague)
     Notification.objects.create(
         commitment=commitment,
         kind="escalation",
         channel="email",
         audience="staff",
-        recipient=agent.email or "agent@example.com",
-        recipient_user=agent,
+        recipient="leaving@example.com",
+        recipient_user=colleague,
         body="Due soon",
         idempotency_key="staff-index",
     )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE commitments_timelineevent")
 
-    # When deleting a staff member looks up what points at them (as Django's SET_NULL does)
-    events = scans_of(TimelineEvent.objects.filter(actor=agent))
-    messages = scans_of(Notification.objects.filter(recipient_user=agent))
+    # When they are deleted (Django sets the links to null: UPDATE ... WHERE <column> IN (...))
+    with CaptureQueriesContext(connection) as ran:
+        colleague.delete()
+    unlinking = {
+        table: query["sql"]
+        for query in ran.captured_queries
+        for table in ("commitments_timelineevent", "notifications_notification")
+        if query["sql"].startswith(f'UPDATE "{table}" SET')
+    }
 
-    # Then each walks the index that holds only the rows with a staff member
-    assert ("Index Scan", "event_staff_actor") in events or ("Bitmap Index Scan", "event_staff_actor") in events
-    assert {"notification_staff_recipient"} & {name for _, name in messages}, messages
+    # Then those very statements walk the indexes that hold only the rows with a staff member
+    assert set(unlinking) == {"commitments_timelineevent", "notifications_notification"}, ran.captured_queries
+    events = scans(plan_of(unlinking["commitments_timelineevent"], None))
+    messages = scans(plan_of(unlinking["notifications_notification"], None))
+    assert "event_staff_actor" in {name for _, name in events}, events
+    assert "notification_staff_recipient" in {name for _, name in messages}, messages
     assert_no_sequential_scan_of_big_tables(events + messages)
 
 
