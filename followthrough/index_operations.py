@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 from django.db import migrations
+from django.db.migrations.operations.base import Operation
 from django.db.models import Index
 
 
@@ -35,38 +36,41 @@ def _index_is_valid(schema_editor: Any, name: str) -> bool | None:
     return None if row is None else bool(row[0])
 
 
-class AddIndexWithoutLock(AddIndexConcurrently):
+class _PlainElsewhere:
+    """On PostgreSQL the CONCURRENTLY operation it is mixed into; elsewhere the plain one."""
+
+    plain: type[Operation]
+
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
-        if not _on_postgresql(schema_editor):
-            migrations.AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
-            return
-        valid = _index_is_valid(schema_editor, self.index.name)
-        if valid:
-            return  # Built by an earlier try of this migration.
-        if valid is False:
-            schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(self.index.name)}")
+        if _on_postgresql(schema_editor):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)  # type: ignore[misc]
+        else:
+            self.plain.database_forwards(self, app_label, schema_editor, from_state, to_state)  # type: ignore[arg-type]
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if _on_postgresql(schema_editor):
+            super().database_backwards(app_label, schema_editor, from_state, to_state)  # type: ignore[misc]
+        else:
+            self.plain.database_backwards(self, app_label, schema_editor, from_state, to_state)  # type: ignore[arg-type]
+
+
+class AddIndexWithoutLock(_PlainElsewhere, AddIndexConcurrently):
+    plain = migrations.AddIndex
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if _on_postgresql(schema_editor):
+            valid = _index_is_valid(schema_editor, self.index.name)
+            if valid:
+                return  # Built by an earlier try of this migration.
+            if valid is False:
+                name = schema_editor.quote_name(self.index.name)
+                schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
         super().database_forwards(app_label, schema_editor, from_state, to_state)
 
-    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
-        if _on_postgresql(schema_editor):
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-        else:
-            migrations.AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
 
-
-class RemoveIndexWithoutLock(RemoveIndexConcurrently):
+class RemoveIndexWithoutLock(_PlainElsewhere, RemoveIndexConcurrently):
     # On PostgreSQL: DROP INDEX CONCURRENTLY IF EXISTS, so a second try passes over it.
-    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
-        if _on_postgresql(schema_editor):
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-        else:
-            migrations.RemoveIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
-        if _on_postgresql(schema_editor):
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-        else:
-            migrations.RemoveIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+    plain = migrations.RemoveIndex
 
 
 class DropForeignKeyIndexWithoutLock(migrations.AlterField):

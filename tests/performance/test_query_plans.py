@@ -214,20 +214,21 @@ def test_the_team_list_is_ordered_from_its_covering_index_alone(many, agent: Use
     assert used <= covered, used - covered
 
 
-def test_deleting_a_staff_member_finds_their_messages_and_events_by_the_indexes_kept_for_staff(many, agent: User, team):
-    from django.test.utils import CaptureQueriesContext
-
+@pytest.fixture
+def leaving(many, team) -> tuple[User, Any, Notification]:
+    """A colleague who wrote on a timeline and was sent a message, among messages and events (the
+    customers', the sweeps') with no staff member; with that event and that message."""
     from accounts.models import Membership
     from commitments.models import TimelineEvent
 
-    # Given a colleague who wrote on a timeline and was sent a message, among messages and events
-    # (the customers', the sweeps') with no staff member
     colleague = User.objects.create_user("leaving", email="leaving@example.com", password="x-long-password-1")
     Membership.objects.create(user=colleague, team=team)
     commitment = Commitment.objects.first()
     assert commitment is not None
-    TimelineEvent.objects.create(commitment=commitment, kind=TimelineEvent.Kind.EDITED, actor=colleague)
-    Notification.objects.create(
+    event = TimelineEvent.objects.create(
+        commitment=commitment, kind=TimelineEvent.Kind.EDITED, actor=colleague, message="Called"
+    )
+    message = Notification.objects.create(
         commitment=commitment,
         kind="escalation",
         channel="email",
@@ -235,10 +236,18 @@ def test_deleting_a_staff_member_finds_their_messages_and_events_by_the_indexes_
         recipient="leaving@example.com",
         recipient_user=colleague,
         body="Due soon",
-        idempotency_key="staff-index",
+        idempotency_key="leaving-staff",
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE commitments_timelineevent")
+    return colleague, event, message
+
+
+def test_deleting_a_staff_member_finds_their_messages_and_events_by_the_indexes_kept_for_staff(leaving):
+    from django.test.utils import CaptureQueriesContext
+
+    # Given a colleague with an event and a message of their own
+    colleague, _, _ = leaving
 
     # When they are deleted (Django sets the links to null: UPDATE ... WHERE <column> IN (...))
     with CaptureQueriesContext(connection) as ran:
@@ -259,28 +268,9 @@ def test_deleting_a_staff_member_finds_their_messages_and_events_by_the_indexes_
     assert_no_sequential_scan_of_big_tables(events + messages)
 
 
-def test_deleting_a_staff_member_keeps_their_events_and_messages_without_them(many, agent: User, team):
-    from accounts.models import Membership
-    from commitments.models import TimelineEvent
-
+def test_deleting_a_staff_member_keeps_their_events_and_messages_without_them(leaving):
     # Given a colleague who wrote on a timeline and was sent a message
-    colleague = User.objects.create_user("leaving", email="leaving@example.com", password="x-long-password-1")
-    Membership.objects.create(user=colleague, team=team)
-    commitment = Commitment.objects.first()
-    assert commitment is not None
-    event = TimelineEvent.objects.create(
-        commitment=commitment, kind=TimelineEvent.Kind.EDITED, actor=colleague, message="Called"
-    )
-    message = Notification.objects.create(
-        commitment=commitment,
-        kind="escalation",
-        channel="email",
-        audience="staff",
-        recipient="leaving@example.com",
-        recipient_user=colleague,
-        body="Due soon",
-        idempotency_key="leaving-staff",
-    )
+    colleague, event, message = leaving
 
     # When they are deleted
     colleague.delete()
