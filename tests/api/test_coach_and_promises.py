@@ -1,8 +1,9 @@
 """The coach, honest promises and the customer's temperature through the API, as an integrator uses them."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -109,11 +110,14 @@ def test_an_update_with_nothing_in_it_is_refused_on_message(api, commitment):
 def test_logging_with_only_the_owners_target_promises_the_target_plus_the_teams_buffer(api, team):
     team.default_promise_buffer = timedelta(hours=2)
     team.save()
-    target = timezone.now() + timedelta(days=1)
-    body = new_commitment_body(target_at=target.isoformat())
-    del body["due_at"]
+    # Logged on a Tuesday afternoon: target and buffer end inside the team's working hours (on a
+    # Friday afternoon the promise would move to Monday morning, rightly)
+    with time_machine.travel(datetime(2026, 3, 3, 14, tzinfo=UTC), tick=False):
+        target = timezone.now() + timedelta(days=1)
+        body = new_commitment_body(target_at=target.isoformat())
+        del body["due_at"]
 
-    response = api.post(f"{API}/commitments/", body, format="json")
+        response = api.post(f"{API}/commitments/", body, format="json")
 
     assert response.status_code == 201, response.json()
     created = response.json()
