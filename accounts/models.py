@@ -34,7 +34,12 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.get_full_name() or self.username
+        return display_name(self.first_name, self.last_name, self.username)
+
+
+def display_name(first_name: str, last_name: str, username: str) -> str:
+    """How a member of staff is named on a page: their full name, else their username."""
+    return f"{first_name} {last_name}".strip() or username
 
 
 class Team(models.Model):

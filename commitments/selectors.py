@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import BigIntegerField, Case, Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from accounts.models import Membership, Team, User
+from accounts.models import Membership, Team, User, display_name
 from commitments.contacts import normalize_email, normalize_phone
 from commitments.models import (
     ACTIVE_STATUSES,
@@ -310,8 +310,7 @@ class ListedPerson:
 
     @property
     def display_name(self) -> str:
-        # As User.display_name words it (its full name, else its username).
-        return f"{self.first_name} {self.last_name}".strip() or self.username
+        return display_name(self.first_name, self.last_name, self.username)
 
 
 @dataclass(frozen=True, slots=True)

@@ -392,17 +392,13 @@ OUTBOX_COLUMNS = (
 TIMELINE_COLUMNS = Event._fields
 
 
-# What the COPY lines hold for a JSON column: the text json.dumps gives, as the ORM would save it.
-_json = json.dumps
-
-
 def _outbox_lines(numbered: list[tuple[int, OutboxRow]]) -> str:
     """Outbox rows with their ids, in the order of OUTBOX_COLUMNS."""
     at = _moments()
     return "".join(
         f"{pk}\t{row.commitment_id}\t{row.kind}\t{row.customer_kind}\t{row.channel}\t{row.audience}\t"
         f"{_text(row.recipient)}\t{_number(row.recipient_user_id)}\t{_text(row.subject)}\t{_text(row.body)}\t"
-        f"{_text(_json(row.layout))}\t{row.status}\t{at(row.scheduled_for)}\t{at(row.next_attempt_at)}\t"
+        f"{_text(json.dumps(row.layout))}\t{row.status}\t{at(row.scheduled_for)}\t{at(row.next_attempt_at)}\t"
         f"{at(row.escalate_at)}\t{_text(row.idempotency_key)}\t{at(row.created_at)}\t\t0\t\n"
         for pk, row in numbered
     )
@@ -413,7 +409,7 @@ def _timeline_lines(events: list[Event]) -> str:
     at = _moments()
     return "".join(
         f"{event.commitment_id}\t{event.kind}\t{_number(event.actor_id)}\t{_text(event.actor_label)}\t"
-        f"{_text(event.message)}\t{_text(_json(event.data))}\t{at(event.created_at)}\n"
+        f"{_text(event.message)}\t{_text(json.dumps(event.data))}\t{at(event.created_at)}\n"
         for event in events
     )
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import BigIntegerField, DateField, Exists, F, FilteredRelation, OuterRef, Q, Value
+from django.db.models import Exists, FilteredRelation, OuterRef, Q
 from django.utils import timezone
 
-from accounts.models import Holiday, Membership, Team, User
+from accounts.models import Membership, Team, User
 from commitments.errors import IllegalMove, InvalidInput
 from commitments.models import (
     ACTIVE_STATUSES,
@@ -194,14 +194,13 @@ def _resolve_team(
 ) -> tuple[Team | None, list[date]]:
     """The team the promise is filed under, checked against actor and owner, and that team's holidays.
 
-    Each path asks the database twice at most, a team given by id once: logging a promise is the
-    busiest write there is.
+    A team given (by id, or as read by a form) costs one query, none given two: logging a promise is
+    the busiest write there is.
     """
-    if isinstance(team, int):
-        team, members, holidays = _team_members_and_holidays(team, people={actor.pk, owner.pk})
-    elif team is not None:
-        members, holidays = _members_and_holidays(team, people={actor.pk, owner.pk})
     if team is not None:
+        team_id = team if isinstance(team, int) else team.pk
+        read, members, holidays = _team_members_and_holidays(team_id, people={actor.pk, owner.pk})
+        team = read if isinstance(team, int) else team
         if not actor.is_superuser and actor.pk not in members:
             errors["team"] = ["You are not a member of this team."]
             return None, []
@@ -244,24 +243,6 @@ def _team_members_and_holidays(team_id: int, *, people: set[int]) -> tuple[Team,
     team = Team.from_db(Team.objects.db, columns, rows[0][: len(columns)])
     members = {row[-2] for row in rows if row[-2] is not None}
     return team, members, sorted({row[-1] for row in rows if row[-1] is not None})
-
-
-def _members_and_holidays(team: Team, *, people: set[int]) -> tuple[set[int], list[date]]:
-    """Which of ``people`` (user ids) are members of the team, and the team's holidays: one query."""
-    members = (
-        Membership.objects.filter(team=team, user_id__in=people)
-        .order_by()
-        .annotate(member=F("user_id"), day=Value(None, output_field=DateField()))
-        .values_list("member", "day")
-    )
-    days = (
-        Holiday.objects.filter(team=team)
-        .order_by()
-        .annotate(member=Value(None, output_field=BigIntegerField()), day=F("date"))
-        .values_list("member", "day")
-    )
-    rows = list(members.union(days, all=True))
-    return {member for member, day in rows if member is not None}, [day for member, day in rows if day is not None]
 
 
 @transaction.atomic

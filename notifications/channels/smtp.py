@@ -37,16 +37,17 @@ class _StepsWithinDeadline:
         self.data_sent = False
         if not _plain(sender) or any(option.lower() == "smtputf8" for option in options):
             return super().mail(sender, options)  # type: ignore[misc]
-        # smtplib's own command, without parsing a plain address to quote it (``_plain``).
-        extra = " " + " ".join(options) if options and self.does_esmtp else ""  # type: ignore[attr-defined]
-        self.putcmd("mail", f"FROM:<{sender}>{extra}")  # type: ignore[attr-defined]
-        return self.getreply()
+        return self._command("mail", "FROM", sender, options)
 
     def rcpt(self, recipient: str, options: Any = ()) -> tuple[int, bytes]:
         if not _plain(recipient):
             return super().rcpt(recipient, options)  # type: ignore[misc]
+        return self._command("rcpt", "TO", recipient, options)
+
+    def _command(self, verb: str, field: str, address: str, options: Any) -> tuple[int, bytes]:
+        # smtplib's own command, without parsing a plain address to quote it (``_plain``).
         extra = " " + " ".join(options) if options and self.does_esmtp else ""  # type: ignore[attr-defined]
-        self.putcmd("rcpt", f"TO:<{recipient}>{extra}")  # type: ignore[attr-defined]
+        self.putcmd(verb, f"{field}:<{address}>{extra}")  # type: ignore[attr-defined]
         return self.getreply()
 
     def data(self, msg: Any) -> tuple[int, bytes]:

@@ -1,10 +1,8 @@
 """What needs attention now: each list, as the lead's morning finds it."""
 
-import re
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from commitments import services
@@ -15,6 +13,7 @@ from notifications import call_tasks
 from notifications.models import Notification
 from tests.dashboard.conftest import DAY, HOUR, Story
 from tests.factories import make_commitment
+from tests.indexes import columns_of_index, commitment_columns_read
 
 
 def listed(story: Story, key: str, *, user=None, now=None, **narrow) -> list[str]:
@@ -153,13 +152,7 @@ def test_a_list_that_compares_with_a_fixed_time_is_still_right_at_every_moment(
 def test_the_status_lists_are_answered_from_the_team_status_index_alone(story: Story) -> None:
     # Given the statements that pick the first rows of the overdue, missed, at-risk and reopened
     # lists, for a lead and for an agent
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-            "WHERE c.relname = 'commitment_team_status_due'"
-        )
-        covered = {name for (name,) in cursor.fetchall()}
+    covered = columns_of_index("commitment_team_status_due")
     for user in (story.lead, story.alex):
         scope = selectors.dashboard_scope(user=user)
         assert scope is not None
@@ -167,7 +160,7 @@ def test_the_status_lists_are_answered_from_the_team_status_index_alone(story: S
             sql, _ = first.query.sql_with_params()
             if "commitments_timelineevent" in sql:
                 continue  # The replies list starts from the replies, not from the statuses.
-            used = set(re.findall(r'"commitments_commitment"\."(\w+)"', sql))
+            used = commitment_columns_read(sql)
             # Then every column they read of a commitment is in the index: at a million commitments
             # each reads only its statuses' entries of the team, never the commitments' rows (an
             # Index Only Scan, see docs/benchmarks.md); a column a list adds must be added to it too

@@ -8,7 +8,6 @@ same plans at full size.
 """
 
 import json
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +22,7 @@ from commitments.models import ACTIVE_STATUSES, Commitment, Customer, Status
 from commitments.status_links import issue_status_link
 from notifications import delivery, sweeps
 from notifications.models import Notification
+from tests.indexes import columns_of_index, commitment_columns_read
 
 pytestmark = pytest.mark.django_db
 
@@ -198,18 +198,12 @@ def test_a_commitment_page_reads_its_timeline_and_messages_by_index(many):
 def test_the_team_list_is_ordered_from_its_covering_index_alone(many, agent: User):
     # Given the statement that picks a page of the team list (filter and urgency order)
     sql, _ = page_of_ids(selectors.team_commitments(user=agent)).query.sql_with_params()
-    used = set(re.findall(r'"commitments_commitment"\."(\w+)"', sql))
+    used = commitment_columns_read(sql)
 
     # Then every column it reads is in the covering index, so a team's tens of thousands of rows
     # are sorted from the index alone (an Index Only Scan at full size, see docs/benchmarks.md);
     # a column added to the order must be added to the index too
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-            "WHERE c.relname = 'commitment_team_status_due'"
-        )
-        covered = {name for (name,) in cursor.fetchall()}
+    covered = columns_of_index("commitment_team_status_due")
     assert used, sql
     assert used <= covered, used - covered
 
