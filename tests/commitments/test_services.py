@@ -37,12 +37,6 @@ def nothing_saved() -> bool:
 
 
 @pytest.fixture
-def now():
-    with time_machine.travel("2025-11-24 15:00:00Z", tick=False):
-        yield timezone.now()
-
-
-@pytest.fixture
 def promise(agent, now):
     return make_commitment(actor=agent, due_at=now + timedelta(days=2))
 
