@@ -343,6 +343,7 @@ class SweepRun:
                 self.waited[what] = self.waited.get(what, 0.0) + time.perf_counter() - began
 
         profiler = cProfile.Profile() if profile else None
+        wal_before = written_wal()
         with connection.execute_wrapper(count):
             began = time.perf_counter()
             if profiler:
@@ -351,6 +352,7 @@ class SweepRun:
             if profiler:
                 profiler.disable()
             self.seconds = time.perf_counter() - began
+        self.wal_bytes, self.full_pages = (after - before for after, before in zip(written_wal(), wal_before))
         self.handled = sum(counts.values())
         self.counts = counts
         if profiler:
@@ -367,8 +369,24 @@ class SweepRun:
         parts = [f"{seconds:.2f} s in {self.kinds[what]} x {what}" for what, seconds in spent if seconds >= 0.01]
         return (
             f"{self.seconds:.2f} s: {database:.2f} s waiting on the database ({'; '.join(parts)}), "
-            f"{self.seconds - database:.2f} s in Python"
+            f"{self.seconds - database:.2f} s in Python; {self.wal_bytes / 1e6:,.0f} MB of WAL, "
+            f"{self.full_pages:,} whole-page images"
         )
+
+
+def written_wal() -> tuple[int, int]:
+    """The bytes of WAL the server has written, and how many of its records carry a whole page.
+
+    The first change to a page after a checkpoint writes the whole 8 kB page (full_page_writes):
+    a sweep that follows a checkpoint writes several times the WAL of one that does not, which is
+    most of the spread between one run's figure and the next.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT wal_bytes, wal_fpi FROM pg_stat_wal")
+        wal_bytes, full_pages = cursor.fetchone()
+    return int(wal_bytes), int(full_pages)
 
 
 def statement_kind(sql: str) -> str:
