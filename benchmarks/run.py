@@ -1058,14 +1058,17 @@ def describe_machine() -> dict[str, str]:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         postgres = cursor.fetchone()[0]
-        cursor.execute("SHOW shared_buffers")
-        buffers = cursor.fetchone()[0]
+        # The settings a sweep's figure depends on most (README, "PostgreSQL for a million promises").
+        settings = []
+        for name in ("shared_buffers", "max_wal_size", "wal_compression"):
+            cursor.execute(f"SHOW {name}")
+            settings.append(f"{name} {cursor.fetchone()[0]}")
     return {
         "machine": f"{cpu}, {os.cpu_count()} cores, {int(memory.group(1)) // 1024 // 1024 if memory else '?'} GB RAM",
         "load average at the start": " ".join(f"{value:.2f}" for value in os.getloadavg()),
         "versions": (
             f"Python {platform.python_version()}, Django {django_module.get_version()}, PostgreSQL {postgres} "
-            f"(shared_buffers {buffers}), Celery {celery.__version__}"  # type: ignore[attr-defined]
+            f"({', '.join(settings)}), Celery {celery.__version__}"  # type: ignore[attr-defined]
         ),
     }
 

@@ -74,3 +74,25 @@ def test_dockerfile_installs_the_project_and_serves_with_gunicorn():
     assert "pip install ." in dockerfile
     assert "collectstatic" in dockerfile
     assert '"gunicorn", "followthrough.wsgi"' in dockerfile
+
+
+@pytest.mark.django_db
+def test_compose_postgres_is_given_room_for_a_million_promises():
+    """The settings the README asks for, each one PostgreSQL knows, with a value it takes."""
+    from django.db import connection
+
+    argv = SERVICES["postgres"]["command"]
+    assert argv[0] == "postgres"
+    given = dict(value.split("=", 1) for flag, value in zip(argv[1::2], argv[2::2], strict=True) if flag == "-c")
+    assert {"shared_buffers", "max_wal_size", "wal_compression"} <= set(given)
+    with connection.cursor() as cursor:
+        for name, value in given.items():
+            cursor.execute("SELECT vartype, enumvals FROM pg_settings WHERE name = %s", [name])
+            found = cursor.fetchone()
+            assert found is not None, f"PostgreSQL has no setting {name}"
+            kind, choices = found
+            if kind == "enum":
+                assert value in choices, f"{name} = {value}: not one of {choices}"
+            else:  # a size: PostgreSQL reads "1GB" as a memory or WAL size
+                cursor.execute("SELECT pg_size_bytes(%s)", [value])
+                assert cursor.fetchone()[0] >= 1024**3, f"{name} = {value} is under a gigabyte"
