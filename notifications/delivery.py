@@ -422,4 +422,11 @@ def _customer_of(notification: Notification) -> Customer | None:
 
 
 def _what(notification: Notification) -> str:
-    return f"{notification.get_kind_display()} by {notification.get_channel_display().lower()}"
+    # ``get_kind_display()`` and ``get_channel_display()``, without a dict of the choices built per call.
+    kind = _KIND_LABELS.get(notification.kind, notification.kind)
+    channel = _CHANNEL_LABELS.get(notification.channel, notification.channel)
+    return f"{kind} by {str(channel).lower()}"
+
+
+_KIND_LABELS = dict(MessageKind.choices)
+_CHANNEL_LABELS = dict(Channel.choices)

@@ -14,6 +14,7 @@ itself only marks rows whose lease still holds on the database's clock.
 """
 
 import contextvars
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -146,10 +147,11 @@ def flush(pending: Pending) -> None:
             ],
         )
         recorded = {pk for (pk,) in cursor.fetchall()}
-    for (notification, _), (status, sent_at) in zip(held, before, strict=True):
+    lost = []
+    for (notification, _), (status, was_sent_at) in zip(held, before, strict=True):
         if notification.pk not in recorded:  # Not ours any more: it reads as it did before.
-            notification.status, notification.sent_at = status, sent_at
-    lost = [notification.pk for notification, _ in held if notification.pk not in recorded]
+            notification.status, notification.sent_at = status, was_sent_at
+            lost.append(notification.pk)
     if lost:
         logger.warning(
             "Notifications %s were sent, but their lease had run out (or another worker had claimed them again)"
@@ -158,12 +160,29 @@ def flush(pending: Pending) -> None:
         )
 
 
+# The columns of a timeline event (``TimelineEvent``, but its id) and their types, as ``flush`` writes them.
+EVENT_COLUMNS = (
+    ("commitment_id", "bigint"),
+    ("kind", "varchar(20)"),
+    ("actor_id", "bigint"),
+    ("actor_label", "varchar(40)"),
+    ("message", "text"),
+    ("data", "jsonb"),
+    ("created_at", "timestamptz"),
+)
+
+
 def _event_columns(events: list[TimelineEvent]) -> tuple[tuple[tuple[str, str], ...], list[list[Any]]]:
-    """The events' columns (name, type) and, column by column, their values as ``bulk_create`` writes them."""
-    fields = [field for field in TimelineEvent._meta.concrete_fields if not field.primary_key]
-    columns = tuple((field.column, field.db_type(connection)) for field in fields)
-    values = [[field.get_db_prep_save(field.pre_save(event, True), connection) for event in events] for field in fields]
-    return columns, values
+    """The events' columns and, column by column, their values (``data`` as its JSON text)."""
+    return EVENT_COLUMNS, [
+        [event.commitment_id for event in events],
+        [event.kind for event in events],
+        [event.actor_id for event in events],
+        [event.actor_label for event in events],
+        [event.message for event in events],
+        [json.dumps(event.data) for event in events],
+        [event.created_at for event in events],
+    ]
 
 
 @lru_cache(maxsize=4)

@@ -225,3 +225,31 @@ def test_each_message_reaches_the_server_byte_for_byte_as_django_writes_it(mail_
         expected = build_email(row).message().as_bytes(linesep="\r\n")
         assert undated(raw.replace(b"\r\n", b"\n")) == undated(expected.replace(b"\r\n", b"\n"))
     assert b"=?utf-8?" in received[1]  # The second one's headers were encoded, not taken directly.
+
+
+def test_the_sent_records_statement_writes_every_column_of_a_timeline_event():
+    from django.db import connection
+
+    from commitments.models import TimelineEvent
+    from notifications import sent_records
+
+    # An event's columns are written by name in the statement that records a group of sends: a
+    # column added to the model must be added there too, with the type the database gives it
+    # (``timestamp with time zone`` is written ``timestamptz``)
+    columns = [
+        (field.column, str(field.db_type(connection)).replace("timestamp with time zone", "timestamptz"))
+        for field in TimelineEvent._meta.concrete_fields
+        if not field.primary_key
+    ]
+    assert list(sent_records.EVENT_COLUMNS) == columns
+
+
+def test_a_sent_message_is_named_on_its_timeline_as_its_kind_and_channel_display():
+    from commitments.models import Channel
+
+    # The words a sent row's timeline event starts with are the model's own display of its kind
+    # and channel, for every kind and channel (and a value of neither, shown as it is)
+    for kind in [*MessageKind.values, "retired_kind"]:
+        for channel in [*Channel.values, "pigeon"]:
+            row = Notification(kind=kind, channel=channel)
+            assert delivery._what(row) == f"{row.get_kind_display()} by {row.get_channel_display().lower()}"
