@@ -1,4 +1,4 @@
-"""Recording sent messages a few at a time: one UPDATE, one INSERT and one commit for several sends.
+"""Recording sent messages a few at a time: one statement (its own commit) for several sends.
 
 A message that went out must be marked sent (and put on its commitment's timeline) before its
 lease runs out. Doing that with its own transaction costs three round trips to the database and a
