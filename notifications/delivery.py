@@ -125,7 +125,8 @@ def claim(*, ids: list[int] | None = None, limit: int = BATCH_SIZE) -> list[Noti
         )
         batch = list(
             Notification.objects.filter(pk__in=pks)
-            .select_related("commitment__customer", "commitment__owner")
+            # Not the owner: only a message that failed for good needs them (to be told), and reads them then.
+            .select_related("commitment__customer")
             .order_by("next_attempt_at", "pk")
         )
     for notification in batch:
