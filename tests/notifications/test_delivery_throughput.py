@@ -253,3 +253,25 @@ def test_a_sent_message_is_named_on_its_timeline_as_its_kind_and_channel_display
         for channel in [*Channel.values, "pigeon"]:
             row = Notification(kind=kind, channel=channel)
             assert delivery._what(row) == f"{row.get_kind_display()} by {row.get_channel_display().lower()}"
+
+
+def test_a_message_cancelled_while_on_the_wire_is_recorded_sent_with_the_rest_of_its_group(mail_server, agent):
+    from commitments.models import TimelineEvent
+
+    # Given two acknowledgements claimed together, and the first one suppressed once claimed (its
+    # promise cancelled while the batch was on its way: the lease is dropped, the row kept)
+    first, second = acknowledgements(2, agent)
+    batch = delivery.claim(ids=[first.pk, second.pk])
+    Notification.objects.filter(pk=first.pk).update(status=DeliveryStatus.SUPPRESSED, leased_until=None)
+
+    # When the batch is sent and its sent rows recorded together
+    report = delivery.send_claimed(batch)
+
+    # Then both went out, and both are recorded sent, each on its timeline: the first did reach
+    # the customer, whatever the cancellation meant it to
+    assert (report.sent, len(mail_server.messages)) == (2, 2)
+    for row in (first, second):
+        row.refresh_from_db()
+        assert row.status == DeliveryStatus.SENT and row.leased_until is None
+        [event] = TimelineEvent.objects.filter(commitment=row.commitment_id, data__notification_id=row.pk)
+        assert event.data["status"] == DeliveryStatus.SENT
