@@ -125,7 +125,8 @@ def claim(*, ids: list[int] | None = None, limit: int = BATCH_SIZE) -> list[Noti
         )
         batch = list(
             Notification.objects.filter(pk__in=pks)
-            .select_related("commitment__customer", "commitment__owner")
+            # Not the owner: only a message that failed for good needs them (to be told), and reads them then.
+            .select_related("commitment__customer")
             .order_by("next_attempt_at", "pk")
         )
     for notification in batch:
@@ -422,4 +423,11 @@ def _customer_of(notification: Notification) -> Customer | None:
 
 
 def _what(notification: Notification) -> str:
-    return f"{notification.get_kind_display()} by {notification.get_channel_display().lower()}"
+    # ``get_kind_display()`` and ``get_channel_display()``, without a dict of the choices built per call.
+    kind = _KIND_LABELS.get(notification.kind, notification.kind)
+    channel = _CHANNEL_LABELS.get(notification.channel, notification.channel)
+    return f"{kind} by {str(channel).lower()}"
+
+
+_KIND_LABELS = dict(MessageKind.choices)
+_CHANNEL_LABELS = dict(Channel.choices)

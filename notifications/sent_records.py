@@ -1,4 +1,4 @@
-"""Recording sent messages a few at a time: one UPDATE, one INSERT and one commit for several sends.
+"""Recording sent messages a few at a time: one statement (its own commit) for several sends.
 
 A message that went out must be marked sent (and put on its commitment's timeline) before its
 lease runs out. Doing that with its own transaction costs three round trips to the database and a
@@ -14,20 +14,21 @@ itself only marks rows whose lease still holds on the database's clock.
 """
 
 import contextvars
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from commitments.models import TimelineEvent
-from commitments.services.timeline import record_events
 from notifications.models import DeliveryStatus, Notification
 
 logger = logging.getLogger("notifications.delivery")
@@ -104,46 +105,109 @@ def _lease_left(pending: Pending) -> timedelta:
 
 
 def flush(pending: Pending) -> None:
-    """Mark the held messages sent where our claim still holds, and put those on their timelines."""
+    """Mark the held messages sent where our claim still holds, and put those on their timelines.
+
+    One statement, in one round trip to the database and its own transaction (outside a caller's
+    ``atomic`` block a single statement commits by itself): the UPDATE marks the rows, and the
+    INSERT of the events, in the same statement, takes only the rows the UPDATE marked. Both land
+    together or not at all, as they did in a transaction of their own (BEGIN, two statements and
+    COMMIT: four round trips a group, each waking the worker and the database).
+    """
     held, pending.held = pending.held, []
     if not held:
         return
-    values = ", ".join(["(%s, %s, %s::timestamptz, %s::timestamptz)"] * len(held))
-    params: list[Any] = []
+    before = [(notification.status, notification.sent_at) for notification, _ in held]
+    events: list[tuple[int, TimelineEvent]] = []
     for notification, sent_at in held:
-        params += [notification.pk, notification.attempts, notification.leased_until, sent_at]
-    table = Notification._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Our claim (same attempt, same lease, still pending) while the lease still holds on the
-        # database's clock (the clock leases are written on, ``notifications.clock``): a row whose
-        # lease ran out is another worker's to send, even if nobody has claimed it yet, so it is
-        # never marked sent here. Or a cancellation marked it suppressed while it was on the wire
-        # (and dropped the lease; a suppressed row is never claimed again): it went out all the same,
-        # and the timeline says so.
-        # The table is our model's and every value a parameter: nothing from outside is spliced in.
-        statement = f"""
-            UPDATE "{table}" AS row
-            SET status = %s, sent_at = held.sent_at, leased_until = NULL, last_error = ''
-            FROM (VALUES {values}) AS held (id, attempts, leased_until, sent_at)
-            WHERE row.id = held.id AND row.attempts = held.attempts
-              AND ((row.status = %s AND row.leased_until = held.leased_until AND row.leased_until > now())
-                   OR row.status = %s)
-            RETURNING row.id
-        """  # noqa: S608
-        cursor.execute(statement, [DeliveryStatus.SENT, *params, DeliveryStatus.PENDING, DeliveryStatus.SUPPRESSED])
+        # Described as they read once recorded; only those the UPDATE marks get their event.
+        notification.status, notification.sent_at = DeliveryStatus.SENT, sent_at
+        event = pending.describe(notification, sent_at)
+        if event is not None:
+            events.append((notification.pk, event))
+    # Our claim (same attempt, same lease, still pending) while the lease still holds on the
+    # database's clock (the clock leases are written on, ``notifications.clock``): a row whose
+    # lease ran out is another worker's to send, even if nobody has claimed it yet, so it is
+    # never marked sent here. Or a cancellation marked it suppressed while it was on the wire
+    # (and dropped the lease; a suppressed row is never claimed again): it went out all the same,
+    # and the timeline says so.
+    columns, values = _event_columns([event for _, event in events])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _statement(columns),
+            [
+                [notification.pk for notification, _ in held],
+                [notification.attempts for notification, _ in held],
+                [notification.leased_until for notification, _ in held],
+                [sent_at for _, sent_at in held],
+                DeliveryStatus.SENT,
+                DeliveryStatus.PENDING,
+                DeliveryStatus.SUPPRESSED,
+                [pk for pk, _ in events],
+                *values,
+            ],
+        )
         recorded = {pk for (pk,) in cursor.fetchall()}
-        events = []
-        for notification, sent_at in held:
-            if notification.pk in recorded:
-                notification.status, notification.sent_at = DeliveryStatus.SENT, sent_at
-                event = pending.describe(notification, sent_at)
-                if event is not None:
-                    events.append(event)
-        record_events(events)
-    lost = [notification.pk for notification, _ in held if notification.pk not in recorded]
+    lost = []
+    for (notification, _), (status, was_sent_at) in zip(held, before, strict=True):
+        if notification.pk not in recorded:  # Not ours any more: it reads as it did before.
+            notification.status, notification.sent_at = status, was_sent_at
+            lost.append(notification.pk)
     if lost:
         logger.warning(
             "Notifications %s were sent, but their lease had run out (or another worker had claimed them again)"
             " before it was recorded",
             lost,
         )
+
+
+# The columns of a timeline event (``TimelineEvent``, but its id) and their types, as ``flush`` writes them.
+EVENT_COLUMNS = (
+    ("commitment_id", "bigint"),
+    ("kind", "varchar(20)"),
+    ("actor_id", "bigint"),
+    ("actor_label", "varchar(40)"),
+    ("message", "text"),
+    ("data", "jsonb"),
+    ("created_at", "timestamptz"),
+)
+
+
+def _event_columns(events: list[TimelineEvent]) -> tuple[tuple[tuple[str, str], ...], list[list[Any]]]:
+    """The events' columns and, column by column, their values (``data`` as its JSON text)."""
+    return EVENT_COLUMNS, [
+        [event.commitment_id for event in events],
+        [event.kind for event in events],
+        [event.actor_id for event in events],
+        [event.actor_label for event in events],
+        [event.message for event in events],
+        [json.dumps(event.data) for event in events],
+        [event.created_at for event in events],
+    ]
+
+
+@lru_cache(maxsize=4)
+def _statement(columns: tuple[tuple[str, str], ...]) -> str:
+    """The statement ``flush`` sends: written once a process (the tables are our models', every value a parameter)."""
+    table = Notification._meta.db_table
+    events_table = TimelineEvent._meta.db_table
+    names = ", ".join(f'"{name}"' for name, _ in columns)
+    arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
+    return f"""
+        WITH held AS (
+            SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::timestamptz[])
+              AS held (id, attempts, leased_until, sent_at)
+        ), sent AS (
+            UPDATE "{table}" AS row
+            SET status = %s, sent_at = held.sent_at, leased_until = NULL, last_error = ''
+            FROM held
+            WHERE row.id = held.id AND row.attempts = held.attempts
+              AND ((row.status = %s AND row.leased_until = held.leased_until AND row.leased_until > now())
+                   OR row.status = %s)
+            RETURNING row.id
+        ), events AS (
+            INSERT INTO "{events_table}" ({names})
+            SELECT {names} FROM unnest(%s::bigint[], {arrays}) AS event (notification_id, {names})
+            WHERE event.notification_id IN (SELECT id FROM sent)
+        )
+        SELECT id FROM sent
+    """  # noqa: S608

@@ -107,7 +107,22 @@ def _message_headers(message: EmailMessage, encoding: str) -> list[tuple[str, st
     if "message-id" not in names:
         headers.append(("Message-ID", make_msgid(domain=DNS_NAME)))
     headers += [(name, value) for name, value in extra.items() if name.lower() not in HANDLED_ELSEWHERE]
-    return [forbid_multi_line_headers(name, value, encoding) for name, value in headers]
+    return [_checked(name, value, encoding) for name, value in headers]
+
+
+def _checked(name: str, value: Any, encoding: str) -> tuple[str, str]:
+    """``forbid_multi_line_headers``: what it makes of a header, the common subject taken directly.
+
+    It passes every ASCII subject through ``Header(subject).encode()``, which gives a short one
+    (on one line of at most 76, no trailing whitespace, which it drops) back unchanged.
+    """
+    if name == "Subject" and isinstance(value, str) and _SHORT_PLAIN_SUBJECT.fullmatch(value):
+        return name, value
+    return forbid_multi_line_headers(name, value, encoding)
+
+
+# Printable ASCII and spaces, 1 to 76 of them, not ending with a space.
+_SHORT_PLAIN_SUBJECT = re.compile(r"[ -~]{0,75}[!-~]")
 
 
 def _headers(policy: Any, headers: list[tuple[str, str]]) -> bytes:

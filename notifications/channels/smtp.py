@@ -118,22 +118,23 @@ class EmailBackend(smtp.EmailBackend):
 class QuickFolding(Compat32):
     """The policy Django's messages are written with (compat32), the common case taken directly.
 
-    A header whose value is plain ASCII on one line that fits comes out as ``Name: value``: the very
-    bytes the ``Header`` class makes of it, after a great deal of work per header. Anything else
-    (non-ASCII, several lines, too long, trailing whitespace, which ``Header`` drops) folds as before.
+    A header whose value is printable ASCII that fits on its line comes out as ``Name: value``, and one
+    that is a single word too long to fit (no space to fold at) as ``Name: `` and the word on a
+    continuation line: the very bytes the ``Header`` class makes of them, after a great deal of
+    work per header. Anything else (non-ASCII, several lines, words to fold between, trailing
+    whitespace, which ``Header`` drops) folds as before.
     """
 
     def _fold(self, name: str, value: Any, sanitize: bool) -> str:
-        if (
-            isinstance(value, str)
-            and value
-            and value.isascii()
-            and not value[-1].isspace()
-            and "\n" not in value
-            and "\r" not in value
-            and len(name) + 2 + len(value) <= (self.max_line_length or 1_000_000)
-        ):
-            return f"{name}: {value}{self.linesep}"
+        # Printable ASCII only: ``Header`` breaks lines at more than CR and LF (a vertical tab, a
+        # form feed: ``str.splitlines``), and folds at tabs as at spaces.
+        if isinstance(value, str) and value and value.isascii() and value.isprintable() and value[-1] != " ":
+            if len(name) + 2 + len(value) <= (self.max_line_length or 1_000_000):
+                return f"{name}: {value}{self.linesep}"
+            if " " not in value and self.max_line_length:
+                # One word too long for the header's line (a List-Unsubscribe link, a long
+                # Message-ID): with nowhere to fold it, ``Header`` puts it alone on the next line.
+                return f"{name}: {self.linesep} {value}{self.linesep}"
         return super()._fold(name, value, sanitize)  # type: ignore[misc]
 
 

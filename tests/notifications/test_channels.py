@@ -338,3 +338,47 @@ def test_the_mail_server_is_given_the_envelope_djangos_own_backend_gives_it(mail
     assert len(envelopes) == 2
     assert envelopes[0][0] == settings.DEFAULT_FROM_EMAIL
     assert envelopes[0] == envelopes[1]
+
+
+def test_headers_written_directly_are_what_the_email_package_folds_them_into():
+    import random
+    import string
+    from email._policybase import compat32
+
+    from django.core.mail.message import forbid_multi_line_headers
+
+    from notifications.channels import mime
+    from notifications.channels.smtp import QUICK_FOLDING, QUICK_FOLDING_CRLF
+
+    def written(how, *args):
+        try:
+            return how(*args)
+        except Exception as error:  # Refused alike (an embedded header, a line break) is alike too.
+            return type(error)
+
+    # Given header values of every length around a line's end: single words (a long unsubscribe
+    # link), words with spaces and tabs, control characters that break lines, non-ASCII
+    choices = random.Random(15)
+    pools = [
+        string.ascii_letters + "<>:/.-=@",
+        string.ascii_letters + " ",
+        string.printable,
+        string.ascii_letters + ";, \t\x0b\x0c\x1c\x7fé",
+    ]
+    names = ["To", "Subject", "Message-ID", "List-Unsubscribe", "X-A-Header-Name-Longer-Than-Most-Headers-Are"]
+    values = [
+        "".join(choices.choice(pool) for _ in range(length))
+        for length in [*range(0, 100), 200, 1000]
+        for pool in pools
+        for _ in range(3)
+    ]
+
+    for value in values:
+        # Then each header comes out as the email package's compat32 policy folds it, byte for byte
+        for name in names:
+            for quick, reference in ((QUICK_FOLDING_CRLF, compat32.clone(linesep="\r\n")), (QUICK_FOLDING, compat32)):
+                assert written(quick.fold_binary, name, value) == written(reference.fold_binary, name, value)
+        # And a subject passes Django's header rules as Django's own check passes it
+        assert written(mime._checked, "Subject", value, "utf-8") == written(
+            forbid_multi_line_headers, "Subject", value, "utf-8"
+        )

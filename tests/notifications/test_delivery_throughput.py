@@ -136,10 +136,12 @@ def test_a_batch_of_sends_is_recorded_together_each_on_its_timeline(mail_server,
         assert row.status == DeliveryStatus.SENT
         [event] = TimelineEvent.objects.filter(commitment=row.commitment_id, data__notification_id=row.pk)
         assert event.message == f"Acknowledgement by email sent to {row.recipient}."
-    # And the database saw two UPDATEs of the outbox (the claim's lease, the five sent) and one commit
-    # for the five, not three statements and a commit per message
-    updates = [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("UPDATE")]
-    assert len(updates) == 2
+    # And the five were recorded by one statement (marked sent, and their events written, together),
+    # in one round trip: no BEGIN or COMMIT of its own, not four round trips a group nor three
+    # statements and a commit per message
+    statements = [q["sql"].split(None, 1)[0].upper() for q in queries.captured_queries]
+    the_claim_ends = max(n for n, verb in enumerate(statements) if verb in ("COMMIT", "RELEASE"))
+    assert statements[the_claim_ends + 1 :] == ["WITH"]
 
 
 def test_a_message_whose_lease_ran_out_before_its_batch_was_recorded_is_not_marked_sent(mail_server, agent):
@@ -223,3 +225,53 @@ def test_each_message_reaches_the_server_byte_for_byte_as_django_writes_it(mail_
         expected = build_email(row).message().as_bytes(linesep="\r\n")
         assert undated(raw.replace(b"\r\n", b"\n")) == undated(expected.replace(b"\r\n", b"\n"))
     assert b"=?utf-8?" in received[1]  # The second one's headers were encoded, not taken directly.
+
+
+def test_the_sent_records_statement_writes_every_column_of_a_timeline_event():
+    from django.db import connection
+
+    from commitments.models import TimelineEvent
+    from notifications import sent_records
+
+    # An event's columns are written by name in the statement that records a group of sends: a
+    # column added to the model must be added there too, with the type the database gives it
+    # (``timestamp with time zone`` is written ``timestamptz``)
+    columns = [
+        (field.column, str(field.db_type(connection)).replace("timestamp with time zone", "timestamptz"))
+        for field in TimelineEvent._meta.concrete_fields
+        if not field.primary_key
+    ]
+    assert list(sent_records.EVENT_COLUMNS) == columns
+
+
+def test_a_sent_message_is_named_on_its_timeline_as_its_kind_and_channel_display():
+    from commitments.models import Channel
+
+    # The words a sent row's timeline event starts with are the model's own display of its kind
+    # and channel, for every kind and channel (and a value of neither, shown as it is)
+    for kind in [*MessageKind.values, "retired_kind"]:
+        for channel in [*Channel.values, "pigeon"]:
+            row = Notification(kind=kind, channel=channel)
+            assert delivery._what(row) == f"{row.get_kind_display()} by {row.get_channel_display().lower()}"
+
+
+def test_a_message_cancelled_while_on_the_wire_is_recorded_sent_with_the_rest_of_its_group(mail_server, agent):
+    from commitments.models import TimelineEvent
+
+    # Given two acknowledgements claimed together, and the first one suppressed once claimed (its
+    # promise cancelled while the batch was on its way: the lease is dropped, the row kept)
+    first, second = acknowledgements(2, agent)
+    batch = delivery.claim(ids=[first.pk, second.pk])
+    Notification.objects.filter(pk=first.pk).update(status=DeliveryStatus.SUPPRESSED, leased_until=None)
+
+    # When the batch is sent and its sent rows recorded together
+    report = delivery.send_claimed(batch)
+
+    # Then both went out, and both are recorded sent, each on its timeline: the first did reach
+    # the customer, whatever the cancellation meant it to
+    assert (report.sent, len(mail_server.messages)) == (2, 2)
+    for row in (first, second):
+        row.refresh_from_db()
+        assert row.status == DeliveryStatus.SENT and row.leased_until is None
+        [event] = TimelineEvent.objects.filter(commitment=row.commitment_id, data__notification_id=row.pk)
+        assert event.data["status"] == DeliveryStatus.SENT
