@@ -1,5 +1,6 @@
 """What was written out by hand for speed says exactly what the general machinery says."""
 
+import copy
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Team
 from commitments import services, status_links
-from commitments.api.serializers import CommitmentSerializer
+from commitments.api.serializers import CommitmentCreateSerializer, CommitmentSerializer, CustomerInputSerializer
 from commitments.models import Commitment, CommitmentSearchText, Customer, TimelineEvent
 from commitments.services import lifecycle
 from followthrough import kept_statements
@@ -161,3 +162,54 @@ def test_the_team_is_read_with_its_members_and_holidays_as_the_orm_reads_it(agen
 def test_a_team_that_is_not_there_is_named_as_the_orm_names_it(agent):
     with pytest.raises(Team.DoesNotExist):
         lifecycle._team_members_and_holidays(999_999, people={agent.pk})
+
+
+# --- Checking a create's body with shallow copies of its fields (FieldsCopiedShallowly) -------
+
+BODIES = [
+    {**PROMISES["a new customer by email"], "team": 1},
+    {**PROMISES["a new customer by text, upset, in Spanish"], "owner": 1, "target_at": "2099-01-01T09:00:00Z"},
+    {"customer": {"name": "", "preferred_channel": "pigeon", "timezone": 5}, "summary": 3, "due_at": "tomorrow"},
+    {"customer": "Dana", "summary": "x" * 301, "team": "seven", "update_interval": "soon", "temperature": "cold"},
+    {"summary": "Send it", "due_at": "2099-01-01T12:00:00", "team": True, "owner": 999_999},
+    {},
+]
+
+
+@pytest.mark.parametrize("body", BODIES)
+def test_a_create_body_is_checked_as_with_deep_copied_fields(body, agent):
+    # Given DRF's own way of copying the declared fields, deep
+    def deep_fields(self):
+        return copy.deepcopy(self._declared_fields)
+
+    # When a body is checked with shallow copies, and with deep ones
+    shallow = CommitmentCreateSerializer(data=body)
+    shallow_valid = shallow.is_valid()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CommitmentCreateSerializer, "get_fields", deep_fields)
+        patch.setattr(CustomerInputSerializer, "get_fields", deep_fields)
+        deep = CommitmentCreateSerializer(data=body)
+        deep_valid = deep.is_valid()
+
+    # Then both say the same: the same values, or the same errors with the same codes
+    assert shallow_valid == deep_valid
+    assert shallow.validated_data == deep.validated_data
+    assert JSONRenderer().render(shallow.errors) == JSONRenderer().render(deep.errors)
+    assert shallow.errors == deep.errors
+
+
+def test_each_body_checked_has_fields_of_its_own():
+    # Given two create bodies checked one after the other
+    first = CommitmentCreateSerializer(data=BODIES[0])
+    second = CommitmentCreateSerializer(data=BODIES[-1])
+    first.is_valid()
+    second.is_valid()
+
+    # Then no field (nor the customer's nested ones) is shared or bound to the other, nor the declared ones
+    for name, field in first.fields.items():
+        assert field is not second.fields[name] and field is not CommitmentCreateSerializer._declared_fields[name]
+        assert field.parent is first and second.fields[name].parent is second
+    first_customer, second_customer = first.fields["customer"], second.fields["customer"]
+    assert isinstance(first_customer, CustomerInputSerializer) and isinstance(second_customer, CustomerInputSerializer)
+    for name, field in first_customer.fields.items():
+        assert field is not second_customer.fields[name] and field.parent is first_customer
