@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
 
@@ -51,12 +52,13 @@ def insert(obj: Model, *, or_replace: tuple[str, ...] = ()) -> None:
     with_pk = obj.pk is not None
     assert with_pk or not or_replace, "Only a row whose key is known can replace another."
     fields, sql = _insert_statement(model, with_pk=with_pk, rows=1, replacing=or_replace, returning=())
-    with connection.cursor() as cursor:
-        cursor.execute(sql, _values(obj, fields))
+    database = connections[DEFAULT_DB_ALIAS]
+    with database.cursor() as cursor:
+        cursor.execute(sql, _values(obj, fields, database))
         if not with_pk:
             obj.pk = cursor.fetchone()[0]
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = database.alias
 
 
 def insert_new(objs: Sequence[Model], *, returning: str) -> list[tuple[Any, Any]]:
@@ -69,8 +71,9 @@ def insert_new(objs: Sequence[Model], *, returning: str) -> list[tuple[Any, Any]
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
     fields, sql = _insert_statement(model, with_pk=False, rows=len(objs), replacing=None, returning=(returning,))
-    values = [value for obj in objs for value in _values(obj, fields)]
-    with connection.cursor() as cursor:
+    database = connections[DEFAULT_DB_ALIAS]
+    values = [value for obj in objs for value in _values(obj, fields, database)]
+    with database.cursor() as cursor:
         cursor.execute(sql, values)
         return [(pk, value) for pk, value in cursor.fetchall()]
 
@@ -91,9 +94,10 @@ def columns_of(model: type[Model], table_alias: str) -> str:
     return ", ".join(f"{table_alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
 
 
-def _values(obj: Model, fields: Sequence["Field[Any, Any]"]) -> list[Any]:
+def _values(obj: Model, fields: Sequence["Field[Any, Any]"], database: BaseDatabaseWrapper) -> list[Any]:
     # As SQLInsertCompiler prepares a value: the field's pre_save (auto_now), then its database form.
-    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    # (The connection itself, not django.db.connection: each look-up through that proxy costs a little.)
+    return [field.get_db_prep_save(field.pre_save(obj, True), database) for field in fields]
 
 
 @cache
