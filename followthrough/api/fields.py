@@ -1,4 +1,5 @@
-"""Serializer fields every API shares: ids PostgreSQL can hold, durations written as operators write them."""
+"""Serializer fields every API shares: ids PostgreSQL can hold, durations written as operators write them;
+and the base of an input serializer made for every request, whose fields are copied shallowly."""
 
 import copy
 from datetime import timedelta
