@@ -13,7 +13,7 @@ from rest_framework.exceptions import ErrorDetail
 
 from accounts.models import Team, User
 from commitments.models import Channel, Commitment, Customer, Temperature, TimelineEvent
-from followthrough.api.fields import DurationField, IdField
+from followthrough.api.fields import DurationField, FieldsCopiedShallowly, IdField
 from followthrough.durations import format_duration
 
 TEXT_LIMIT = 5000
@@ -66,7 +66,7 @@ class CustomerSerializer(serializers.ModelSerializer[Customer]):
         }
 
 
-class CustomerInputSerializer(serializers.Serializer):
+class CustomerInputSerializer(FieldsCopiedShallowly):
     """The customer's contact details. Found again in the team by normalized email or phone, never duplicated."""
 
     name = serializers.CharField(max_length=200, allow_blank=True, help_text="The customer's name (required).")
@@ -229,7 +229,7 @@ class TeamIdField(serializers.PrimaryKeyRelatedField):
         return ErrorDetail(self.error_messages["does_not_exist"].format(pk_value=data), code="does_not_exist")
 
 
-class CommitmentCreateSerializer(serializers.Serializer):
+class CommitmentCreateSerializer(FieldsCopiedShallowly):
     customer = CustomerInputSerializer(help_text="Who the promise is to, and how they want to hear from us.")
     summary = serializers.CharField(
         max_length=300, allow_blank=True, help_text="What was promised, in the customer's words."

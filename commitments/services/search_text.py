@@ -8,6 +8,7 @@ of their own).
 from django.db import connection
 
 from commitments.models import Commitment, CommitmentSearchText
+from followthrough.kept_statements import insert
 
 SEARCHED_FIELDS = ["summary", "details", "external_ref"]
 
@@ -15,6 +16,16 @@ SEARCHED_FIELDS = ["summary", "details", "external_ref"]
 def keep_searchable(commitments: list[Commitment]) -> None:
     """Write these commitments' words to their search rows, in one statement: new rows, or the words replaced."""
     if not commitments:
+        return
+    if len(commitments) == 1:  # Logging or editing one promise: the kept statement, not the ORM's writing.
+        [commitment] = commitments
+        words = CommitmentSearchText(
+            commitment_id=commitment.pk,
+            summary=commitment.summary,
+            details=commitment.details,
+            external_ref=commitment.external_ref,
+        )
+        insert(words, or_replace=tuple(SEARCHED_FIELDS))
         return
     CommitmentSearchText.objects.bulk_create(
         [

@@ -16,6 +16,7 @@ from commitments.models import (
     Commitment,
     TimelineEvent,
 )
+from followthrough.kept_statements import insert
 
 
 def new_event(
@@ -56,7 +57,7 @@ class EventDetails(TypedDict, total=False):
 def record_event(commitment: Commitment | int, kind: str, **details: Unpack[EventDetails]) -> TimelineEvent:
     """Write one event on a commitment's timeline (by ``actor``, else by the system)."""
     event = new_event(commitment, kind, **details)
-    event.save(force_insert=True)
+    insert(event)
     return event
 
 

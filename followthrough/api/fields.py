@@ -1,5 +1,7 @@
-"""Serializer fields every API shares: ids PostgreSQL can hold, durations written as operators write them."""
+"""Serializer fields every API shares: ids PostgreSQL can hold, durations written as operators write them;
+and the base of an input serializer made for every request, whose fields are copied shallowly."""
 
+import copy
 from datetime import timedelta
 from typing import Any
 
@@ -43,3 +45,21 @@ class DurationField(serializers.Field):
 class IdField(serializers.IntegerField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class FieldsCopiedShallowly(serializers.Serializer):
+    """An input serializer made for every request, whose fields are copied shallowly, not deeply.
+
+    DRF deep-copies each declared field for every serializer it makes (so that binding a field to
+    one serializer never touches the class's), down to every choice and a related field's queryset:
+    for logging a promise that was two thirds of checking its body. A shallow copy is still a field
+    of its own to bind; what it shares with the declared one (choices, validators, messages, a
+    queryset cloned on each use) nothing changes while a body is checked. A nested serializer is
+    deep-copied as DRF does; with this class, its own fields are then copied shallowly too.
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }

@@ -213,6 +213,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+if CELERY_BROKER_URL.startswith("redis://"):
+    # kombu's Redis transport, sending through one client kept per channel (followthrough.redis_clients).
+    CELERY_BROKER_TRANSPORT = "followthrough.redis_clients:KeptClientRedisTransport"
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -281,7 +284,8 @@ if env.str("CACHE_URL", default=""):
     CACHES = {"default": env.cache_url("CACHE_URL")}
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # Rate limits must hold across several web processes: share them through Redis.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL}}
+    # Django's Redis cache, through one client kept per process (followthrough.redis_clients).
+    CACHES = {"default": {"BACKEND": "followthrough.redis_clients.KeptClientRedisCache", "LOCATION": CELERY_BROKER_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The dashboard's drawn figures (``{% cache %}``): kept in each web process's own memory, so a page

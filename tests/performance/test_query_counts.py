@@ -204,3 +204,25 @@ def test_logging_a_promise_through_the_api_costs_at_most_10_queries(
     assert len(returning_customer) == 9, [query["sql"][:80] for query in returning_customer]
     assert first.json()["customer"]["id"] == second.json()["customer"]["id"]
     assert Commitment.objects.filter(customer__email="dana@example.com").count() == 2
+
+
+def test_logging_a_promise_with_an_api_token_costs_10_queries(agent, team):
+    # Given an integration holding a token, as the benchmark's clients and real integrations call
+    from accounts.api_tokens import issue_api_token
+
+    token = APIClient()
+    token.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=agent)}")
+    body = {
+        "customer": {"name": "Dana", "email": "dana@example.com", "preferred_channel": "email", "timezone": "UTC"},
+        "summary": "Send the repair estimate",
+        "due_at": "2099-01-01T12:00:00+00:00",
+        "team": team.pk,
+    }
+
+    # When it logs a promise for a new customer
+    with CaptureQueriesContext(connection) as queries:
+        response = token.post("/api/v1/commitments/", body, format="json")
+
+    # Then the token with its user is one query more than the nine above: the target is at most 10
+    assert response.status_code == 201, response.content
+    assert len(queries) == 10, [query["sql"][:80] for query in queries]
