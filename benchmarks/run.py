@@ -352,7 +352,8 @@ class SweepRun:
             if profiler:
                 profiler.disable()
             self.seconds = time.perf_counter() - began
-        self.wal_bytes, self.full_pages = (after - before for after, before in zip(written_wal(), wal_before))
+        (wal_after, pages_after), (wal_then, pages_then) = written_wal(), wal_before
+        self.wal_bytes, self.full_pages = wal_after - wal_then, pages_after - pages_then
         self.handled = sum(counts.values())
         self.counts = counts
         if profiler:
