@@ -117,41 +117,45 @@ def flush(pending: Pending) -> None:
     if not held:
         return
     before = [(notification.status, notification.sent_at) for notification, _ in held]
-    events: list[tuple[int, TimelineEvent]] = []
-    for notification, sent_at in held:
-        # Described as they read once recorded; only those the UPDATE marks get their event.
-        notification.status, notification.sent_at = DeliveryStatus.SENT, sent_at
-        event = pending.describe(notification, sent_at)
-        if event is not None:
-            events.append((notification.pk, event))
-    # Our claim (same attempt, same lease, still pending) while the lease still holds on the
-    # database's clock (the clock leases are written on, ``notifications.clock``): a row whose
-    # lease ran out is another worker's to send, even if nobody has claimed it yet, so it is
-    # never marked sent here. Or a cancellation marked it suppressed while it was on the wire
-    # (and dropped the lease; a suppressed row is never claimed again): it went out all the same,
-    # and the timeline says so.
-    columns, values = _event_columns([event for _, event in events])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _statement(columns),
-            [
-                [notification.pk for notification, _ in held],
-                [notification.attempts for notification, _ in held],
-                [notification.leased_until for notification, _ in held],
-                [sent_at for _, sent_at in held],
-                DeliveryStatus.SENT,
-                DeliveryStatus.PENDING,
-                DeliveryStatus.SUPPRESSED,
-                [pk for pk, _ in events],
-                *values,
-            ],
-        )
-        recorded = {pk for (pk,) in cursor.fetchall()}
-    lost = []
-    for (notification, _), (status, was_sent_at) in zip(held, before, strict=True):
-        if notification.pk not in recorded:  # Not ours any more: it reads as it did before.
-            notification.status, notification.sent_at = status, was_sent_at
-            lost.append(notification.pk)
+    recorded: set[int] = set()
+    try:
+        events: list[tuple[int, TimelineEvent]] = []
+        for notification, sent_at in held:
+            # Described as they read once recorded; only those the UPDATE marks get their event.
+            notification.status, notification.sent_at = DeliveryStatus.SENT, sent_at
+            event = pending.describe(notification, sent_at)
+            if event is not None:
+                events.append((notification.pk, event))
+        # Our claim (same attempt, same lease, still pending) while the lease still holds on the
+        # database's clock (the clock leases are written on, ``notifications.clock``): a row whose
+        # lease ran out is another worker's to send, even if nobody has claimed it yet, so it is
+        # never marked sent here. Or a cancellation marked it suppressed while it was on the wire
+        # (and dropped the lease; a suppressed row is never claimed again): it went out all the same,
+        # and the timeline says so.
+        columns, values = _event_columns([event for _, event in events])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _statement(columns),
+                [
+                    [notification.pk for notification, _ in held],
+                    [notification.attempts for notification, _ in held],
+                    [notification.leased_until for notification, _ in held],
+                    [sent_at for _, sent_at in held],
+                    DeliveryStatus.SENT,
+                    DeliveryStatus.PENDING,
+                    DeliveryStatus.SUPPRESSED,
+                    [pk for pk, _ in events],
+                    *values,
+                ],
+            )
+            recorded = {pk for (pk,) in cursor.fetchall()}
+    finally:
+        # A row not recorded (not ours any more, or the statement failed) reads as it did before.
+        lost = []
+        for (notification, _), (status, was_sent_at) in zip(held, before, strict=True):
+            if notification.pk not in recorded:
+                notification.status, notification.sent_at = status, was_sent_at
+                lost.append(notification.pk)
     if lost:
         logger.warning(
             "Notifications %s were sent, but their lease had run out (or another worker had claimed them again)"
@@ -160,12 +164,14 @@ def flush(pending: Pending) -> None:
         )
 
 
-# The columns of a timeline event (``TimelineEvent``, but its id) and their types, as ``flush`` writes them.
+# The columns of a timeline event (``TimelineEvent``, but its id) and the types their arrays are
+# written in. Character columns as ``text``: storing text in a ``varchar(n)`` column checks its length
+# as a plain INSERT does, where an array cast to ``varchar(n)[]`` would cut a long value short.
 EVENT_COLUMNS = (
     ("commitment_id", "bigint"),
-    ("kind", "varchar(20)"),
+    ("kind", "text"),
     ("actor_id", "bigint"),
-    ("actor_label", "varchar(40)"),
+    ("actor_label", "text"),
     ("message", "text"),
     ("data", "jsonb"),
     ("created_at", "timestamptz"),
@@ -206,8 +212,10 @@ def _statement(columns: tuple[tuple[str, str], ...]) -> str:
             RETURNING row.id
         ), events AS (
             INSERT INTO "{events_table}" ({names})
-            SELECT {names} FROM unnest(%s::bigint[], {arrays}) AS event (notification_id, {names})
+            SELECT {names} FROM unnest(%s::bigint[], {arrays}) WITH ORDINALITY
+              AS event (notification_id, {names}, sent_order)
             WHERE event.notification_id IN (SELECT id FROM sent)
+            ORDER BY event.sent_order  -- the events' ids follow the order the messages went out
         )
         SELECT id FROM sent
     """  # noqa: S608

@@ -3,6 +3,7 @@
 import base64
 import json
 
+import pytest
 import redis
 from django.conf import settings
 
@@ -234,12 +235,18 @@ def test_the_sent_records_statement_writes_every_column_of_a_timeline_event():
     from notifications import sent_records
 
     # An event's columns are written by name in the statement that records a group of sends: a
-    # column added to the model must be added there too, with the type the database gives it
-    # (``timestamp with time zone`` is written ``timestamptz``)
+    # column added to the model must be added there too. Numbers, JSON and moments go in as the
+    # column's own type (``timestamp with time zone`` is written ``timestamptz``); characters as
+    # ``text``, so that the column checks a value's length as a plain INSERT does (an array cast to
+    # ``varchar(20)[]`` would silently cut a longer kind short).
+    def written_as(field):
+        kind = str(field.db_type(connection))
+        if kind.startswith("varchar") or kind == "text":
+            return "text"
+        return kind.replace("timestamp with time zone", "timestamptz")
+
     columns = [
-        (field.column, str(field.db_type(connection)).replace("timestamp with time zone", "timestamptz"))
-        for field in TimelineEvent._meta.concrete_fields
-        if not field.primary_key
+        (field.column, written_as(field)) for field in TimelineEvent._meta.concrete_fields if not field.primary_key
     ]
     assert list(sent_records.EVENT_COLUMNS) == columns
 
@@ -275,3 +282,29 @@ def test_a_message_cancelled_while_on_the_wire_is_recorded_sent_with_the_rest_of
         assert row.status == DeliveryStatus.SENT and row.leased_until is None
         [event] = TimelineEvent.objects.filter(commitment=row.commitment_id, data__notification_id=row.pk)
         assert event.data["status"] == DeliveryStatus.SENT
+
+
+def test_a_group_whose_record_fails_is_left_pending_and_reads_so_rather_than_cut_short(agent):
+    from django.db import DataError, transaction
+    from django.utils import timezone
+
+    from commitments.models import TimelineEvent
+    from notifications import sent_records
+
+    # Given a claimed acknowledgement, sent, whose timeline words are too long for their column
+    [row] = acknowledgements(1, agent)
+    [claimed] = delivery.claim(ids=[row.pk])
+    too_long = TimelineEvent(commitment_id=row.commitment_id, kind="k" * 25, actor_label="system", data={})
+    pending = sent_records.Pending(lambda notification, sent_at: too_long)
+    pending.held.append((claimed, timezone.now()))
+
+    # When the group is recorded, the database refuses the kind as a plain INSERT would, not cut short
+    with pytest.raises(DataError), transaction.atomic():
+        sent_records.flush(pending)
+
+    # Then nothing was recorded: the message is still pending (its lease runs out, and it goes
+    # again with the same Message-ID), and the worker's copy of it says so too
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.PENDING and row.sent_at is None
+    assert claimed.status == DeliveryStatus.PENDING and claimed.sent_at is None
+    assert not TimelineEvent.objects.filter(kind__startswith="kkk").exists()
