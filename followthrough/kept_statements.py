@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
@@ -53,7 +53,9 @@ def insert(obj: Model, *, or_replace: tuple[str, ...] = ()) -> None:
     assert with_pk or not or_replace, "Only a row whose key is known can replace another."
     fields, sql = _insert_statement(model, with_pk=with_pk, rows=1, replacing=or_replace, returning=())
     database = connections[DEFAULT_DB_ALIAS]
-    with database.cursor() as cursor:
+    # As ``save()`` does: a failed insert marks the transaction for rollback, so a query after a
+    # caught IntegrityError fails with Django's clear error rather than PostgreSQL's.
+    with transaction.mark_for_rollback_on_error(database.alias), database.cursor() as cursor:
         cursor.execute(sql, _values(obj, fields, database))
         if not with_pk:
             obj.pk = cursor.fetchone()[0]
@@ -73,14 +75,14 @@ def insert_new(objs: Sequence[Model], *, returning: str) -> list[tuple[Any, Any]
     fields, sql = _insert_statement(model, with_pk=False, rows=len(objs), replacing=None, returning=(returning,))
     database = connections[DEFAULT_DB_ALIAS]
     values = [value for obj in objs for value in _values(obj, fields, database)]
-    with database.cursor() as cursor:
+    with transaction.mark_for_rollback_on_error(database.alias), database.cursor() as cursor:
         cursor.execute(sql, values)
         return [(pk, value) for pk, value in cursor.fetchall()]
 
 
 def instance_from_row(model: type[AnyModel], values: Sequence[Any]) -> AnyModel:
     """A model instance from a row of ``columns_of(model)``, as the ORM makes one (with its fields' converters)."""
-    attnames, converters = _reading(model)
+    attnames, converters = _reading(model, connection.vendor)
     converted = [
         value if convert is None or value is None else convert(value)
         for value, convert in zip(values, converters, strict=True)
@@ -103,9 +105,14 @@ def _values(obj: Model, fields: Sequence["Field[Any, Any]"], database: BaseDatab
 @cache
 def _plain(model: type[Model]) -> bool:
     meta = model._meta
-    return not meta.parents and not any(
-        field.generated or field.has_db_default()  # type: ignore[attr-defined]
-        for field in meta.concrete_fields
+    # A model with a ``save()`` of its own means it to run for every row: the ORM saves it.
+    return (
+        model.save is Model.save
+        and not meta.parents
+        and not any(
+            field.generated or field.has_db_default()  # type: ignore[attr-defined]
+            for field in meta.concrete_fields
+        )
     )
 
 
@@ -146,7 +153,8 @@ def _column(model: type[Model], name: str) -> str:
 
 
 @cache
-def _reading(model: type[Model]) -> tuple[list[str], list[Callable[[Any], Any] | None]]:
+def _reading(model: type[Model], vendor: str) -> tuple[list[str], list[Callable[[Any], Any] | None]]:
+    # ``vendor`` in the key: a database's converters are its own.
     fields = model._meta.concrete_fields
     converters: list[Callable[[Any], Any] | None] = []
     for field in fields:

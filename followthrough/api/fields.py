@@ -54,12 +54,27 @@ class FieldsCopiedShallowly(serializers.Serializer):
     one serializer never touches the class's), down to every choice and a related field's queryset:
     for logging a promise that was two thirds of checking its body. A shallow copy is still a field
     of its own to bind; what it shares with the declared one (choices, validators, messages, a
-    queryset cloned on each use) nothing changes while a body is checked. A nested serializer is
-    deep-copied as DRF does; with this class, its own fields are then copied shallowly too.
+    queryset cloned on each use) nothing changes while a body is checked. Only a flat field is
+    copied shallowly: a nested serializer, a field with a child (a list's, a dict's, ``many=True``'s,
+    which binds to its parent) or a default that could be changed in place is deep-copied as DRF
+    does; a nested serializer of this class then copies its own fields shallowly too.
     """
 
     def get_fields(self) -> dict[str, serializers.Field]:
         return {
-            name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
+            name: copy.copy(field) if _flat(field) else copy.deepcopy(field)
             for name, field in self._declared_fields.items()
         }
+
+
+# Defaults nothing can change in place: a shallow copy may share them between requests.
+_UNCHANGING = (str, bytes, int, float, bool, type(None), tuple, frozenset)
+
+
+def _flat(field: serializers.Field) -> bool:
+    return (
+        not isinstance(field, serializers.BaseSerializer)
+        and not hasattr(field, "child")
+        and not hasattr(field, "child_relation")
+        and (field.default is serializers.empty or isinstance(field.default, _UNCHANGING))
+    )

@@ -215,6 +215,7 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 if CELERY_BROKER_URL.startswith("redis://"):
     # kombu's Redis transport, sending through one client kept per channel (followthrough.redis_clients).
+    # A ``rediss://`` broker keeps kombu's own transport, which sets up its TLS from the URL's scheme.
     CELERY_BROKER_TRANSPORT = "followthrough.redis_clients:KeptClientRedisTransport"
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None

@@ -213,3 +213,51 @@ def test_each_body_checked_has_fields_of_its_own():
     assert isinstance(first_customer, CustomerInputSerializer) and isinstance(second_customer, CustomerInputSerializer)
     for name, field in first_customer.fields.items():
         assert field is not second_customer.fields[name] and field.parent is first_customer
+
+
+def test_only_flat_fields_are_copied_shallowly():
+    from followthrough.api.fields import FieldsCopiedShallowly
+
+    # Given an input serializer with a flat field, a list (its child binds to its parent), a
+    # field with a default that can change in place, and a nested serializer
+    class Nested(serializers.Serializer):
+        note = serializers.CharField()
+
+    class Body(FieldsCopiedShallowly):
+        name = serializers.CharField(default="")
+        tags = serializers.ListField(child=serializers.CharField())
+        extra = serializers.JSONField(default=dict)
+        options = serializers.DictField(default={"a": 1})
+        nested = Nested()
+
+    # When two bodies are checked
+    first, second = Body(data={"tags": ["x"], "nested": {"note": "n"}}), Body(data={"tags": [], "nested": {}})
+    first.is_valid()
+    second.is_valid()
+
+    # Then every field, and every list's child, is the serializer's own, bound to it
+    declared = Body._declared_fields
+    for name in declared:
+        assert first.fields[name] is not second.fields[name] and first.fields[name] is not declared[name]
+    assert first.fields["tags"].child is not second.fields["tags"].child
+    assert first.fields["tags"].child.parent is first.fields["tags"]
+    # and a default that can change in place is not shared between requests (a plain string may be)
+    assert first.fields["options"].default is not second.fields["options"].default
+    assert first.fields["name"].default == second.fields["name"].default == ""
+
+
+def test_a_kept_insert_that_fails_marks_its_transaction_for_rollback_as_save_does(agent):
+    from django.db import IntegrityError
+
+    # Given a commitment, whose search words are written already
+    commitment = make_commitment(actor=agent)
+    words = CommitmentSearchText(commitment_id=commitment.pk, summary="again", details="", external_ref="")
+
+    # When a second row of its words is inserted, and the error caught
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            kept_statements.insert(words)
+        # Then the transaction knows it must roll back, as after save(): a query now would fail
+        # with Django's own error, not PostgreSQL's "current transaction is aborted"
+        assert transaction.get_rollback()
+    assert CommitmentSearchText.objects.get(commitment_id=commitment.pk).summary == commitment.summary
