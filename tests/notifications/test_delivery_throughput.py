@@ -294,6 +294,7 @@ def test_a_group_whose_record_fails_is_left_pending_and_reads_so_rather_than_cut
     # Given a claimed acknowledgement, sent, whose timeline words are too long for their column
     [row] = acknowledgements(1, agent)
     [claimed] = delivery.claim(ids=[row.pk])
+    assert row.commitment_id is not None
     too_long = TimelineEvent(commitment_id=row.commitment_id, kind="k" * 25, actor_label="system", data={})
     pending = sent_records.Pending(lambda notification, sent_at: too_long)
     pending.held.append((claimed, timezone.now()))
