@@ -422,7 +422,10 @@ def measure_sweep(options: argparse.Namespace, now: datetime) -> None:
         progress(f"  run {attempt + 1}: {first.counts}; {first.where()}; second sweep {again.seconds * 1000:.1f} ms")
         snapshot.restore()
     rate = statistics.median(rates)
-    row("sweep: due commitments a second", f"{rate:,.0f} ({handled:,} due)", "≥ 10,000", rate >= 10_000)
+    # Each run's own figure beside the median: a run that follows a checkpoint writes whole pages to
+    # the WAL (its progress line says how many) and can take three times as long as one that does not.
+    each = ", ".join(f"{run_rate:,.0f}" for run_rate in rates)
+    row("sweep: due commitments a second", f"{rate:,.0f} ({handled:,} due; runs {each})", "≥ 10,000", rate >= 10_000)
     row("sweep: queries per 1,000 due", f"{statistics.median(per_thousand):.1f}", "per batch, not per row", None)
     after = statistics.median(seconds_after)
     row("sweep: a second sweep right after", f"{after:.1f} ms, {again_statements} query", "< 50 ms", after < 50)
