@@ -175,6 +175,16 @@ def test_the_api_list_costs_three_queries(api, agent, query):
     assert queries_of(lambda: api.get(f"/api/v1/commitments/{query}")) == 3
 
 
+def promise_for_dana(team) -> dict:
+    """A promise to a new customer, as the API's create takes it."""
+    return {
+        "customer": {"name": "Dana", "email": "dana@example.com", "preferred_channel": "email", "timezone": "UTC"},
+        "summary": "Send the repair estimate",
+        "due_at": "2099-01-01T12:00:00+00:00",
+        "team": team.pk,
+    }
+
+
 def test_logging_a_promise_through_the_api_costs_at_most_10_queries(
     api, agent, team, django_capture_on_commit_callbacks
 ):
@@ -182,12 +192,7 @@ def test_logging_a_promise_through_the_api_costs_at_most_10_queries(
     from accounts.models import Holiday
 
     Holiday.objects.create(team=team, date="2099-12-25", name="Christmas")
-    body = {
-        "customer": {"name": "Dana", "email": "dana@example.com", "preferred_channel": "email", "timezone": "UTC"},
-        "summary": "Send the repair estimate",
-        "due_at": "2099-01-01T12:00:00+00:00",
-        "team": team.pk,
-    }
+    body = promise_for_dana(team)
 
     # When a promise is logged for a new customer, and another for the same customer
     with CaptureQueriesContext(connection) as new_customer:
@@ -212,12 +217,7 @@ def test_logging_a_promise_with_an_api_token_costs_10_queries(agent, team):
 
     token = APIClient()
     token.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=agent)}")
-    body = {
-        "customer": {"name": "Dana", "email": "dana@example.com", "preferred_channel": "email", "timezone": "UTC"},
-        "summary": "Send the repair estimate",
-        "due_at": "2099-01-01T12:00:00+00:00",
-        "team": team.pk,
-    }
+    body = promise_for_dana(team)
 
     # When it logs a promise for a new customer
     with CaptureQueriesContext(connection) as queries:
