@@ -1094,16 +1094,16 @@ def describe_machine() -> dict[str, str]:
         cursor.execute("SHOW server_version")
         postgres = cursor.fetchone()[0]
         # The settings a sweep's figure depends on most (README, "PostgreSQL for a million promises").
-        settings = []
+        tuning = []
         for name in ("shared_buffers", "max_wal_size", "wal_compression"):
             cursor.execute(f"SHOW {name}")
-            settings.append(f"{name} {cursor.fetchone()[0]}")
+            tuning.append(f"{name} {cursor.fetchone()[0]}")
     return {
         "machine": f"{cpu}, {os.cpu_count()} cores, {int(memory.group(1)) // 1024 // 1024 if memory else '?'} GB RAM",
         "load average at the start": " ".join(f"{value:.2f}" for value in os.getloadavg()),
         "versions": (
             f"Python {platform.python_version()}, Django {django_module.get_version()}, PostgreSQL {postgres} "
-            f"({', '.join(settings)}), Celery {celery.__version__}"  # type: ignore[attr-defined]
+            f"({', '.join(tuning)}), Celery {celery.__version__}"  # type: ignore[attr-defined]
         ),
     }
 

@@ -17,29 +17,20 @@ def keep_searchable(commitments: list[Commitment]) -> None:
     """Write these commitments' words to their search rows, in one statement: new rows, or the words replaced."""
     if not commitments:
         return
-    if len(commitments) == 1:  # Logging or editing one promise: the kept statement, not the ORM's writing.
-        [commitment] = commitments
-        words = CommitmentSearchText(
+    rows = [
+        CommitmentSearchText(
             commitment_id=commitment.pk,
             summary=commitment.summary,
             details=commitment.details,
             external_ref=commitment.external_ref,
         )
-        insert(words, or_replace=tuple(SEARCHED_FIELDS))
+        for commitment in commitments
+    ]
+    if len(rows) == 1:  # Logging or editing one promise: the kept statement, not the ORM's writing.
+        insert(rows[0], or_replace=tuple(SEARCHED_FIELDS))
         return
     CommitmentSearchText.objects.bulk_create(
-        [
-            CommitmentSearchText(
-                commitment_id=commitment.pk,
-                summary=commitment.summary,
-                details=commitment.details,
-                external_ref=commitment.external_ref,
-            )
-            for commitment in commitments
-        ],
-        update_conflicts=True,
-        unique_fields=["commitment"],
-        update_fields=SEARCHED_FIELDS,
+        rows, update_conflicts=True, unique_fields=["commitment"], update_fields=SEARCHED_FIELDS
     )
 
 
