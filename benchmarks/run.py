@@ -12,10 +12,11 @@ seeds it with COPY (``benchmarks/seed.py``, the one seeder), then measures, prin
   right after (repeated ``--repeat`` times on the same due rows, restored in between; medians);
 - catch-up after beat was down for 6 hours (5% of all commitments due at once), swept by 1 and by
   2 processes at once, as one or two workers would;
-- delivery: emails a second from the outbox into a local SMTP server (``benchmarks/smtp_sink.py``)
-  through 1 and 2 Celery worker processes (a backlog, and one task per message as a create
-  queues it), beside what a plain client reusing one connection gets from the same server; the
-  workers' peak and final memory;
+- delivery: emails a second from the outbox into a local SMTP server (``benchmarks/smtp_sink.py``,
+  a process for each connection, as Postfix serves them) through 1 and 2 Celery worker processes,
+  in pairs of runs side by side (a backlog, and one task per message as a create queues it),
+  beside what a plain client reusing one connection gets from the same server; the workers' peak
+  and final memory;
 - pages and API through gunicorn under ``--clients`` concurrent clients, served as the Procfile
   serves them (sync workers, one request at a time each; ``--web 4`` of them by default, or
   ``--web 2x2`` for 2 processes of 2 threads): p50 and p95, and the queries each one costs
@@ -795,10 +796,17 @@ def drain(ids: list[int], timeout: float) -> float:
 
 
 def measure_delivery(options: argparse.Namespace) -> None:
+    """The delivery rows: one worker against two, in pairs of runs side by side, beside the server's ceiling.
+
+    Each pair sends a backlog with one worker, then the same size with two, each set of workers
+    started afresh and warmed: the machine's drift between runs (another tenant, a checkpoint)
+    falls on both sides of a pair alike instead of on all of one side's runs.
+    """
     from followthrough.celery import app
     from notifications.tasks import deliver_backlog, deliver_notifications
 
     emails = options.emails or max(1000, min(10_000, options.commitments // 20))
+    pairs = max(2, options.repeat)
     port = free_port()
     sink = subprocess.Popen(
         [sys.executable, str(ROOT / "benchmarks" / "smtp_sink.py"), str(port)], stdout=subprocess.PIPE, text=True
@@ -812,44 +820,51 @@ def measure_delivery(options: argparse.Namespace) -> None:
         row("SMTP server ceiling: one plain client, one connection", f"{one:,.0f} emails a second")
         row("SMTP server ceiling: two plain clients", f"{two:,.0f} emails a second")
         app.control.purge()
-        rates: dict[int, float] = {}
-        cpu: dict[int, float] = {}  # the workers' CPU milliseconds per email
-        for count in (1, 2):
-            progress(f"delivery: a backlog of {emails:,} emails, {count} worker{'s' if count > 1 else ''}")
-            workers = Workers(count, f"smtp://127.0.0.1:{port}")
-            try:
-                # A fresh worker's first message loads what a long-running one has loaded long ago
-                # (the URLconf for the unsubscribe link: ~0.2 s of CPU a process): a small backlog,
-                # not measured, so the rates are the steady state's, as in production.
-                warm = add_outbox_rows(100 * count, f"warm{count}")
-                deliver_backlog.delay()
-                drain(warm, timeout=60)
-                results, costs = [], []
-                for attempt in range(max(1, options.repeat - 1)):
+        rates: dict[int, list[float]] = {1: [], 2: []}
+        cpu: dict[int, list[float]] = {1: [], 2: []}  # the workers' CPU milliseconds per email
+        for attempt in range(pairs):
+            for count in (1, 2):
+                progress(f"delivery: pair {attempt + 1} of {pairs}, a backlog of {emails:,} emails, {count} worker(s)")
+                workers = Workers(count, f"smtp://127.0.0.1:{port}")
+                try:
+                    # A fresh worker's first message loads what a long-running one has loaded long ago
+                    # (the URLconf for the unsubscribe link: ~0.2 s of CPU a process): a small backlog,
+                    # not measured, so the rates are the steady state's, as in production.
+                    warm = add_outbox_rows(100 * count, f"warm{count}-{attempt}")
+                    deliver_backlog.delay()
+                    drain(warm, timeout=60)
                     ids = add_outbox_rows(emails, f"backlog{count}-{attempt}")
                     began_memory = workers.memory("VmRSS")
                     began_cpu = workers.cpu_seconds()
                     deliver_backlog.delay()
-                    results.append(drain(ids, timeout=600))
-                    costs.append((workers.cpu_seconds() - began_cpu) * 1000 / len(ids))
-                rates[count], cpu[count] = statistics.median(results), statistics.median(costs)
-                if count == 2:
-                    ids = add_outbox_rows(emails // 4, "created")
-                    progress(f"delivery: {len(ids):,} emails, one task each (as after create), 2 workers")
-                    for pk in ids:
-                        deliver_notifications.delay([pk])
-                    per_row = drain(ids, timeout=600)
-                    peak, now_rss = workers.memory("VmHWM"), workers.memory("VmRSS")
-            finally:
-                workers.stop()
-        row("delivery: backlog, 1 worker", f"{rates[1]:,.0f} emails a second, {cpu[1]:.1f} ms of worker CPU each")
-        share = rates[2] / one if one else 0.0
+                    rates[count].append(drain(ids, timeout=600))
+                    cpu[count].append((workers.cpu_seconds() - began_cpu) * 1000 / len(ids))
+                    if count == 2 and attempt == pairs - 1:
+                        ids = add_outbox_rows(emails // 4, "created")
+                        progress(f"delivery: {len(ids):,} emails, one task each (as after create), 2 workers")
+                        for pk in ids:
+                            deliver_notifications.delay([pk])
+                        per_row = drain(ids, timeout=600)
+                        peak, now_rss = workers.memory("VmHWM"), workers.memory("VmRSS")
+                finally:
+                    workers.stop()
+            progress(
+                f"  pair {attempt + 1}: 1 worker {rates[1][-1]:,.0f}, 2 workers {rates[2][-1]:,.0f} emails a second "
+                f"({rates[2][-1] / rates[1][-1]:.2f}x)"
+            )
+        alone, together = statistics.median(rates[1]), statistics.median(rates[2])
+        each = ", ".join(f"{pair_two / pair_one:.2f}x" for pair_one, pair_two in zip(rates[1], rates[2], strict=True))
+        row(
+            "delivery: backlog, 1 worker",
+            f"{alone:,.0f} emails a second, {statistics.median(cpu[1]):.1f} ms of worker CPU each",
+        )
+        share = together / one if one else 0.0
         row(
             "delivery: backlog, 2 workers",
-            f"{rates[2]:,.0f} emails a second = {share:.0%} of one client's ceiling, "
-            f"{rates[2] / rates[1]:.2f}x 1 worker, {cpu[2]:.1f} ms of worker CPU each",
+            f"{together:,.0f} emails a second = {share:.0%} of one client's ceiling, "
+            f"{together / alone:.2f}x 1 worker (pairs {each}), {statistics.median(cpu[2]):.1f} ms of worker CPU each",
             "≥ 50% of ceiling; ~2x 1 worker",
-            share >= 0.5 and rates[2] / rates[1] >= 1.7,
+            share >= 0.5 and together / alone >= 1.7,
         )
         row("delivery: one task per email (after create), 2 workers", f"{per_row:,.0f} emails a second")
         row(

@@ -1,15 +1,22 @@
-"""A local SMTP server that accepts and drops every message, in a process of its own.
+"""A local SMTP server that accepts and drops every message, in processes of its own.
 
-``python benchmarks/smtp_sink.py PORT`` serves on 127.0.0.1:PORT until killed. One event loop in
-one process: its one-client ceiling (a plain client reusing one connection) is the yardstick the
-benchmark sets the app's delivery beside.
+``python benchmarks/smtp_sink.py PORT`` serves on 127.0.0.1:PORT until killed. Like Postfix's
+``smtpd``, each connection gets a process of its own: one client is served by one event loop in
+one process (the one-client ceiling, the yardstick the benchmark sets the app's delivery beside),
+and two workers sending at once are served side by side, not one command at a time by a single
+event loop that both of them wait on.
 """
 
+import asyncio
+import ctypes
+import os
+import signal
+import socket
 import sys
-import time
 
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+PR_SET_PDEATHSIG = 1  # prctl's option number, from <linux/prctl.h>
 
 
 class Sink:
@@ -17,15 +24,49 @@ class Sink:
         return "250 Message accepted for delivery"
 
 
+def serve(connection: socket.socket) -> None:
+    """One client's connection, to its end, in this (forked) process."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    closed = loop.create_future()
+
+    class OneConnection(SMTP):
+        def connection_lost(self, error: Exception | None) -> None:
+            super().connection_lost(error)
+            if not closed.done():
+                closed.set_result(None)
+
+    async def run() -> None:
+        # SMTPUTF8 on, as aiosmtpd's own Controller serves by default.
+        protocol = lambda: OneConnection(Sink(), hostname="127.0.0.1", enable_SMTPUTF8=True, loop=loop)  # noqa: E731
+        await loop.connect_accepted_socket(protocol, connection)
+        await closed
+
+    loop.run_until_complete(run())
+
+
+def end_with(parent: int) -> None:
+    """This process ends when ``parent`` does (Linux's parent-death signal): a stopped server leaves none behind."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # The server ended before the signal was asked for.
+        os._exit(0)
+
+
 def main() -> None:
-    controller = Controller(Sink(), hostname="127.0.0.1", port=int(sys.argv[1]))
-    controller.start()
+    listener = socket.create_server(("127.0.0.1", int(sys.argv[1])), backlog=64)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # Finished connections' processes are reaped at once.
+    server = os.getpid()
     print("ready", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    finally:
-        controller.stop()
+    while True:
+        connection, _ = listener.accept()
+        if os.fork() == 0:
+            listener.close()
+            try:
+                end_with(server)
+                serve(connection)
+            finally:
+                os._exit(0)
+        connection.close()
 
 
 if __name__ == "__main__":
