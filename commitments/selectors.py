@@ -466,6 +466,15 @@ def timeline(*, commitment: Commitment) -> QuerySet[TimelineEvent]:
     return TimelineEvent.objects.filter(commitment=commitment).select_related("actor").order_by("created_at", "pk")
 
 
+def newest_of_timeline(*, commitment: Commitment, count: int) -> tuple[list[TimelineEvent], bool]:
+    """The newest ``count`` events, oldest first as the timeline reads, and whether earlier ones were left out.
+
+    One more than asked is read to know that, without counting a long history.
+    """
+    newest = list(timeline(commitment=commitment).reverse()[: count + 1])
+    return newest[:count][::-1], len(newest) > count
+
+
 def messages_of(*, commitment: Commitment, limit: int = 100) -> QuerySet[Notification]:
     """Every message made for the commitment, newest first, with its delivery status."""
     return (

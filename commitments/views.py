@@ -543,13 +543,37 @@ def _panel_context(
         "open_move": open_move,
         "notice": notice,
         "alert": alert,
-        "events": list(selectors.timeline(commitment=commitment)),
-        "notifications": list(selectors.messages_of(commitment=commitment)),
+        **_history(request, commitment),
         "call_tasks": [(task, (call_forms or {}).get(task.pk) or LogCallForm()) for task in call_tasks],
         "resumes_at": services.due_after_resuming(commitment, now=now) if commitment.status == "waiting" else None,
         "can_change": bool(available - {"record_chase"}),
         "agent_zone": timezone.get_current_timezone_name(),
         "nav": "",
+    }
+
+
+# A long-running promise gathers a message and a timeline line a day: the page shows the newest
+# (what an agent reads before calling the customer back) and links to the whole history.
+NEWEST_EVENTS_SHOWN = 30
+NEWEST_MESSAGES_SHOWN = 20
+
+
+def _history(request: HttpRequest, commitment: Commitment) -> dict[str, Any]:
+    """The timeline and the messages: the newest of each, or all of them (``?history=all``)."""
+    if request.GET.get("history") == "all":
+        return {
+            "events": list(selectors.timeline(commitment=commitment)),
+            "notifications": list(selectors.messages_of(commitment=commitment)),
+            "earlier_events": False,
+            "earlier_messages": False,
+        }
+    events, earlier_events = selectors.newest_of_timeline(commitment=commitment, count=NEWEST_EVENTS_SHOWN)
+    notifications = list(selectors.messages_of(commitment=commitment, limit=NEWEST_MESSAGES_SHOWN + 1))
+    return {
+        "events": events,
+        "notifications": notifications[:NEWEST_MESSAGES_SHOWN],
+        "earlier_events": earlier_events,
+        "earlier_messages": len(notifications) > NEWEST_MESSAGES_SHOWN,
     }
 
 

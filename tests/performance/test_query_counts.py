@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from commitments import services
 from commitments.models import Commitment, TimelineEvent
+from notifications.models import MessageKind, Notification
 from tests.factories import customer_details, make_commitment
 
 pytestmark = pytest.mark.django_db
@@ -226,3 +227,52 @@ def test_logging_a_promise_with_an_api_token_costs_10_queries(agent, team):
     # Then the token with its user is one query more than the nine above: the target is at most 10
     assert response.status_code == 201, response.content
     assert len(queries) == 10, [query["sql"][:80] for query in queries]
+
+
+def test_a_long_running_promise_shows_its_newest_history_and_links_to_the_rest(staff_client, agent):
+    # Given a commitment that has gathered a long history: 40 updates on its timeline, 30 messages
+    [commitment] = log(agent, 1)
+    path = f"/commitments/{commitment.pk}/"
+    staff_client.get(path)
+    few = queries_of(lambda: staff_client.get(path))
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(commitment=commitment, kind=TimelineEvent.Kind.UPDATE_SENT, actor=agent, message=f"Update {n}")
+        for n in range(40)
+    )
+    Notification.objects.bulk_create(
+        Notification(
+            commitment=commitment,
+            kind=MessageKind.STATUS_UPDATE,
+            channel="email",
+            audience="customer",
+            recipient="dana@example.com",
+            subject=f"Status update number {n}",
+            body="Still on it.",
+            status="sent",
+            idempotency_key=f"long-history-{n}",
+        )
+        for n in range(30)
+    )
+
+    # When the agent opens it
+    page = staff_client.get(path).content.decode()
+
+    # Then the newest 30 events and 20 messages are there, the oldest not, and a link leads to the rest
+    assert "Update 39" in page and "Update 10" in page
+    assert "Update 9<" not in page and "event-created" not in page  # the oldest: how it was logged
+    assert "Status update number 29" in page and "Status update number 10" in page
+    assert "Status update number 9<" not in page
+    assert "The newest 30 events." in page and "The newest 20 messages." in page
+    assert f'href="/commitments/{commitment.pk}/?history=all#timeline-heading"' in page
+    assert f'href="/commitments/{commitment.pk}/?history=all#messages-heading"' in page
+    # And it costs no more queries than the short history did
+    assert queries_of(lambda: staff_client.get(path)) == few
+
+    # When they follow the link
+    whole = staff_client.get(f"{path}?history=all").content.decode()
+
+    # Then the whole timeline is there, oldest first, and every message, with no link for more
+    timeline = whole.split('id="timeline"')[1]
+    assert timeline.index("event-created") < timeline.index("Update 0<") < timeline.index("Update 39")
+    assert "Status update number 0<" in whole and "Status update number 29" in whole
+    assert "?history=all" not in whole
