@@ -673,7 +673,9 @@ def add_outbox_rows(count: int, tag: str) -> list[int]:
     """``count`` pending customer emails, due now, as the sweep or a create leaves them.
 
     Each carries the words, HTML and layout of ``sample_email()``, the message the plain client
-    sends for the ceiling, so the app and the yardstick carry the same bytes.
+    sends for the ceiling, so the app and the yardstick carry the same bytes. They are about the
+    newest commitments, far from the oldest ones the pages show (``first_commitment_of``): a kept
+    database measured again and again would otherwise grow their timelines with every run.
     """
     from django.db import connection
 
@@ -686,7 +688,7 @@ def add_outbox_rows(count: int, tag: str) -> list[int]:
                scheduled_for, next_attempt_at, attempts, last_error, idempotency_key, customer_kind, created_at)
             SELECT c.id, 'status_update', 'email', 'customer', 'customer' || c.customer_id || '@example.com',
                    %s, %s, %s, %s::jsonb, 'pending', now(), now(), 0, '', %s || c.id, '', now()
-            FROM commitments_commitment c ORDER BY c.id LIMIT %s
+            FROM commitments_commitment c ORDER BY c.id DESC LIMIT %s
             RETURNING id
             """,
             [
