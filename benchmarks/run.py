@@ -14,7 +14,7 @@ seeds it with COPY (``benchmarks/seed.py``, the one seeder), then measures, prin
   2 processes at once, as one or two workers would;
 - delivery: emails a second from the outbox into a local SMTP server (``benchmarks/smtp_sink.py``,
   a process for each connection, as Postfix serves them) through 1 and 2 Celery worker processes,
-  in pairs of runs side by side (a backlog, and one task per message as a create queues it),
+  in pairs of runs back to back (a backlog, and one task per message as a create queues it),
   beside what a plain client reusing one connection gets from the same server; the workers' peak
   and final memory;
 - pages and API through gunicorn under ``--clients`` concurrent clients, served as the Procfile
@@ -798,24 +798,24 @@ def drain(ids: list[int], timeout: float) -> float:
 
 
 def measure_delivery(options: argparse.Namespace) -> None:
-    """The delivery rows: one worker against two, in pairs of runs side by side, beside the server's ceiling.
+    """The delivery rows: one worker against two, in pairs of runs back to back, beside the server's ceiling.
 
-    Each pair sends a backlog with one worker, then the same size with two, each set of workers
-    started afresh and warmed: the machine's drift between runs (another tenant, a checkpoint)
-    falls on both sides of a pair alike instead of on all of one side's runs.
+    Each pair sends a backlog with one worker and the same size with two, each set of workers
+    started afresh and warmed, one worker first in every other pair: the machine's drift (another
+    tenant, a checkpoint, the outbox growing run by run) falls on both sides alike instead of on
+    all of one side's runs.
     """
     from followthrough.celery import app
     from notifications.tasks import deliver_backlog, deliver_notifications
 
     emails = options.emails or max(1000, min(10_000, options.commitments // 20))
     pairs = max(2, options.repeat)
-    port = free_port()
     sink = subprocess.Popen(
-        [sys.executable, str(ROOT / "benchmarks" / "smtp_sink.py"), str(port)], stdout=subprocess.PIPE, text=True
+        [sys.executable, str(ROOT / "benchmarks" / "smtp_sink.py")], stdout=subprocess.PIPE, text=True
     )
     try:
         assert sink.stdout is not None
-        sink.stdout.readline()
+        port = int(sink.stdout.readline().split()[1])  # "ready PORT"
         progress(f"delivery: the SMTP server's own ceiling ({emails:,} emails)")
         one = statistics.median(plain_client_ceiling(port, emails, 1) for _ in range(options.repeat))
         two = plain_client_ceiling(port, emails, 2)
@@ -825,7 +825,7 @@ def measure_delivery(options: argparse.Namespace) -> None:
         rates: dict[int, list[float]] = {1: [], 2: []}
         cpu: dict[int, list[float]] = {1: [], 2: []}  # the workers' CPU milliseconds per email
         for attempt in range(pairs):
-            for count in (1, 2):
+            for count in (1, 2) if attempt % 2 == 0 else (2, 1):
                 progress(f"delivery: pair {attempt + 1} of {pairs}, a backlog of {emails:,} emails, {count} worker(s)")
                 workers = Workers(count, f"smtp://127.0.0.1:{port}")
                 try:

@@ -1,10 +1,10 @@
 """A local SMTP server that accepts and drops every message, in processes of its own.
 
-``python benchmarks/smtp_sink.py PORT`` serves on 127.0.0.1:PORT until killed. Like Postfix's
-``smtpd``, each connection gets a process of its own: one client is served by one event loop in
-one process (the one-client ceiling, the yardstick the benchmark sets the app's delivery beside),
-and two workers sending at once are served side by side, not one command at a time by a single
-event loop that both of them wait on.
+``python benchmarks/smtp_sink.py [PORT]`` serves on 127.0.0.1:PORT (a free port if none is given)
+and says ``ready PORT``, until stopped (SIGTERM). Like Postfix's ``smtpd``, each connection gets a
+process of its own: one client is served by one event loop in one process (the one-client
+ceiling, the yardstick the benchmark sets the app's delivery beside), and two workers sending at
+once are served side by side, not one command at a time by a single event loop both wait on.
 """
 
 import asyncio
@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import sys
+import traceback
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -46,26 +47,45 @@ def serve(connection: socket.socket) -> None:
 
 
 def end_with(parent: int) -> None:
-    """This process ends when ``parent`` does (Linux's parent-death signal): a stopped server leaves none behind."""
+    """This process ends when ``parent`` does, even killed outright (Linux's parent-death signal)."""
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # The server ended before the signal was asked for.
         os._exit(0)
 
 
+def stop(*_: object) -> None:
+    """Stopped: end every connection's process (they share the server's process group) and reap them."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.killpg(0, signal.SIGTERM)
+    try:
+        while True:
+            os.waitpid(-1, 0)  # Returns once every child has ended (SIGCHLD ignored: they reap themselves).
+    except ChildProcessError:
+        pass
+    os._exit(0)
+
+
 def main() -> None:
-    listener = socket.create_server(("127.0.0.1", int(sys.argv[1])), backlog=64)
+    os.setpgrp()  # A group of its own, so stopping it never signals whoever started it.
+    listener = socket.create_server(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), backlog=64)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # Finished connections' processes are reaped at once.
+    signal.signal(signal.SIGTERM, stop)
     server = os.getpid()
-    print("ready", flush=True)
+    print(f"ready {listener.getsockname()[1]}", flush=True)
     while True:
         connection, _ = listener.accept()
         if os.fork() == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             listener.close()
+            code = 0
             try:
                 end_with(server)
                 serve(connection)
+            except BaseException:
+                traceback.print_exc()
+                code = 1
             finally:
-                os._exit(0)
+                os._exit(code)
         connection.close()
 
 

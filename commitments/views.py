@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, cast
+from urllib.parse import parse_qs, urlsplit
 
 from django import forms
 from django.contrib import messages
@@ -556,24 +557,34 @@ def _panel_context(
 # (what an agent reads before calling the customer back) and links to the whole history.
 NEWEST_EVENTS_SHOWN = 30
 NEWEST_MESSAGES_SHOWN = 20
+# Even the whole history lists at most this many messages, the newest.
+MESSAGES_LISTED = 100
+
+
+def _wants_whole_history(request: HttpRequest) -> bool:
+    """``?history=all`` on the page, or on the page an htmx panel is swapped into after a move."""
+    if request.GET.get("history") == "all":
+        return True
+    current: str | None = request.htmx.current_url if request.htmx else None  # type: ignore[attr-defined]
+    return current is not None and parse_qs(urlsplit(current).query).get("history") == ["all"]
 
 
 def _history(request: HttpRequest, commitment: Commitment) -> dict[str, Any]:
-    """The timeline and the messages: the newest of each, or all of them (``?history=all``)."""
-    if request.GET.get("history") == "all":
-        return {
-            "events": list(selectors.timeline(commitment=commitment)),
-            "notifications": list(selectors.messages_of(commitment=commitment)),
-            "earlier_events": False,
-            "earlier_messages": False,
-        }
-    events, earlier_events = selectors.newest_of_timeline(commitment=commitment, count=NEWEST_EVENTS_SHOWN)
-    notifications = list(selectors.messages_of(commitment=commitment, limit=NEWEST_MESSAGES_SHOWN + 1))
+    """The timeline and the messages: the newest of each, or the whole history."""
+    if _wants_whole_history(request):
+        events, earlier_events = list(selectors.timeline(commitment=commitment)), False
+        shown = MESSAGES_LISTED
+    else:
+        events, earlier_events = selectors.newest_of_timeline(commitment=commitment, count=NEWEST_EVENTS_SHOWN)
+        shown = NEWEST_MESSAGES_SHOWN
+    notifications = list(selectors.messages_of(commitment=commitment, limit=shown + 1))
     return {
         "events": events,
-        "notifications": notifications[:NEWEST_MESSAGES_SHOWN],
         "earlier_events": earlier_events,
-        "earlier_messages": len(notifications) > NEWEST_MESSAGES_SHOWN,
+        "notifications": notifications[:shown],
+        # Older messages left out: a link to them, or (the whole history's cap) just saying so.
+        "earlier_messages": len(notifications) > shown,
+        "whole_history": shown == MESSAGES_LISTED,
     }
 
 

@@ -229,16 +229,7 @@ def test_logging_a_promise_with_an_api_token_costs_10_queries(agent, team):
     assert len(queries) == 10, [query["sql"][:80] for query in queries]
 
 
-def test_a_long_running_promise_shows_its_newest_history_and_links_to_the_rest(staff_client, agent):
-    # Given a commitment that has gathered a long history: 40 updates on its timeline, 30 messages
-    [commitment] = log(agent, 1)
-    path = f"/commitments/{commitment.pk}/"
-    staff_client.get(path)
-    few = queries_of(lambda: staff_client.get(path))
-    TimelineEvent.objects.bulk_create(
-        TimelineEvent(commitment=commitment, kind=TimelineEvent.Kind.UPDATE_SENT, actor=agent, message=f"Update {n}")
-        for n in range(40)
-    )
+def status_updates(commitment, numbers) -> None:
     Notification.objects.bulk_create(
         Notification(
             commitment=commitment,
@@ -251,28 +242,89 @@ def test_a_long_running_promise_shows_its_newest_history_and_links_to_the_rest(s
             status="sent",
             idempotency_key=f"long-history-{n}",
         )
-        for n in range(30)
+        for n in numbers
     )
+
+
+def test_a_long_running_promise_shows_its_newest_history_and_links_to_the_rest(staff_client, agent):
+    # Given a commitment that has gathered a long history: 40 updates on its timeline, 30 messages
+    [commitment] = log(agent, 1)
+    path = f"/commitments/{commitment.pk}/"
+    staff_client.get(path)
+    few = queries_of(lambda: staff_client.get(path))
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(commitment=commitment, kind=TimelineEvent.Kind.UPDATE_SENT, actor=agent, message=f"Update {n}")
+        for n in range(40)
+    )
+    status_updates(commitment, range(30))
 
     # When the agent opens it
     page = staff_client.get(path).content.decode()
 
-    # Then the newest 30 events and 20 messages are there, the oldest not, and a link leads to the rest
+    # Then the newest 30 events and 20 messages are there, the oldest not, and links lead to the rest
     assert "Update 39" in page and "Update 10" in page
     assert "Update 9<" not in page and "event-created" not in page  # the oldest: how it was logged
     assert "Status update number 29" in page and "Status update number 10" in page
     assert "Status update number 9<" not in page
     assert "The newest 30 events." in page and "The newest 20 messages." in page
-    assert f'href="/commitments/{commitment.pk}/?history=all#timeline-heading"' in page
-    assert f'href="/commitments/{commitment.pk}/?history=all#messages-heading"' in page
+    assert f'href="/commitments/{commitment.pk}/?history=all#timeline-heading">Show the whole timeline' in page
+    assert f'href="/commitments/{commitment.pk}/?history=all#messages-heading">Show older messages' in page
     # And it costs no more queries than the short history did
     assert queries_of(lambda: staff_client.get(path)) == few
 
-    # When they follow the link
+    # When they follow a link
     whole = staff_client.get(f"{path}?history=all").content.decode()
 
     # Then the whole timeline is there, oldest first, and every message, with no link for more
     timeline = whole.split('id="timeline"')[1]
     assert timeline.index("event-created") < timeline.index("Update 0<") < timeline.index("Update 39")
     assert "Status update number 0<" in whole and "Status update number 29" in whole
-    assert "?history=all" not in whole
+    assert "?history=all" not in whole and "The newest" not in whole
+
+
+def test_a_move_made_on_the_whole_history_keeps_showing_it(staff_client, agent):
+    # Given the whole history of a long-running promise open in the browser
+    [commitment] = log(agent, 1)
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(commitment=commitment, kind=TimelineEvent.Kind.UPDATE_SENT, actor=agent, message=f"Update {n}")
+        for n in range(40)
+    )
+    page = f"http://testserver/commitments/{commitment.pk}/?history=all"
+
+    # When the agent records a chase there, and htmx swaps in the refreshed panel
+    response = staff_client.post(
+        f"/commitments/{commitment.pk}/chased/",
+        {"channel": "phone", "note": "Called for news."},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=page,
+    )
+
+    # Then the panel still holds the whole timeline, the chase last, and no link to what is already there
+    assert response.status_code == 200
+    panel = response.content.decode()
+    assert panel.index("Update 0<") < panel.index("Called for news.")
+    assert "Show the whole timeline" not in panel
+
+    # While on the page as it opens, the same move keeps to the newest events
+    response = staff_client.post(
+        f"/commitments/{commitment.pk}/chased/",
+        {"channel": "email", "note": "Wrote in again."},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://testserver/commitments/{commitment.pk}/",
+    )
+    panel = response.content.decode()
+    assert "Update 0<" not in panel and "Wrote in again." in panel and "Show the whole timeline" in panel
+
+
+def test_the_whole_history_lists_the_newest_100_messages_and_says_so(staff_client, agent):
+    # Given a promise with 105 messages
+    [commitment] = log(agent, 1)
+    status_updates(commitment, range(105))
+
+    # When the agent opens its whole history
+    whole = staff_client.get(f"/commitments/{commitment.pk}/?history=all").content.decode()
+
+    # Then the newest 100 are listed, and the page says so rather than offering a link to itself
+    assert "Status update number 104" in whole and "Status update number 5<" in whole
+    assert "Status update number 4<" not in whole
+    assert "The newest 100 messages." in whole and "Show older messages" not in whole
