@@ -836,7 +836,7 @@ def measure_delivery(options: argparse.Namespace) -> None:
                     deliver_backlog.delay()
                     drain(warm, timeout=60)
                     ids = add_outbox_rows(emails, f"backlog{count}-{attempt}")
-                    began_memory = workers.memory("VmRSS")
+                    memory_before = workers.memory("VmRSS")
                     began_cpu = workers.cpu_seconds()
                     deliver_backlog.delay()
                     rates[count].append(drain(ids, timeout=600))
@@ -847,7 +847,7 @@ def measure_delivery(options: argparse.Namespace) -> None:
                         for pk in ids:
                             deliver_notifications.delay([pk])
                         per_row = drain(ids, timeout=600)
-                        peak, now_rss = workers.memory("VmHWM"), workers.memory("VmRSS")
+                        began_memory, peak, now_rss = memory_before, workers.memory("VmHWM"), workers.memory("VmRSS")
                 finally:
                     workers.stop()
             progress(
