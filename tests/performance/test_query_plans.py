@@ -47,6 +47,10 @@ def scans(plan: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+def node_types(plan: dict[str, Any]) -> set[str]:
+    return {plan["Node Type"]}.union(*(node_types(child) for child in plan.get("Plans", [])))
+
+
 def scans_of(queryset: QuerySet[Any]) -> list[tuple[str, str]]:
     sql, params = queryset.query.sql_with_params()
     return scans(plan_of(sql, params))
@@ -120,10 +124,13 @@ def test_each_sweep_claims_its_batch_by_walking_its_own_index(many, due, index):
     # plans show the planner choosing it).
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_bitmapscan = off")
+    sql, params = claim.values("pk").query.sql_with_params()
+    plan = plan_of(sql, params)
 
-    found = scans_of(claim.values("pk"))
+    found = scans(plan)
 
     assert (found[0][1], found[0][0] in ("Index Scan", "Index Only Scan")) == (index, True), found
+    assert "Sort" not in node_types(plan), "the claim sorts instead of walking the index in order"
     assert_no_sequential_scan_of_big_tables(found)
 
 
