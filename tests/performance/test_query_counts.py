@@ -26,6 +26,14 @@ def log(actor, count: int, start: int = 0) -> list[Commitment]:
     ]
 
 
+def forty_updates(commitment, actor) -> None:
+    """Forty lines on the timeline, "Update 0" to "Update 39", by ``actor``."""
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(commitment=commitment, kind=TimelineEvent.Kind.UPDATE_SENT, actor=actor, message=f"Update {n}")
+        for n in range(40)
+    )
+
+
 def queries_of(fetch) -> int:
     with CaptureQueriesContext(connection) as queries:
         response = fetch()
@@ -69,10 +77,7 @@ def test_a_commitment_page_costs_the_same_queries_with_a_long_timeline(staff_cli
     few = queries_of(lambda: staff_client.get(path))
 
     # When forty more events land on its timeline, by its owner
-    TimelineEvent.objects.bulk_create(
-        TimelineEvent(commitment=commitment, kind=TimelineEvent.Kind.UPDATE_SENT, actor=agent, message=f"Update {n}")
-        for n in range(40)
-    )
+    forty_updates(commitment, agent)
 
     # Then the page costs as many queries, and shows them
     response = staff_client.get(path)
@@ -252,10 +257,7 @@ def test_a_long_running_promise_shows_its_newest_history_and_links_to_the_rest(s
     path = f"/commitments/{commitment.pk}/"
     staff_client.get(path)
     few = queries_of(lambda: staff_client.get(path))
-    TimelineEvent.objects.bulk_create(
-        TimelineEvent(commitment=commitment, kind=TimelineEvent.Kind.UPDATE_SENT, actor=agent, message=f"Update {n}")
-        for n in range(40)
-    )
+    forty_updates(commitment, agent)
     status_updates(commitment, range(30))
 
     # When the agent opens it
@@ -285,10 +287,7 @@ def test_a_long_running_promise_shows_its_newest_history_and_links_to_the_rest(s
 def test_a_move_made_on_the_whole_history_keeps_showing_it(staff_client, agent):
     # Given the whole history of a long-running promise open in the browser
     [commitment] = log(agent, 1)
-    TimelineEvent.objects.bulk_create(
-        TimelineEvent(commitment=commitment, kind=TimelineEvent.Kind.UPDATE_SENT, actor=agent, message=f"Update {n}")
-        for n in range(40)
-    )
+    forty_updates(commitment, agent)
     page = f"http://testserver/commitments/{commitment.pk}/?history=all"
 
     # When the agent records a chase there, and htmx swaps in the refreshed panel
